@@ -1,0 +1,1 @@
+"""ignkit: Ignition configs and CoreOS live media, per host, offline."""

@@ -1,0 +1,5 @@
+"""``python -m ignkit``."""
+
+from .cli import run
+
+run()

@@ -1,0 +1,142 @@
+"""The ``ignkit`` command line: a click group whose subcommands load lazily (fast start-up).
+
+Each command group lives in its own module under ``ignkit.cli``; this module only maps names to
+them and turns library errors into one line on stderr and an exit status.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from ..errors import IgnkitError
+
+# name -> "module:attribute" of a click command or group.
+COMMANDS: dict[str, str] = {
+    "validate": "ignkit.cli.validate:validate",
+    "hash": "ignkit.cli.hash:hash_cmd",
+    "merge": "ignkit.cli.merge:merge",
+    "ignition": "ignkit.cli.ignition:ignition",
+    "iso": "ignkit.cli.iso:iso",
+    "embed": "ignkit.cli.embed:embed",
+    "pxe": "ignkit.cli.pxe:pxe",
+    "stream": "ignkit.cli.stream:stream",
+    "download": "ignkit.cli.stream:download",
+    "csr": "ignkit.cli.csr:csr",
+}
+
+HELP: dict[str, str] = {
+    "validate": "Validate Ignition configs (spec 3.0.0 - 3.7.0-experimental).",
+    "hash": "Print the sha512-/sha256- digest of a file, URL or stdin.",
+    "merge": "Merge Ignition configs with Ignition's own semantics.",
+    "ignition": "Ignition config helpers (worker.ign from the cluster's Secret).",
+    "iso": "Inspect and edit a CoreOS live ISO's Ignition and kernel-argument areas.",
+    "embed": "Build a per-host live ISO that installs itself.",
+    "pxe": "PXE initramfs customization and boot configs.",
+    "stream": "Read CoreOS stream metadata.",
+    "download": "Download and verify live media listed in stream metadata.",
+    "csr": "Review and approve the CSRs of provisioned nodes.",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module only when that subcommand runs."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, lazy_help: dict[str, str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+        self.lazy_help = dict(lazy_help or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, attr = self.lazy[cmd_name].split(":")
+            cmd = getattr(importlib.import_module(module_name), attr)
+            return cmd  # type: ignore[no-any-return]
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help without importing every module.
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy_help:
+                rows.append((name, self.lazy_help[name]))
+            else:
+                cmd = self.get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(limit=formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, lazy_help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, envvar="IGNKIT_DEBUG", help="Show tracebacks for errors.")
+@click.version_option(package_name="ignkit", prog_name="ignkit")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """ignkit: Ignition configs and CoreOS live media, per host, offline."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def error(message: str, code: int) -> int:
+    """Print one ``ignkit: error:`` line on stderr and return the exit status."""
+    line = " ".join(str(message).split("\n")).strip()
+    click.echo(f"ignkit: error: {line}", err=True)
+    return code
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("IGNKIT_DEBUG", "") not in ("", "0")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns (and, as a console script, exits with) the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = _debug_requested(args)
+    try:
+        rv = cli.main(args=args, prog_name="ignkit", standalone_mode=False)
+        code = rv if isinstance(rv, int) else 0
+    except click.exceptions.Exit as e:
+        code = e.exit_code
+    except click.exceptions.Abort:
+        code = error("aborted", 130)
+    except click.ClickException as e:
+        if debug:
+            raise
+        code = error(e.format_message(), e.exit_code)
+    except IgnkitError as e:
+        if debug:
+            raise
+        code = error(e.message, e.exit_code)
+    except KeyboardInterrupt:
+        code = error("interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); exit quietly like other Unix tools.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        code = 141
+    except OSError as e:
+        if debug:
+            raise
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        code = error(f"{where}{e.strerror or e}", 2)
+    except Exception as e:  # noqa: BLE001 - last resort: one line, not a traceback
+        if debug:
+            raise
+        code = error(f"internal error: {type(e).__name__}: {e} (run with --debug for a traceback)", 70)
+    return code
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""One exception hierarchy: every error ignkit raises knows its one-line message and exit status."""
+
+from __future__ import annotations
+
+
+class IgnkitError(Exception):
+    """Base class of every error meant for the user.
+
+    ``str(err)`` is the one-line message (no ``ignkit: error:`` prefix, no trailing period needed);
+    ``exit_code`` is the process exit status the CLI uses.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class UsageError(IgnkitError):
+    """Bad usage: an option combination that cannot work (exit 2)."""
+
+    exit_code = 2
+
+
+class InputError(IgnkitError):
+    """An input that cannot be read or parsed: missing file, not JSON, not an ISO (exit 2)."""
+
+    exit_code = 2
+
+
+class CheckFailed(IgnkitError):
+    """Input was read and checked and found wrong: invalid config, digest mismatch, refused CSR (exit 1)."""
+
+    exit_code = 1
+
+
+class InvalidConfig(CheckFailed):
+    """An Ignition config failed validation. ``report`` holds the full report when there is one."""
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class DigestMismatch(CheckFailed):
+    """A computed digest differs from the expected one."""
+
+
+class ImageError(IgnkitError):
+    """A live ISO or initramfs that is not what ignkit can work on (not CoreOS, corrupt, full, ...)."""
+
+    exit_code = 2
+
+
+class FetchError(IgnkitError):
+    """A download failed (network, HTTP status, TLS)."""
+
+    exit_code = 2

@@ -1,0 +1,1 @@
+"""Ignition config JSON Schemas, one file per spec version (installed as ``ignkit.schemas``)."""
