@@ -1,0 +1,106 @@
+"""The CLI contract every command shares, and atomic output files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ignkit.cli import main
+from ignkit.errors import CheckFailed, InputError, UsageError
+from ignkit.outfile import atomic_output, write_bytes_atomic
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "ignkit", *args], input=stdin, capture_output=True, timeout=60)
+
+
+def test_help_lists_every_command() -> None:
+    r = run("--help")
+    assert r.returncode == 0
+    out = r.stdout.decode()
+    for name in ("validate", "hash", "merge", "iso", "embed", "pxe", "stream", "download", "csr", "ignition"):
+        assert f"  {name} " in out
+
+
+def test_unknown_command_is_one_line_exit_2() -> None:
+    r = run("no-such-command")
+    assert r.returncode == 2
+    assert r.stderr.decode().splitlines() == ["ignkit: error: No such command 'no-such-command'."]
+    assert b"Traceback" not in r.stderr
+
+
+def test_unknown_option_is_one_line_exit_2() -> None:
+    r = run("--no-such-option")
+    assert r.returncode == 2
+    lines = r.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ignkit: error: No such option")
+
+
+@pytest.mark.parametrize(
+    "exc, code",
+    [(UsageError("bad combination"), 2), (InputError("x.ign: not found"), 2), (CheckFailed("mismatch"), 1)],
+)
+def test_library_errors_map_to_exit_status(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                           exc: Exception, code: int) -> None:
+    import click
+
+    from ignkit import cli as climod
+
+    @click.command()
+    def boom() -> None:
+        raise exc
+
+    monkeypatch.setattr(climod.LazyGroup, "get_command", lambda self, ctx, name: boom)
+    assert main(["boom"]) == code
+    err = capsys.readouterr().err
+    assert err == f"ignkit: error: {exc}\n"
+
+
+def test_debug_shows_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import click
+
+    from ignkit import cli as climod
+
+    @click.command()
+    def boom() -> None:
+        raise InputError("broken")
+
+    monkeypatch.setattr(climod.LazyGroup, "get_command", lambda self, ctx, name: boom)
+    with pytest.raises(InputError):
+        main(["--debug", "boom"])
+
+
+def test_atomic_output_replaces_whole(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    write_bytes_atomic(target, b"new content")
+    assert target.read_bytes() == b"new content"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+
+
+def test_atomic_output_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    with pytest.raises(RuntimeError):
+        with atomic_output(target) as f:
+            f.write(b"partial")
+            raise RuntimeError("fail midway")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_output_refuses_existing_without_overwrite(tmp_path: Path) -> None:
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"keep")
+    with pytest.raises(UsageError, match="already exists"):
+        write_bytes_atomic(target, b"x", overwrite=False)
+    assert target.read_bytes() == b"keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+
+
+def test_atomic_output_mode(tmp_path: Path) -> None:
+    target = tmp_path / "key.nmconnection"
+    write_bytes_atomic(target, b"[connection]\n", mode=0o600)
+    assert (os.stat(target).st_mode & 0o777) == 0o600
