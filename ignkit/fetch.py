@@ -1,0 +1,346 @@
+"""The one HTTP(S) client of ignkit: TLS settings, timeouts, retries, progress and Range-resumed downloads.
+
+Every network access of the project goes through :func:`open_url`, :func:`fetch_bytes` or
+:func:`download`; network and HTTP failures become :class:`~ignkit.errors.FetchError` with one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO, Optional, Protocol, Union
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .errors import FetchError, InputError, UsageError
+
+#: (connect, read) timeouts in seconds.
+DEFAULT_TIMEOUT = (15.0, 60.0)
+#: HTTP statuses retried with exponential backoff (coreos-installer retries the same set).
+RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+#: Default cap of :func:`fetch_bytes` (configs, stream metadata, secrets are small).
+DEFAULT_MAX_SIZE = 64 * 1024 * 1024
+CHUNK = 1024 * 1024
+SCHEMES = ("http://", "https://")
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+_sessions: dict[tuple[Optional[str], bool, int], requests.Session] = {}
+
+
+class ChunkSink(Protocol):
+    """Something fed every downloaded byte in order (a digest check, a decompressor...)."""
+
+    def reset(self) -> None: ...
+
+    def update(self, data: bytes) -> None: ...
+
+
+def is_url(source: str) -> bool:
+    """True when ``source`` is an http:// or https:// URL."""
+    return source.lower().startswith(SCHEMES)
+
+
+def session(*, ca_cert: Optional[PathLike] = None, insecure: bool = False, retries: int = 3) -> requests.Session:
+    """Return the shared :class:`requests.Session` for these TLS settings (created once, then reused).
+
+    ``ca_cert`` is a PEM file of CA certificates to trust instead of the system store; ``insecure`` turns
+    certificate verification off (only when the user asked for it). Connection errors and the statuses in
+    :data:`RETRY_STATUSES` are retried ``retries`` times with exponential backoff.
+    """
+    ca = None
+    if ca_cert is not None:
+        ca = os.fspath(ca_cert)
+        if not os.path.isfile(ca):
+            raise InputError(f"{ca}: CA certificate file not found")
+    key = (ca, bool(insecure), int(retries))
+    s = _sessions.get(key)
+    if s is None:
+        s = requests.Session()
+        retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.5,
+                      status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET", "HEAD"}),
+                      raise_on_status=False, respect_retry_after_header=True)
+        adapter = HTTPAdapter(max_retries=retry)
+        s.mount("http://", adapter)
+        s.mount("https://", adapter)
+        s.headers["User-Agent"] = "ignkit"
+        # Digests are over the bytes as stored on the server, never a transfer-encoded variant.
+        s.headers["Accept-Encoding"] = "identity"
+        if insecure:
+            s.verify = False
+        elif ca is not None:
+            s.verify = ca
+        _sessions[key] = s
+    return s
+
+
+def _describe(url: str, exc: BaseException) -> str:
+    if isinstance(exc, requests.exceptions.SSLError):
+        text = str(exc)
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+            return f"{url}: TLS certificate verification failed (trust its CA with --ca-cert FILE)"
+        return f"{url}: TLS error: {_last_reason(exc)}"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"{url}: connection timed out"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"{url}: read timed out"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return f"{url}: cannot connect: {_last_reason(exc)}"
+    if isinstance(exc, requests.exceptions.RetryError):
+        return f"{url}: too many retries"
+    return f"{url}: {_last_reason(exc)}"
+
+
+def _last_reason(exc: BaseException) -> str:
+    """The innermost useful reason of a requests/urllib3 exception, on one line."""
+    reason: Any = exc
+    for _ in range(6):
+        nxt = getattr(reason, "reason", None)
+        if nxt is None and reason.args and isinstance(reason.args[0], BaseException):
+            nxt = reason.args[0]
+        if nxt is None or nxt is reason:
+            break
+        reason = nxt
+    text = str(reason)
+    # urllib3 wraps: "HTTPConnection(host=..., port=...): Failed to establish a new connection: [Errno 111] ..."
+    if "[Errno" in text:
+        text = text[text.index("[Errno"):]
+    elif "): " in text:
+        text = text.split("): ", 1)[1]
+    return " ".join(text.split()) or type(reason).__name__
+
+
+def _check_scheme(url: str) -> None:
+    if not is_url(url):
+        raise UsageError(f"{url}: only http:// and https:// URLs are supported")
+
+
+@contextlib.contextmanager
+def open_url(url: str, *, ca_cert: Optional[PathLike] = None, insecure: bool = False,
+             timeout: Optional[tuple[float, float]] = None, headers: Optional[dict[str, str]] = None,
+             retries: int = 3) -> Iterator[requests.Response]:
+    """Open ``url`` for streaming and yield the :class:`requests.Response` (status already checked).
+
+    Read the body with ``response.raw.read(n)`` or ``response.iter_content(n)``. Any HTTP status of 400 or
+    more, and any connection/TLS failure, raises :class:`FetchError`; with a ``Range`` header a 206 or 200
+    answer is accepted (the caller checks which).
+    """
+    _check_scheme(url)
+    s = session(ca_cert=ca_cert, insecure=insecure, retries=retries)
+    try:
+        with warnings.catch_warnings():
+            if insecure:
+                warnings.simplefilter("ignore")
+            resp = s.get(url, stream=True, timeout=timeout or DEFAULT_TIMEOUT, headers=headers)
+    except requests.exceptions.RequestException as e:
+        raise FetchError(_describe(url, e)) from None
+    try:
+        if resp.status_code >= 400 and not (resp.status_code == 416 and headers and "Range" in headers):
+            reason = resp.reason or ""
+            raise FetchError(f"{url}: HTTP {resp.status_code} {reason}".rstrip())
+        yield resp
+    finally:
+        resp.close()
+
+
+def fetch_bytes(url: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optional[PathLike] = None,
+                insecure: bool = False, timeout: Optional[tuple[float, float]] = None, retries: int = 3) -> bytes:
+    """Return the body of ``url`` (http/https), refusing bodies larger than ``max_size`` bytes."""
+    parts: list[bytes] = []
+    total = 0
+    with open_url(url, ca_cert=ca_cert, insecure=insecure, timeout=timeout, retries=retries) as resp:
+        length = resp.headers.get("Content-Length")
+        if length and length.isdigit() and int(length) > max_size:
+            raise FetchError(f"{url}: {int(length)} bytes is larger than the {max_size}-byte limit")
+        try:
+            for chunk in resp.iter_content(CHUNK):
+                total += len(chunk)
+                if total > max_size:
+                    raise FetchError(f"{url}: response is larger than the {max_size}-byte limit")
+                parts.append(chunk)
+        except requests.exceptions.RequestException as e:
+            raise FetchError(_describe(url, e)) from None
+    return b"".join(parts)
+
+
+def _progress_wanted(progress: Optional[bool]) -> bool:
+    if progress is not None:
+        return progress
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Progress:
+    """A click progress bar on stderr, or nothing."""
+
+    def __init__(self, enabled: bool, label: str, total: Optional[int], done: int) -> None:
+        self.bar: Any = None
+        if enabled:
+            import click
+
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            self.bar.__enter__()
+            if done:
+                self.bar.update(done)
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def part_path(dest: PathLike) -> Path:
+    """Where :func:`download` keeps an unfinished download of ``dest``: ``.<name>.part`` beside it."""
+    p = Path(dest)
+    return p.with_name(f".{p.name}.part")
+
+
+def _feed_existing(part: Path, sinks: Sequence[ChunkSink]) -> int:
+    """Feed an existing partial file to the sinks; return its size."""
+    size = 0
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    with open(part, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            for s in sinks:
+                s.update(bytes(view[:n]))
+            size += n
+    return size
+
+
+def _content_range_start(value: Optional[str]) -> Optional[int]:
+    # "bytes 100-199/200"
+    if not value or not value.startswith("bytes "):
+        return None
+    try:
+        return int(value[6:].split("-", 1)[0])
+    except ValueError:
+        return None
+
+
+def download(url: str, dest: PathLike, *, sinks: Sequence[ChunkSink] = (), ca_cert: Optional[PathLike] = None,
+             insecure: bool = False, progress: Optional[bool] = None, resume: bool = True, attempts: int = 5,
+             timeout: Optional[tuple[float, float]] = None, finish: Any = None) -> Path:
+    """Download ``url`` to ``dest``; the final name appears only once the whole file is there and checked.
+
+    Bytes go to ``.<name>.part`` beside ``dest`` (see :func:`part_path`). When the connection drops, the
+    download continues from where it stopped with an HTTP ``Range`` request (up to ``attempts`` tries);
+    with ``resume`` a ``.part`` left by an earlier run is continued too. Every byte is fed, in order, to
+    each of ``sinks`` (digest checks); ``finish()``, when given, runs after the last byte and before the
+    rename: it may raise (e.g. :class:`~ignkit.errors.DigestMismatch`), in which case the partial file is
+    deleted and ``dest`` is untouched. ``progress`` shows a bar on stderr (default: when it is a terminal).
+    """
+    _check_scheme(url)
+    dest = Path(dest)
+    part = part_path(dest)
+    offset = 0
+    if resume and part.exists():
+        offset = _feed_existing(part, sinks)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            part.unlink()
+    bar: Optional[_Progress] = None
+    last_error = ""
+    try:
+        for attempt in range(max(1, attempts)):
+            if attempt:
+                time.sleep(min(0.25 * (2 ** (attempt - 1)), 5.0))
+            headers = {"Range": f"bytes={offset}-"} if offset else None
+            try:
+                with open_url(url, ca_cert=ca_cert, insecure=insecure, timeout=timeout, headers=headers) as resp:
+                    if resp.status_code == 416:
+                        # Nothing left past our offset: the partial file may already be whole.
+                        break
+                    if offset and (resp.status_code != 206
+                                   or _content_range_start(resp.headers.get("Content-Range")) != offset):
+                        # The server sent the whole file again: start over.
+                        offset = 0
+                        for s in sinks:
+                            s.reset()
+                    length = resp.headers.get("Content-Length")
+                    total = offset + int(length) if length and length.isdigit() else None
+                    if bar is None:
+                        bar = _Progress(_progress_wanted(progress), dest.name, total, offset)
+                    with open(part, "r+b" if offset else "wb") as f:
+                        f.seek(offset)
+                        f.truncate()
+                        try:
+                            for chunk in resp.iter_content(CHUNK):
+                                f.write(chunk)
+                                for s in sinks:
+                                    s.update(chunk)
+                                offset += len(chunk)
+                                bar.update(len(chunk))
+                        finally:
+                            f.flush()
+                            os.fsync(f.fileno())
+                break
+            except FetchError as e:
+                last_error = e.message
+                if not _retryable(e):
+                    raise
+            except requests.exceptions.RequestException as e:
+                # Dropped connection, timeout: continue from ``offset`` on the next attempt.
+                last_error = _describe(url, e)
+        else:
+            raise FetchError(f"{last_error} (gave up after {attempts} attempts; rerun to resume)")
+    finally:
+        if bar is not None:
+            bar.close()
+    try:
+        if finish is not None:
+            finish()
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            part.unlink()
+        raise
+    os.replace(part, dest)
+    return dest
+
+
+def _retryable(e: FetchError) -> bool:
+    msg = e.message
+    if " HTTP " in msg:
+        return any(f"HTTP {code}" in msg for code in RETRY_STATUSES)
+    return "TLS certificate verification failed" not in msg
+
+
+def read_source(source: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optional[PathLike] = None,
+                insecure: bool = False, stdin: Optional[BinaryIO] = None) -> bytes:
+    """Read a small input named on the command line: a file path, ``-`` (standard input) or an http(s) URL."""
+    if is_url(source):
+        return fetch_bytes(source, max_size=max_size, ca_cert=ca_cert, insecure=insecure)
+    if source == "-":
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        data = stream.read(max_size + 1)
+        if len(data) > max_size:
+            raise InputError(f"standard input is larger than the {max_size}-byte limit")
+        return data
+    try:
+        with open(source, "rb") as f:
+            data = f.read(max_size + 1)
+    except FileNotFoundError:
+        raise InputError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{source}: is a directory") from None
+    except OSError as e:
+        raise InputError(f"{source}: {e.strerror or e}") from None
+    if len(data) > max_size:
+        raise InputError(f"{source}: larger than the {max_size}-byte limit")
+    return data
