@@ -1,0 +1,672 @@
+"""Initramfs archives: the newc cpio writer/reader and the compression layers around it.
+
+The writer produces what coreos-installer produces (sorted paths, synthesized parent directories,
+inode = entry index, modes 040755 / 0100600, a ``TRAILER!!!`` entry, xz with a CRC32 check). The
+reader accepts what the kernel and coreos-installer accept: any concatenation of uncompressed, gzip,
+xz and zstd newc archives with zero padding between them, streamed so that a ~100 MB live initramfs
+is never held in memory more than once.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import json
+import lzma
+import os
+import sys
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, BinaryIO, Callable, Optional, Union
+
+from .errors import ImageError, InputError
+
+__all__ = [
+    "DIR_MODE",
+    "FILE_MODE",
+    "FIRSTBOOT_NETWORK_DIR",
+    "LIVE_STAMP",
+    "FEATURES_PATH",
+    "LiveInitramfs",
+    "append_layer",
+    "build_cpio",
+    "build_initrd",
+    "check_live_initramfs",
+    "compress_xz",
+    "cpio_entry_names",
+    "is_live_initramfs",
+    "iter_initrd",
+    "read_initrd",
+    "scan_live_initramfs",
+    "xz_dict_size",
+]
+
+DIR_MODE = 0o040755
+FILE_MODE = 0o100600
+_S_IFMT = 0o170000
+_S_IFREG = 0o100000
+
+TRAILER = "TRAILER!!!"
+_HEADER_LEN = 110
+_MAGICS = (b"070701", b"070702")
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_XZ_MAGIC = b"\xfd7zXZ\x00"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+#: Members coreos-installer looks at in a live initramfs (spec 6.6).
+LIVE_STAMP = "etc/coreos-live-initramfs"
+FEATURES_PATH = "etc/coreos/features.json"
+CONFIG_PATH = "config.ign"
+FIRSTBOOT_NETWORK_DIR = "etc/coreos-firstboot-network"
+
+_CHUNK = 1 << 20  # raw read size
+_DECODE_IN = 1 << 16  # compressed bytes fed to a decoder at a time
+_DECODE_OUT = 1 << 20  # max decoded bytes produced per decoder call (gzip/xz)
+
+# liblzma preset 9 uses a 64 MiB dictionary; we never declare more than that.
+_PRESET9_DICT = 64 << 20
+_MIN_DICT = 4096
+
+Source = Union[bytes, bytearray, memoryview, IO[bytes]]
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+# --------------------------------------------------------------------------------------------
+# Writer
+# --------------------------------------------------------------------------------------------
+
+
+def _check_member_path(path: str) -> list[str]:
+    if not isinstance(path, str) or not path:
+        raise InputError(f"invalid initrd member path {path!r}")
+    parts = path.split("/")
+    if path.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\0" in path:
+        raise InputError(f"invalid initrd member path {path!r}: must be relative, without empty, '.' or '..' parts")
+    return parts
+
+
+def _pad4(n: int) -> int:
+    return (4 - n % 4) % 4
+
+
+def _newc_header(ino: int, mode: int, nlink: int, size: int, namesize: int) -> bytes:
+    # magic, ino, mode, uid, gid, nlink, mtime, filesize, devmajor, devminor, rdevmajor, rdevminor,
+    # namesize, check -- lowercase hex like the cpio crate coreos-installer uses.
+    fields = (ino, mode, 0, 0, nlink, 0, size, 0, 0, 0, 0, namesize, 0)
+    return b"070701" + "".join(f"{v:08x}" for v in fields).encode("ascii")
+
+
+def _append_entry(out: bytearray, ino: int, mode: int, nlink: int, name: str, data: bytes) -> None:
+    encoded = name.encode("utf-8") + b"\0"
+    out += _newc_header(ino, mode, nlink, len(data), len(encoded))
+    out += encoded
+    out += b"\0" * _pad4(_HEADER_LEN + len(encoded))
+    if data:
+        out += data
+        out += b"\0" * _pad4(len(data))
+
+
+def cpio_entry_names(paths: Sequence[str] | Mapping[str, bytes]) -> list[tuple[str, bool]]:
+    """Return the entries :func:`build_cpio` emits for ``paths``, in order, as ``(name, is_dir)``.
+
+    Paths are sorted byte-wise; before each file, every parent directory not already emitted for the
+    previous file is emitted (cumulative path), exactly as coreos-installer does. The trailer is not
+    included.
+    """
+    result: list[tuple[str, bool]] = []
+    current: list[str] = []
+    for path in sorted(paths, key=lambda p: p.encode("utf-8")):
+        parts = _check_member_path(path)
+        parents = parts[:-1]
+        common = 0
+        while common < len(current) and common < len(parents) and current[common] == parents[common]:
+            common += 1
+        del current[common:]
+        for component in parents[common:]:
+            current.append(component)
+            result.append(("/".join(current), True))
+        result.append((path, False))
+    return result
+
+
+def build_cpio(files: Mapping[str, bytes]) -> bytes:
+    """Build an uncompressed newc cpio archive of ``files`` (path -> contents) in coreos-installer's layout.
+
+    Paths are relative (``etc/x``, never ``/etc/x``). Parent directories are synthesized (mode 040755),
+    files get mode 0100600, uid/gid/mtime 0, inode = entry index; a ``TRAILER!!!`` entry (nlink 1) ends
+    the archive, with no block padding after it. A path that is also a parent directory of another
+    path is refused.
+    """
+    entries = cpio_entry_names(files)
+    names = set(files)
+    for name, is_dir in entries:
+        if is_dir and name in names:
+            raise InputError(f"initrd member {name!r} is both a file and a directory")
+    out = bytearray()
+    for ino, (name, is_dir) in enumerate(entries):
+        if is_dir:
+            _append_entry(out, ino, DIR_MODE, 1, name, b"")
+        else:
+            _append_entry(out, ino, FILE_MODE, 1, name, bytes(files[name]))
+    _append_entry(out, 0, 0, 1, TRAILER, b"")
+    return bytes(out)
+
+
+def xz_dict_size(size: int) -> int:
+    """The LZMA2 dictionary size :func:`compress_xz` declares for ``size`` bytes of input.
+
+    The smallest size the xz header can express (2^n or 3*2^(n-1), at least 4 KiB) that holds the whole
+    input, capped at preset 9's 64 MiB. Compression is the same as preset 9's (no match can reach
+    further back than the input's start), but the kernel, which allocates the declared dictionary
+    when it unpacks an initramfs, needs kilobytes instead of 64 MiB (a 96 MiB guest fails to unpack
+    a preset-9 archive: spec liveiso-boot.md, "xz dictionary size").
+    """
+    d = _MIN_DICT
+    while d < size and d < _PRESET9_DICT:
+        half = d + d // 2
+        d = half if half >= size else d * 2
+    return min(d, _PRESET9_DICT)
+
+
+def compress_xz(data: bytes) -> bytes:
+    """xz-compress ``data`` the way the kernel needs it: one stream, CRC32 check, LZMA2 preset 9.
+
+    The declared dictionary is shrunk to fit the input (see :func:`xz_dict_size`).
+    """
+    filters = [{"id": lzma.FILTER_LZMA2, "preset": 9, "dict_size": xz_dict_size(len(data))}]
+    return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32, filters=filters)
+
+
+def build_initrd(files: Mapping[str, bytes]) -> bytes:
+    """Build an xz-compressed (CRC32) newc initrd of ``files``, as coreos-installer writes it.
+
+    This is the payload of the ISO Ignition area, of ``pxe ignition|network wrap`` and of the layer
+    ``pxe customize`` appends. ``files`` maps relative paths to contents; an empty map gives an
+    archive holding only the trailer.
+    """
+    return compress_xz(build_cpio(files))
+
+
+# --------------------------------------------------------------------------------------------
+# Reader
+# --------------------------------------------------------------------------------------------
+
+
+class _Buffered:
+    """A forward-only byte stream over chunks produced by :meth:`_produce` (``b""`` at the end)."""
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._off = 0
+        self._done = False
+
+    def _produce(self) -> bytes:
+        raise NotImplementedError
+
+    def _next(self) -> bytes:
+        while not self._done:
+            out = self._produce()
+            if out:
+                return out
+        return b""
+
+    def available(self) -> int:
+        return len(self._buf) - self._off
+
+    def _take_buffer(self) -> bytes:
+        rest = self._buf[self._off:] if self._off else self._buf
+        self._buf, self._off = b"", 0
+        return rest
+
+    def peek(self, n: int) -> bytes:
+        while self.available() < n:
+            out = self._next()
+            if not out:
+                break
+            self._buf = self._take_buffer() + out
+        return self._buf[self._off:self._off + n]
+
+    def read(self, n: int) -> bytes:
+        if self.available() >= n:
+            data = self._buf[self._off:self._off + n]
+            self._off += n
+            return data
+        parts = [self._take_buffer()]
+        got = len(parts[0])
+        while got < n:
+            out = self._next()
+            if not out:
+                break
+            need = n - got
+            if len(out) > need:
+                parts.append(out[:need])
+                self._buf, self._off = out, need
+                got = n
+            else:
+                parts.append(out)
+                got += len(out)
+        return b"".join(parts)
+
+    def read_some(self, n: int) -> bytes:
+        """Up to ``n`` bytes, at least one unless at the end."""
+        if self.available() == 0:
+            self._buf, self._off = self._next(), 0
+        data = self._buf[self._off:self._off + n]
+        self._off += len(data)
+        return data
+
+    def skip(self, n: int) -> int:
+        skipped = 0
+        while skipped < n:
+            if self.available() == 0:
+                self._buf, self._off = self._next(), 0
+                if not self._buf:
+                    break
+            take = min(n - skipped, self.available())
+            self._off += take
+            skipped += take
+        return skipped
+
+    def at_end(self) -> bool:
+        if self.available() == 0:
+            self._buf, self._off = self._next(), 0
+        return self.available() == 0
+
+
+class _Source(_Buffered):
+    """The raw input, read in 1 MiB chunks, optionally copying every byte read to ``tee``."""
+
+    def __init__(self, f: IO[bytes], tee: Optional[IO[bytes]] = None) -> None:
+        super().__init__()
+        self._f = f
+        self._tee = tee
+        self._total = 0  # raw bytes read from f
+
+    def _produce(self) -> bytes:
+        chunk = self._f.read(_CHUNK)
+        if not chunk:
+            self._done = True
+            return b""
+        if self._tee is not None:
+            self._tee.write(chunk)
+        self._total += len(chunk)
+        return bytes(chunk)
+
+    @property
+    def position(self) -> int:
+        """Offset in the input of the next byte to be handed out."""
+        return self._total - self.available()
+
+    def unread(self, data: bytes) -> None:
+        """Push back bytes a decoder read past the end of its compressed stream."""
+        if not data:
+            return
+        if self._off >= len(data):
+            self._off -= len(data)  # they are still in the buffer, just before the read position
+        else:
+            self._buf = bytes(data) + self._buf[self._off:]
+            self._off = 0
+
+    def skip_zeros(self) -> None:
+        while True:
+            if self.available() == 0:
+                self._buf, self._off = self._next(), 0
+                if not self._buf:
+                    return
+            seg = self._buf[self._off:]
+            zeros = len(seg) - len(seg.lstrip(b"\0"))
+            self._off += zeros
+            if zeros < len(seg):
+                return
+
+    def drain(self) -> None:
+        """Consume the rest of the input (so a tee sees all of it)."""
+        self._buf, self._off = b"", 0
+        while self._next():
+            pass
+
+
+class _Decoded(_Buffered):
+    """The decompressed bytes of one gzip member, one xz stream or a run of zstd frames."""
+
+    def __init__(self, src: _Source, kind: str) -> None:
+        super().__init__()
+        self._src = src
+        self._kind = kind
+        self._dec: Any = self._new_decoder()
+        self._pending = b""  # input given to a zlib decoder but not yet consumed (unconsumed_tail)
+
+    def _new_decoder(self) -> Any:
+        if self._kind == "gzip":
+            return zlib.decompressobj(wbits=31)
+        if self._kind == "xz":
+            return lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+        import zstandard
+
+        return zstandard.ZstdDecompressor().decompressobj()
+
+    def _input(self, n: int) -> bytes:
+        data = self._src.read_some(n)
+        if not data:
+            raise ImageError(f"truncated {self._kind} archive in initrd")
+        return data
+
+    def _produce(self) -> bytes:
+        dec = self._dec
+        try:
+            if self._kind == "xz":
+                data = self._input(_DECODE_IN) if dec.needs_input else b""
+                out = dec.decompress(data, _DECODE_OUT)
+                if dec.eof:
+                    self._src.unread(dec.unused_data)
+                    self._done = True
+                return bytes(out)
+            if self._kind == "gzip":
+                data = self._pending or self._input(_DECODE_IN)
+                out = dec.decompress(data, _DECODE_OUT)
+                self._pending = dec.unconsumed_tail
+                if dec.eof:
+                    self._src.unread(dec.unused_data)
+                    self._done = True
+                return bytes(out)
+            # zstd: consecutive frames, skippable frames included; small input bounds the output.
+            out = dec.decompress(self._input(_DECODE_IN // 8))
+            if dec.eof:
+                self._src.unread(dec.unused_data)
+                if _is_zstd(self._src.peek(4)):
+                    self._dec = self._new_decoder()
+                else:
+                    self._done = True
+            return bytes(out)
+        except ImageError:
+            raise
+        except (lzma.LZMAError, zlib.error, EOFError) as e:
+            raise ImageError(f"corrupt {self._kind} archive in initrd: {e}") from None
+        except Exception as e:  # zstandard.ZstdError
+            if type(e).__name__.startswith("Zstd"):
+                raise ImageError(f"corrupt zstd archive in initrd: {e}") from None
+            raise
+
+    def finish(self) -> None:
+        """After the trailer: the rest of the decoded stream must be zeros."""
+        rest = self._take_buffer()
+        while True:
+            if rest.count(0) != len(rest):
+                raise ImageError("found trailing garbage inside compressed archive")
+            rest = self._next()
+            if not rest:
+                return
+
+
+class _Plain:
+    """An uncompressed archive read straight from the source."""
+
+    def __init__(self, src: _Source) -> None:
+        self.read = src.read
+        self.skip = src.skip
+
+    def finish(self) -> None:
+        pass
+
+
+def _is_zstd(magic: bytes) -> bool:
+    if magic == _ZSTD_MAGIC:
+        return True
+    # skippable frames: 0x184D2A50 .. 0x184D2A5F, little-endian
+    return len(magic) == 4 and magic[1:] == b"\x2a\x4d\x18" and (magic[0] & 0xF0) == 0x50
+
+
+def _traversal(name: str) -> bool:
+    return name.startswith("/") or ".." in name.split("/")
+
+
+def _compile_patterns(pattern: str | Sequence[str] | None) -> Optional[Callable[[str], bool]]:
+    if pattern is None:
+        return None
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+    # Rust glob::Pattern defaults: case-sensitive, '*' and '?' match '/' too -- like fnmatchcase.
+    return lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def _read_exact(stream: _Plain | _Decoded, n: int, what: str) -> bytes:
+    data = stream.read(n)
+    if len(data) != n:
+        raise ImageError(f"truncated cpio archive in initrd (reading {what})")
+    return data
+
+
+def _iter_archive(stream: _Plain | _Decoded, match: Optional[Callable[[str], bool]]) -> Iterator[tuple[str, bytes]]:
+    while True:
+        header = _read_exact(stream, _HEADER_LEN, "entry header")
+        if header[:6] not in _MAGICS:
+            raise ImageError(f"invalid cpio entry in initrd: bad magic {header[:6]!r}")
+        try:
+            values = [int(header[6 + 8 * i:14 + 8 * i], 16) for i in range(13)]
+        except ValueError:
+            raise ImageError("invalid cpio entry in initrd: bad header field") from None
+        mode, size, namesize = values[1], values[6], values[11]
+        if namesize == 0:
+            raise ImageError("invalid cpio entry in initrd: empty name")
+        raw_name = _read_exact(stream, namesize, "entry name")
+        _read_exact(stream, _pad4(_HEADER_LEN + namesize), "entry name padding")
+        try:
+            name = raw_name.rstrip(b"\0").decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImageError("invalid cpio entry in initrd: name is not UTF-8") from None
+        if name == TRAILER:
+            return
+        wanted = (mode & _S_IFMT) == _S_IFREG and (match is None or match(name))
+        if wanted:
+            if _traversal(name):
+                raise ImageError(f"path {name} contains path traversal")
+            data = _read_exact(stream, size, f"data of {name}")
+        elif stream.skip(size) != size:
+            raise ImageError(f"truncated cpio archive in initrd (reading data of {name})")
+        if stream.skip(_pad4(size)) != _pad4(size):
+            raise ImageError("truncated cpio archive in initrd (reading data padding)")
+        if wanted:
+            yield name, data
+
+
+def _open_source(data: Source) -> IO[bytes]:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return io.BytesIO(data)
+    return data
+
+
+def iter_initrd(
+    data: Source,
+    pattern: str | Sequence[str] | None = None,
+    *,
+    tee: Optional[IO[bytes]] = None,
+) -> Iterator[tuple[str, bytes]]:
+    """Yield ``(path, contents)`` of every regular file in an initramfs, in archive order.
+
+    ``data`` is bytes or a binary file object read forward in 1 MiB chunks. Accepted: any concatenation
+    of uncompressed, gzip, xz and zstd newc archives (070701/070702) with zero bytes between or after
+    them; dracut's NUL-padded names. Directories, symlinks and devices are skipped. ``pattern`` (one
+    glob or several) keeps only matching paths, with coreos-installer's glob rules (``*`` matches
+    ``/`` too). A kept path that is absolute or has a ``..`` component raises :class:`ImageError`
+    ("path P contains path traversal"). With ``tee``, every raw input byte is also written to it, so
+    one pass both copies and parses an image. The same path may be yielded more than once.
+    """
+    src = _Source(_open_source(data), tee)
+    match = _compile_patterns(pattern)
+    while True:
+        src.skip_zeros()
+        if src.at_end():
+            break
+        head = src.peek(6)
+        stream: _Plain | _Decoded
+        if head.startswith(_GZIP_MAGIC):
+            stream = _Decoded(src, "gzip")
+        elif head == _XZ_MAGIC:
+            stream = _Decoded(src, "xz")
+        elif _is_zstd(head[:4]):
+            stream = _Decoded(src, "zstd")
+        elif head[:6] in _MAGICS:
+            stream = _Plain(src)
+        else:
+            raise ImageError(f"unrecognized data at offset {src.position} of initrd (not cpio, gzip, xz or zstd)")
+        yield from _iter_archive(stream, match)
+        stream.finish()
+    if tee is not None:
+        src.drain()
+
+
+def read_initrd(
+    data: Source,
+    pattern: str | Sequence[str] | None = None,
+    *,
+    tee: Optional[IO[bytes]] = None,
+) -> dict[str, bytes]:
+    """Read the regular files of an initramfs into a dict path -> contents (the last occurrence wins).
+
+    See :func:`iter_initrd` for what is accepted, ``pattern`` and ``tee``. Errors are
+    :class:`ImageError` with one line, e.g. "found trailing garbage inside compressed archive".
+    """
+    result: dict[str, bytes] = {}
+    for name, contents in iter_initrd(data, pattern, tee=tee):
+        result[name] = contents
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Live initramfs (PXE) helpers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LiveInitramfs:
+    """What coreos-installer looks at in a PXE live initramfs (spec 6.6).
+
+    ``stamp`` is the contents of ``etc/coreos-live-initramfs`` (None when absent: not a CoreOS live
+    initramfs); ``features`` the parsed ``etc/coreos/features.json`` ({} when absent); ``config`` an
+    embedded ``config.ign``; ``keyfiles`` the ``etc/coreos-firstboot-network/*`` members.
+    """
+
+    stamp: Optional[bytes] = None
+    features: dict[str, Any] = field(default_factory=dict)
+    config: Optional[bytes] = None
+    keyfiles: dict[str, bytes] = field(default_factory=dict)
+    size: int = 0
+
+    @property
+    def is_live(self) -> bool:
+        return self.stamp is not None
+
+    @property
+    def is_customized(self) -> bool:
+        return self.config is not None or bool(self.keyfiles)
+
+    def feature(self, name: str) -> bool:
+        """A boolean feature flag (``installer-config``, ``live-initrd-network``); missing means False."""
+        return bool(self.features.get(name, False))
+
+
+_LIVE_PATTERNS = (LIVE_STAMP, FEATURES_PATH, CONFIG_PATH, FIRSTBOOT_NETWORK_DIR + "/*")
+
+
+def scan_live_initramfs(data: Source | PathLike, *, tee: Optional[IO[bytes]] = None) -> LiveInitramfs:
+    """Read the few members of a live initramfs coreos-installer checks, in one streaming pass.
+
+    ``data`` is a path, bytes or a binary file object; with ``tee`` the raw input is copied to it too.
+    """
+    if isinstance(data, (str, os.PathLike)):
+        with open(data, "rb") as f:
+            return scan_live_initramfs(f, tee=tee)
+    info = LiveInitramfs()
+    files = read_initrd(data, _LIVE_PATTERNS, tee=tee)
+    info.stamp = files.get(LIVE_STAMP)
+    info.config = files.get(CONFIG_PATH)
+    info.keyfiles = {k: v for k, v in files.items() if k.startswith(FIRSTBOOT_NETWORK_DIR + "/")}
+    if FEATURES_PATH in files:
+        try:
+            features = json.loads(files[FEATURES_PATH])
+        except ValueError as e:
+            raise ImageError(f"parsing {FEATURES_PATH} in initramfs: {e}") from None
+        if not isinstance(features, dict):
+            raise ImageError(f"parsing {FEATURES_PATH} in initramfs: not a JSON object")
+        info.features = features
+    return info
+
+
+def check_live_initramfs(info: LiveInitramfs) -> None:
+    """Refuse what ``pxe customize`` refuses: a non-CoreOS or an already customized initramfs."""
+    if not info.is_live:
+        raise ImageError("not a CoreOS live initramfs image")
+    if info.is_customized:
+        raise ImageError("input is already customized")
+
+
+def is_live_initramfs(data: Source | PathLike) -> bool:
+    """True if ``data`` (path, bytes or file) is a CoreOS live initramfs (has ``etc/coreos-live-initramfs``).
+
+    An unreadable or corrupt archive is not a live initramfs.
+    """
+    try:
+        return scan_live_initramfs(data).is_live
+    except ImageError:
+        return False
+
+
+Files = Union[Mapping[str, bytes], Callable[[LiveInitramfs], Mapping[str, bytes]]]
+
+
+def append_layer(
+    initramfs_path: PathLike,
+    files: Files,
+    output: PathLike | BinaryIO,
+    *,
+    check: bool = True,
+    overwrite: bool = False,
+) -> LiveInitramfs:
+    """Copy a live initramfs unchanged to ``output`` and append one xz (CRC32) cpio layer of ``files``.
+
+    One pass: the input is copied while its live-initramfs members are scanned. With ``check`` the
+    input must be a CoreOS live initramfs that is not customized yet (:func:`check_live_initramfs`).
+    ``files`` is a map or a callable taking the scan result (e.g. to read feature flags) and
+    returning the map. The layer starts right after the original bytes, without padding: the kernel
+    needs 4-byte alignment only before an *uncompressed* cpio, and CoreOS already pads the live
+    initramfs to a multiple of 4 (spec 6.6). ``output`` is a path (written atomically; an existing
+    file is refused unless ``overwrite``), ``"-"`` for standard output, or a binary file object
+    (for a stream the input is scanned first and copied after the checks passed, so nothing is
+    written on error). Returns the scan result (``size`` = length of the original image).
+    """
+    from .outfile import atomic_output
+
+    def run(out: IO[bytes], prescan: bool) -> LiveInitramfs:
+        if prescan:
+            # A stream cannot be taken back: check before writing anything, then copy.
+            info = scan_live_initramfs(initramfs_path)
+            if check:
+                check_live_initramfs(info)
+            members = files(info) if callable(files) else files
+            layer = build_initrd(members)
+            with open(initramfs_path, "rb") as f:
+                while True:
+                    chunk = f.read(_CHUNK)
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                info.size = f.tell()
+        else:
+            with open(initramfs_path, "rb") as f:
+                info = scan_live_initramfs(f, tee=out)
+                info.size = f.tell()
+            if check:
+                check_live_initramfs(info)
+            members = files(info) if callable(files) else files
+            layer = build_initrd(members)
+        out.write(layer)
+        out.flush()
+        return info
+
+    if isinstance(output, (str, os.PathLike)):
+        if str(output) == "-":
+            return run(sys.stdout.buffer, True)
+        with atomic_output(output, overwrite=overwrite) as out:
+            return run(out, False)
+    return run(output, True)
