@@ -1,0 +1,163 @@
+"""``ignkit pxe ignition|network wrap|unwrap``: an Ignition config or NM keyfiles as a separate initrd image."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import BinaryIO, Optional
+
+import click
+
+from ..errors import ImageError, InputError, UsageError
+
+CONFIG_MEMBER = "config.ign"
+NETWORK_DIR = "etc/coreos-firstboot-network"
+
+
+def _read_bytes(path: str) -> bytes:
+    if path == "-":
+        return click.get_binary_stream("stdin").read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: {e.strerror or e}") from None
+
+
+def _open_image(path: Optional[str]) -> BinaryIO:
+    if path is None or path == "-":
+        return click.get_binary_stream("stdin")
+    try:
+        return open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except OSError as e:
+        raise InputError(f"{path}: {e.strerror or e}") from None
+
+
+def _binary_stdout() -> BinaryIO:
+    stream = click.get_binary_stream("stdout")
+    if stream.isatty():
+        raise UsageError("Refusing to write binary data to terminal")
+    return stream
+
+
+def _write_image(output: Optional[str], data: bytes) -> None:
+    """Write a binary image to ``output``, or to stdout (never a terminal) when it is None or ``-``."""
+    if output is None or output == "-":
+        out = _binary_stdout()
+        out.write(data)
+        out.flush()
+        return
+    from ..outfile import write_bytes_atomic
+
+    write_bytes_atomic(output, data)
+
+
+def _read_members(image: Optional[str], pattern: str) -> dict[str, bytes]:
+    from ..initrd import read_initrd
+
+    f = _open_image(image)
+    try:
+        return read_initrd(f, pattern)
+    finally:
+        if f is not click.get_binary_stream("stdin"):
+            f.close()
+
+
+@click.group()
+def ignition() -> None:
+    """Wrap an Ignition config in an initrd image, or unwrap it.
+
+    Append the wrapped image to the PXE initrd list and boot with
+    `ignition.firstboot ignition.platform.id=metal`.
+    """
+
+
+@ignition.command("wrap")
+@click.option("-i", "--ignition-file", "config", metavar="CONFIG", default="-", show_default="stdin",
+              help="Ignition config to wrap (copied verbatim).")
+@click.option("-o", "--output", metavar="OUT", help="Write the image here (default: stdout, never a terminal).")
+def ignition_wrap(config: str, output: Optional[str]) -> None:
+    """Write an xz cpio initrd holding CONFIG as /config.ign."""
+    from ..initrd import build_initrd
+
+    data = _read_bytes(config)
+    if output is None or output == "-":
+        _binary_stdout()  # refuse a terminal before reading more
+    _write_image(output, build_initrd({CONFIG_MEMBER: data}))
+
+
+@ignition.command("unwrap")
+@click.argument("image", required=False, metavar="[IMAGE]")
+def ignition_unwrap(image: Optional[str]) -> None:
+    """Print the Ignition config (the last /config.ign) of an initrd image (stdin if IMAGE is omitted)."""
+    members = _read_members(image, CONFIG_MEMBER)
+    if CONFIG_MEMBER not in members:
+        raise ImageError("couldn't find Ignition config in archive")
+    out = click.get_binary_stream("stdout")
+    out.write(members[CONFIG_MEMBER])
+    out.flush()
+
+
+@click.group()
+def network() -> None:
+    """Wrap NetworkManager keyfiles in an initrd image, or unwrap them.
+
+    The live system copies them to /etc/NetworkManager/system-connections/ for its first boot.
+    """
+
+
+@network.command("wrap")
+@click.option("-k", "--keyfile", "keyfiles", metavar="KEYFILE", multiple=True, required=True,
+              help="NetworkManager keyfile to include (repeatable).")
+@click.option("-o", "--output", metavar="OUT", help="Write the image here (default: stdout, never a terminal).")
+def network_wrap(keyfiles: tuple[str, ...], output: Optional[str]) -> None:
+    """Write an xz cpio initrd holding each KEYFILE as /etc/coreos-firstboot-network/NAME."""
+    from ..initrd import build_initrd
+
+    members: dict[str, bytes] = {}
+    for path in keyfiles:
+        name = os.path.basename(path)
+        if not name:
+            raise InputError(f"{path}: not a file name")
+        member = f"{NETWORK_DIR}/{name}"
+        if member in members:
+            raise UsageError(f"multiple input files named '{name}'")
+        members[member] = _read_bytes(path)
+    if output is None or output == "-":
+        _binary_stdout()
+    _write_image(output, build_initrd(members))
+
+
+@network.command("unwrap")
+@click.option("-C", "--directory", metavar="DIR", help="Write each keyfile into DIR (created if needed).")
+@click.argument("image", required=False, metavar="[IMAGE]")
+def network_unwrap(directory: Optional[str], image: Optional[str]) -> None:
+    """Print the NetworkManager keyfiles of an initrd image, or write them into DIR."""
+    members = _read_members(image, NETWORK_DIR + "/*")
+    files = sorted((path.rsplit("/", 1)[1], data) for path, data in members.items())
+    if not files:
+        raise ImageError("No embedded network settings.")
+    names = [name for name, _ in files]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise ImageError(f"multiple keyfiles named '{dup}' in the image")
+    if directory is not None:
+        from ..outfile import write_bytes_atomic
+
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        for name, _ in files:
+            if (target / name).exists():
+                raise UsageError(f"{target / name}: File exists")
+        for name, data in files:
+            write_bytes_atomic(target / name, data, overwrite=False, mode=0o600)
+            click.echo(str(target / name))
+        return
+    out = click.get_binary_stream("stdout")
+    for i, (name, data) in enumerate(files):
+        if i:
+            out.write(b"\n")
+        out.write(f"########## {name} ##########\n".encode())
+        out.write(data)
+    out.flush()
+    sys.stdout.flush()
