@@ -1,0 +1,120 @@
+"""The Ignition embed area of a CoreOS live ISO: where it is (igninfo.json or images/ignition.img),
+what it holds (an xz newc cpio, or zeros), and the bytes that fill it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import ImageError
+
+if TYPE_CHECKING:
+    from ..isofs import IsoFS
+
+IGNINFO_JSON = "COREOS/IGNINFO.JSO"
+DEFAULT_AREA_FILE = "images/ignition.img"
+CONFIG_MEMBER = "config.ign"
+NETWORK_DIR = "etc/coreos-firstboot-network/"
+UNRECOGNIZED = "Unrecognized CoreOS ISO image."
+
+
+@dataclass(frozen=True)
+class IgnitionArea:
+    """The Ignition embed area: ``offset`` is absolute in the ISO, ``file``/``file_offset`` say where."""
+
+    file: str
+    file_offset: int
+    offset: int
+    length: int
+    source: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"file": self.file, "file_offset": self.file_offset, "offset": self.offset,
+                "length": self.length, "source": self.source}
+
+
+def locate_ignition_area(fs: IsoFS) -> IgnitionArea:
+    """Find the area from coreos/igninfo.json, else the whole of images/ignition.img.
+
+    Raises ImageError "Unrecognized CoreOS ISO image." (with the reason) when neither works.
+    """
+    from ..isofs import IsoNotFound
+
+    source = "igninfo.json"
+    try:
+        entry = fs.lookup(IGNINFO_JSON)
+    except IsoNotFound:
+        info: dict[str, object] = {"file": DEFAULT_AREA_FILE}
+        source = "default"
+    else:
+        raw = fs.read_at(entry.offset, entry.length)
+        try:
+            parsed = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise ImageError(f"{UNRECOGNIZED} (coreos/igninfo.json is not valid JSON: {e})") from None
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("file"), str):
+            raise ImageError(f"{UNRECOGNIZED} (coreos/igninfo.json has no \"file\")")
+        info = parsed
+    path = str(info["file"])
+    try:
+        carrier = fs.lookup(path.upper())
+    except IsoNotFound:
+        raise ImageError(f"{UNRECOGNIZED} ({path} is not in the ISO)") from None
+    if carrier.is_dir:
+        raise ImageError(f"{UNRECOGNIZED} ({path} is a directory)")
+    offset = info.get("offset", 0)
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0 or offset > carrier.length:
+        raise ImageError(f"{UNRECOGNIZED} (coreos/igninfo.json: bad offset {offset!r})")
+    length = info.get("length", carrier.length - offset)
+    if not isinstance(length, int) or isinstance(length, bool) or length <= 0:
+        raise ImageError(f"{UNRECOGNIZED} (coreos/igninfo.json: bad length {length!r})")
+    area = IgnitionArea(path, offset, carrier.offset + offset, length, source)
+    if area.offset + area.length > fs.size:
+        raise ImageError(f"ISO image is incomplete: the Ignition area ends at byte {area.offset + area.length}, "
+                         f"the file has {fs.size}")
+    return area
+
+
+def used_bytes(data: bytes) -> int:
+    """Length of ``data`` without its trailing zero bytes (0 for an empty area)."""
+    return len(data.rstrip(b"\x00"))
+
+
+def decode_area(data: bytes) -> dict[str, bytes]:
+    """The regular files stored in an area's bytes ({} for an all-zero area).
+
+    Raises ImageError when the area holds something that is not an initrd archive.
+    """
+    if not data.strip(b"\x00"):
+        return {}
+    from ..initrd import read_initrd
+
+    try:
+        return dict(read_initrd(data))
+    except ImageError as e:
+        raise ImageError(f"{UNRECOGNIZED} (the Ignition embed area does not hold an initrd archive: {e})") \
+            from None
+
+
+def encode_members(members: Mapping[str, bytes]) -> bytes:
+    """The compressed archive for ``members`` (b"" when there are none: the area is then zeroed)."""
+    if not members:
+        return b""
+    from ..initrd import build_initrd
+
+    return build_initrd(dict(members))
+
+
+def fill_area(payload: bytes, length: int) -> bytes:
+    """``payload`` zero-filled to the area ``length``; ImageError when it does not fit."""
+    if len(payload) > length:
+        raise ImageError(f"compressed config is {len(payload)} bytes; the embed area holds {length}")
+    return payload + bytes(length - len(payload))
+
+
+def network_members(members: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The NetworkManager keyfiles among the area's members, by basename."""
+    return {k[len(NETWORK_DIR):]: v for k, v in members.items()
+            if k.startswith(NETWORK_DIR) and "/" not in k[len(NETWORK_DIR):] and k != NETWORK_DIR}

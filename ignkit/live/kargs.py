@@ -1,0 +1,233 @@
+"""The kernel-argument embed areas of a CoreOS live ISO: locate (kargs.json or the legacy coreKarg
+header), parse, format, and edit kernel arguments with coreos-installer's semantics."""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..errors import ImageError, UsageError
+
+if TYPE_CHECKING:
+    from ..isofs import IsoFS
+
+KARGS_JSON = "COREOS/KARGS.JSO"
+MAX_AREA = 2048
+# coreKarg header: 72 bytes just before the 24-byte coreiso+ slot at the end of the system area.
+LEGACY_HEADER_OFFSET = 32768 - 24 - 72
+LEGACY_MAGIC = b"coreKarg"
+
+NO_KARGS = "No karg embed areas found; old or corrupted CoreOS ISO image."
+_REPLACE_RE = re.compile(r"^([^=]+)=([^=]+)=([^=]+)$")
+
+
+class KargsError(UsageError):
+    """Kernel arguments that cannot be written (too long, forbidden characters, bad -r syntax)."""
+
+
+@dataclass(frozen=True)
+class KargArea:
+    """One kernel-argument area: ``offset`` is absolute in the ISO; ``file``/``file_offset`` say where."""
+
+    file: str
+    file_offset: int
+    offset: int
+    size: int
+    pad: str = "#"
+    end: str = "\n"
+
+    def parse(self, data: bytes) -> str:
+        """The kernel arguments stored in this area's bytes."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImageError(f"invalid UTF-8 in karg area at offset {self.offset}") from None
+        return text.rstrip(self.pad).rstrip(self.end).strip()
+
+    def format(self, kargs: str) -> bytes:
+        """The area's bytes for ``kargs``: kargs, terminator, then pad up to the size."""
+        kargs = kargs.strip()
+        check_kargs(kargs, self)
+        raw = kargs.encode("utf-8") + self.end.encode("utf-8")
+        pad = self.pad.encode("utf-8")
+        return raw + pad * ((self.size - len(raw)) // len(pad))
+
+
+@dataclass
+class KargAreas:
+    """All kernel-argument areas of an ISO plus the default kargs; ``source`` is where they were found."""
+
+    areas: list[KargArea]
+    default: str
+    current: str
+    size: int
+    source: str
+    default_copy: KargArea | None = field(default=None)
+
+    def format(self, kargs: str) -> list[tuple[int, bytes]]:
+        """Byte patches writing ``kargs`` into every area (same text; each area's own pad/end)."""
+        return [(a.offset, a.format(kargs)) for a in self.areas]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "size": self.size,
+            "default": self.default,
+            "current": self.current,
+            "files": [
+                {"file": a.file, "file_offset": a.file_offset, "offset": a.offset, "pad": a.pad, "end": a.end}
+                for a in self.areas
+            ],
+        }
+
+
+def check_kargs(kargs: str, area: KargArea) -> None:
+    """Refuse kernel arguments that do not fit ``area`` or contain characters it cannot hold."""
+    for ch in kargs:
+        if ch == "\n" or ch == "\r":
+            raise KargsError("kernel arguments must not contain a newline")
+        if ch == area.pad:
+            raise KargsError(f"kernel arguments must not contain the area's pad character {ch!r}")
+        if ord(ch) < 0x20 or ord(ch) == 0x7F:
+            raise KargsError(f"kernel arguments must not contain the control character {ch!r}")
+    length = len(kargs.encode("utf-8"))
+    if length + 1 > area.size:
+        raise KargsError(
+            f"kargs too large for area: {length + 1} vs {area.size} "
+            f"(kernel arguments are {length} bytes; the area holds at most {area.size - 1})"
+        )
+
+
+def modify_kargs(
+    kargs: str,
+    append: Sequence[str] = (),
+    delete: Sequence[str] = (),
+    replace: Sequence[str] = (),
+    append_if_missing: Sequence[str] = (),
+) -> str:
+    """Edit a kernel command line like coreos-installer: delete, then append, then replace.
+
+    ``delete`` removes every whole-word occurrence (a missing karg is a no-op; ``"a b"`` deletes the
+    sequence); ``append`` adds at the end (duplicates allowed); ``append_if_missing`` only if absent;
+    ``replace`` items are ``KEY=OLD=NEW`` and change every ``KEY=OLD`` into ``KEY=NEW``.
+    """
+    line = f" {kargs.strip()} "
+    for d in delete:
+        d = d.strip()
+        if d:
+            line = line.replace(f" {d} ", " ")
+    for a in append:
+        a = a.strip()
+        if a:
+            line += f"{a} "
+    for a in append_if_missing:
+        a = a.strip()
+        if a and f" {a} " not in line:
+            line += f"{a} "
+    for r in replace:
+        m = _REPLACE_RE.match(r.strip())
+        if not m:
+            raise KargsError(f"Wrong input, format should be: KEY=OLD=NEW (got {r!r})")
+        key, old, new = m.groups()
+        line = line.replace(f" {key}={old} ", f" {key}={new} ")
+    return line.strip()
+
+
+def _one_char(value: object, name: str, default: str) -> str:
+    if value is None:
+        return default
+    if not isinstance(value, str) or len(value) != 1:
+        raise ImageError(f"kargs.json: {name} must be a one-character string, got {value!r}")
+    return value
+
+
+def locate_kargs(fs: IsoFS) -> KargAreas | None:
+    """Find the kernel-argument areas from coreos/kargs.json, else the legacy coreKarg header.
+
+    Returns None when the ISO has neither (kernel arguments not editable). Raises ImageError when the
+    areas exist but are inconsistent.
+    """
+    from ..isofs import IsoNotFound
+
+    try:
+        entry = fs.lookup(KARGS_JSON)
+    except IsoNotFound:
+        return _locate_legacy(fs)
+    raw = fs.read_at(entry.offset, entry.length)
+    try:
+        info = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ImageError(f"coreos/kargs.json is not valid JSON: {e}") from None
+    if not isinstance(info, dict):
+        raise ImageError("coreos/kargs.json is not a JSON object")
+    size = info.get("size")
+    default = info.get("default")
+    files = info.get("files")
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise ImageError("coreos/kargs.json: size must be a positive integer")
+    if size > MAX_AREA:
+        raise ImageError(f"karg embed area size larger than {MAX_AREA} (found {size})")
+    if not isinstance(default, str):
+        raise ImageError("coreos/kargs.json: default must be a string")
+    if len(default.encode("utf-8")) > size:
+        raise ImageError(f"default kargs size {len(default.encode('utf-8'))} larger than embed areas ({size})")
+    if not isinstance(files, list):
+        raise ImageError("coreos/kargs.json: files must be a list")
+    areas = []
+    for item in files:
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str) \
+                or not isinstance(item.get("offset"), int) or item["offset"] < 0:
+            raise ImageError(f"coreos/kargs.json: bad files entry {item!r}")
+        path = item["path"]
+        try:
+            carrier = fs.lookup(path.upper())
+        except IsoNotFound:
+            raise ImageError(f"coreos/kargs.json names {path}, which is not in the ISO") from None
+        area = KargArea(path, item["offset"], carrier.offset + item["offset"], size,
+                        _one_char(item.get("pad"), "pad", "#"), _one_char(item.get("end"), "end", "\n"))
+        areas.append(area)
+    if not areas:
+        raise ImageError("No karg embed areas found; corrupted CoreOS ISO image.")
+    areas.sort(key=lambda a: a.offset)
+    current = _parse_all(fs, areas)
+    return KargAreas(areas, default.strip(), current, size, "kargs.json")
+
+
+def _locate_legacy(fs: IsoFS) -> KargAreas | None:
+    if fs.size < 32768:
+        return None
+    header = fs.read_at(LEGACY_HEADER_OFFSET, 72)
+    if header[:8] != LEGACY_MAGIC:
+        return None
+    size, default_offset, *offsets = struct.unpack_from("<8Q", header, 8)
+    if size > MAX_AREA:
+        raise ImageError(f"karg embed area length larger than {MAX_AREA} (found {size})")
+    if size == 0:
+        return None
+    offsets = list(offsets)
+    if 0 in offsets:
+        offsets = offsets[: offsets.index(0)]
+    default_copy = KargArea("(coreKarg default copy)", default_offset, default_offset, size)
+    default = default_copy.parse(fs.read_at(default_offset, size))
+    areas = [KargArea("(coreKarg header)", off, off, size) for off in sorted(offsets)]
+    if not areas:
+        raise ImageError("No karg embed areas found; corrupted CoreOS ISO image.")
+    current = _parse_all(fs, areas)
+    return KargAreas(areas, default, current, size, "coreKarg", default_copy)
+
+
+def _parse_all(fs: IsoFS, areas: Iterable[KargArea]) -> str:
+    first: str | None = None
+    for area in areas:
+        value = area.parse(fs.read_at(area.offset, area.size))
+        if first is None:
+            first = value
+        elif value != first:
+            raise ImageError(
+                f"kargs don't match at all offsets! (expected {first!r}, but offset {area.offset} has: {value!r})"
+            )
+    return first or ""
