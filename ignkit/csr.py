@@ -1,0 +1,825 @@
+"""Review the certificate signing requests of joining nodes and approve exactly those of inventory hosts.
+
+A new node files two CSRs: a *client* CSR from the ``node-bootstrapper`` service account, then, once
+that is approved and the kubelet has registered, a *serving* CSR from ``system:node:<name>``.
+:func:`review_csrs` decides, for every pending request in the output of ``oc get csr -o json``,
+whether it is one of those two shapes for a host of the inventory (and, for serving CSRs, whether
+every subject alternative name belongs to that host); everything else is refused with its reasons.
+:func:`watch_csrs` runs ``oc`` itself until every inventory host holds both certificates.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Union
+
+from .errors import FetchError, InputError, UsageError
+from .inventory import Host
+
+__all__ = [
+    "BOOTSTRAPPER",
+    "CLIENT_SIGNER",
+    "SERVING_SIGNER",
+    "CSRRecord",
+    "Decision",
+    "Refusal",
+    "Review",
+    "HostStatus",
+    "WatchResult",
+    "parse_csr_list",
+    "parse_node_addresses",
+    "review_csrs",
+    "host_status",
+    "format_review_table",
+    "watch_csrs",
+    "format_watch_summary",
+]
+
+BOOTSTRAPPER = "system:serviceaccount:openshift-machine-config-operator:node-bootstrapper"
+BOOTSTRAPPER_GROUP = "system:serviceaccounts:openshift-machine-config-operator"
+NODE_PREFIX = "system:node:"
+NODES_GROUP = "system:nodes"
+CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client-kubelet"
+SERVING_SIGNER = "kubernetes.io/kubelet-serving"
+
+# The exact usage sets the kubelet asks for (with and without the legacy "key encipherment").
+_CLIENT_USAGES = (
+    frozenset({"digital signature", "client auth"}),
+    frozenset({"digital signature", "key encipherment", "client auth"}),
+)
+_SERVING_USAGES = (
+    frozenset({"digital signature", "server auth"}),
+    frozenset({"digital signature", "key encipherment", "server auth"}),
+)
+_DNS_ADDRESS_TYPES = ("Hostname", "InternalDNS", "ExternalDNS")
+_IP_ADDRESS_TYPES = ("InternalIP", "ExternalIP")
+
+# Reason codes (stable; used by --json).
+BAD_REQUEST = "bad-request"
+WRONG_SIGNER = "wrong-signer"
+WRONG_REQUESTOR = "wrong-requestor"
+WRONG_GROUPS = "wrong-groups"
+CN_MISMATCH = "cn-mismatch"
+NOT_A_NODE = "not-a-node"
+WRONG_ORGANIZATION = "wrong-organization"
+WRONG_SUBJECT = "wrong-subject"
+UNEXPECTED_SAN = "unexpected-san"
+NO_SAN = "no-san"
+FOREIGN_SAN = "foreign-san"
+UNVERIFIABLE_SAN = "unverifiable-san"
+WRONG_USAGES = "wrong-usages"
+UNKNOWN_HOST = "unknown-host"
+
+
+@dataclass
+class CSRRecord:
+    """One CertificateSigningRequest object as ``oc get csr -o json`` lists it."""
+
+    name: str
+    username: str
+    groups: list[str]
+    usages: list[str]
+    signer_name: Optional[str]
+    request: str                 # spec.request as given: base64 of a PEM CSR
+    state: str                   # "pending", "approved", "denied" or "failed"
+    issued: bool = False         # status.certificate is set
+    created: Optional[str] = None
+
+    @property
+    def pending(self) -> bool:
+        return self.state == "pending"
+
+
+@dataclass
+class Refusal:
+    """Why a CSR is refused: a stable ``code`` and a one-line ``message`` for people."""
+
+    code: str
+    message: str
+
+
+@dataclass
+class Decision:
+    """The verdict on one pending CSR."""
+
+    name: str
+    kind: str                          # "client", "serving" or "other"
+    requestor: str
+    signer_name: Optional[str]
+    node: Optional[str] = None         # <name> of CN=system:node:<name>
+    host: Optional[str] = None         # the inventory hostname it belongs to
+    usages: list[str] = field(default_factory=list)
+    sans: list[str] = field(default_factory=list)   # "DNS:name" / "IP:addr" / "email:..." / "URI:..."
+    reasons: list[Refusal] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    created: Optional[str] = None
+
+    @property
+    def approve(self) -> bool:
+        return not self.reasons
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "decision": "approve" if self.approve else "refuse",
+            "node": self.node,
+            "host": self.host,
+            "requestor": self.requestor,
+            "signerName": self.signer_name,
+            "usages": list(self.usages),
+            "sans": list(self.sans),
+            "reasons": [{"code": r.code, "message": r.message} for r in self.reasons],
+            "notes": list(self.notes),
+            "created": self.created,
+        }
+
+
+@dataclass
+class Review:
+    """The verdicts on every pending CSR, plus the CSRs that were already approved or denied."""
+
+    decisions: list[Decision]
+    settled: list[CSRRecord] = field(default_factory=list)
+
+    @property
+    def approved(self) -> list[Decision]:
+        return [d for d in self.decisions if d.approve]
+
+    @property
+    def refused(self) -> list[Decision]:
+        return [d for d in self.decisions if not d.approve]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "approve": [d.name for d in self.approved],
+            "refuse": [d.name for d in self.refused],
+            "csrs": [d.to_dict() for d in self.decisions],
+            "settled": [{"name": r.name, "state": r.state, "requestor": r.username, "signerName": r.signer_name}
+                        for r in self.settled],
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# Parsing
+
+
+def _load_json(data: Union[bytes, str, Mapping[str, Any]], what: str) -> Any:
+    if isinstance(data, Mapping):
+        return data
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InputError(f"{what}: not JSON ({e})") from None
+
+
+def _state(status: Mapping[str, Any]) -> str:
+    types = set()
+    for cond in status.get("conditions") or []:
+        if isinstance(cond, Mapping) and str(cond.get("status", "True")) == "True":
+            types.add(cond.get("type"))
+    if "Denied" in types:
+        return "denied"
+    if "Failed" in types:
+        return "failed"
+    if "Approved" in types:
+        return "approved"
+    return "pending"
+
+
+def _str_list(value: Any, what: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"{what}: expected a list of strings")
+    return list(value)
+
+
+def parse_csr_list(data: Union[bytes, str, Mapping[str, Any]], *, what: str = "CSR list") -> list[CSRRecord]:
+    """Parse the output of ``oc get csr -o json`` (a List, or one CertificateSigningRequest).
+
+    Raises :class:`InputError` when the document is not JSON or not CertificateSigningRequests.
+    """
+    doc = _load_json(data, what)
+    if not isinstance(doc, Mapping):
+        raise InputError(f"{what}: expected a JSON object (the output of `oc get csr -o json`)")
+    if doc.get("kind") == "CertificateSigningRequest":
+        items: Any = [doc]
+    elif "items" in doc:
+        items = doc.get("items") or []
+    else:
+        raise InputError(f"{what}: not a list of CertificateSigningRequests (no \"items\")")
+    if not isinstance(items, list):
+        raise InputError(f"{what}: \"items\" is not a list")
+    records = []
+    for i, item in enumerate(items):
+        where = f"{what}: item {i}"
+        if not isinstance(item, Mapping):
+            raise InputError(f"{where}: not an object")
+        kind = item.get("kind")
+        if kind is not None and kind != "CertificateSigningRequest":
+            raise InputError(f"{where}: kind {kind!r} is not CertificateSigningRequest")
+        meta = item.get("metadata") or {}
+        spec = item.get("spec") or {}
+        status = item.get("status") or {}
+        if not isinstance(meta, Mapping) or not isinstance(spec, Mapping) or not isinstance(status, Mapping):
+            raise InputError(f"{where}: metadata, spec and status must be objects")
+        name = meta.get("name")
+        if not isinstance(name, str) or not name:
+            raise InputError(f"{where}: no metadata.name")
+        where = f"{what}: {name}"
+        signer = spec.get("signerName")
+        records.append(CSRRecord(
+            name=name,
+            username=str(spec.get("username") or ""),
+            groups=_str_list(spec.get("groups"), f"{where}: spec.groups"),
+            usages=_str_list(spec.get("usages"), f"{where}: spec.usages"),
+            signer_name=signer if isinstance(signer, str) else None,
+            request=str(spec.get("request") or ""),
+            state=_state(status),
+            issued=bool(status.get("certificate")),
+            created=meta.get("creationTimestamp") if isinstance(meta.get("creationTimestamp"), str) else None,
+        ))
+    return records
+
+
+def parse_node_addresses(data: Union[bytes, str, Mapping[str, Any]], *,
+                         what: str = "node list") -> dict[str, list[tuple[str, str]]]:
+    """Parse ``oc get nodes -o json`` into ``{node name: [(address type, address), ...]}``."""
+    doc = _load_json(data, what)
+    if not isinstance(doc, Mapping):
+        raise InputError(f"{what}: expected a JSON object (the output of `oc get nodes -o json`)")
+    if doc.get("kind") == "Node":
+        items: Any = [doc]
+    elif "items" in doc:
+        items = doc.get("items") or []
+    else:
+        raise InputError(f"{what}: not a list of Nodes (no \"items\")")
+    if not isinstance(items, list):
+        raise InputError(f"{what}: \"items\" is not a list")
+    out: dict[str, list[tuple[str, str]]] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise InputError(f"{what}: item {i}: not an object")
+        kind = item.get("kind")
+        if kind is not None and kind != "Node":
+            raise InputError(f"{what}: item {i}: kind {kind!r} is not Node")
+        name = (item.get("metadata") or {}).get("name")
+        if not isinstance(name, str) or not name:
+            raise InputError(f"{what}: item {i}: no metadata.name")
+        addrs = []
+        for a in (item.get("status") or {}).get("addresses") or []:
+            if isinstance(a, Mapping) and isinstance(a.get("type"), str) and isinstance(a.get("address"), str):
+                addrs.append((a["type"], a["address"]))
+        out[name] = addrs
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Decoding one request
+
+
+@dataclass
+class _Decoded:
+    common_names: list[str]
+    organizations: list[str]
+    other_attributes: list[str]
+    dns: list[str]
+    ips: list[str]
+    other_sans: list[str]
+
+
+def _decode_request(request: str) -> Union[_Decoded, str]:
+    """Decode spec.request; return the parts ignkit checks, or a one-line reason it cannot be read."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    try:
+        pem = base64.b64decode(request.encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return "spec.request is not base64"
+    if b"-----BEGIN CERTIFICATE REQUEST-----" not in pem:
+        return "spec.request is not a PEM certificate request"
+    if pem.count(b"-----BEGIN ") != 1:
+        return "spec.request holds more than one PEM block"
+    try:
+        req = x509.load_pem_x509_csr(pem)
+    except ValueError as e:
+        return f"spec.request is not a valid certificate request ({e})"
+    try:
+        if not req.is_signature_valid:
+            return "the request's signature does not verify"
+    except Exception as e:  # noqa: BLE001 - unsupported key types and the like
+        return f"the request's signature cannot be checked ({e})"
+    cns: list[str] = []
+    orgs: list[str] = []
+    others: list[str] = []
+    for attr in req.subject:
+        value = attr.value if isinstance(attr.value, str) else repr(attr.value)
+        if attr.oid == NameOID.COMMON_NAME:
+            cns.append(value)
+        elif attr.oid == NameOID.ORGANIZATION_NAME:
+            orgs.append(value)
+        else:
+            others.append(f"{attr.oid._name}={value}")
+    dns: list[str] = []
+    ips: list[str] = []
+    other_sans: list[str] = []
+    try:
+        ext = req.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        ext = None
+    except ValueError as e:
+        return f"the request's extensions cannot be read ({e})"
+    if ext is not None:
+        for gn in ext.value:
+            if isinstance(gn, x509.DNSName):
+                dns.append(gn.value)
+            elif isinstance(gn, x509.IPAddress):
+                ips.append(str(gn.value))
+            elif isinstance(gn, x509.RFC822Name):
+                other_sans.append(f"email:{gn.value}")
+            elif isinstance(gn, x509.UniformResourceIdentifier):
+                other_sans.append(f"URI:{gn.value}")
+            else:
+                other_sans.append(f"{type(gn).__name__}:{gn.value!r}")
+    return _Decoded(cns, orgs, others, dns, ips, other_sans)
+
+
+# --------------------------------------------------------------------------------------------------
+# Hosts
+
+
+class _Inventory:
+    """Find the inventory host a node name belongs to."""
+
+    def __init__(self, hosts: Sequence[Host]) -> None:
+        self.hosts = list(hosts)
+        self.by_name: dict[str, Host] = {}
+        self.by_short: dict[str, list[Host]] = {}
+        for h in self.hosts:
+            self.by_name.setdefault(h.hostname.lower().rstrip("."), h)
+            if "." in h.hostname:
+                self.by_short.setdefault(h.short_name.lower(), []).append(h)
+
+    def find(self, node: str) -> tuple[Optional[Host], str]:
+        """Return (host, "") or (None, why not)."""
+        key = node.lower()
+        if key in self.by_name:
+            return self.by_name[key], ""
+        matches = self.by_short.get(key, [])
+        if len(matches) == 1:
+            return matches[0], ""
+        if len(matches) > 1:
+            names = ", ".join(h.hostname for h in matches)
+            return None, f"node name {node} is ambiguous in the inventory ({names})"
+        hint = ""
+        short = key.split(".", 1)[0]
+        if short != key and short in self.by_name:
+            hint = f" (the inventory has {self.by_name[short].hostname}, not this fully qualified name)"
+        return None, f"unknown host {node}: not in the inventory{hint}"
+
+
+def _ip(value: str) -> Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Address]]:
+    try:
+        return ipaddress.ip_address(value.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Review
+
+
+def _kind(rec: CSRRecord) -> str:
+    if rec.signer_name == CLIENT_SIGNER:
+        return "client"
+    if rec.signer_name == SERVING_SIGNER:
+        return "serving"
+    if "client auth" in rec.usages or rec.username == BOOTSTRAPPER:
+        return "client"
+    if "server auth" in rec.usages:
+        return "serving"
+    return "other"
+
+
+def _check_usages(d: Decision, rec: CSRRecord, allowed: Sequence[frozenset[str]]) -> None:
+    have = set(rec.usages)
+    if any(have == a and len(rec.usages) == len(a) for a in allowed):
+        return
+    need = allowed[0]
+    missing = sorted(need - have)
+    extra = sorted(have - allowed[-1])
+    parts = []
+    if missing:
+        parts.append("missing " + ", ".join(missing))
+    if extra:
+        parts.append("unexpected " + ", ".join(extra))
+    if len(rec.usages) != len(have):
+        parts.append("duplicates")
+    detail = "; ".join(parts) or "not an allowed set"
+    want = ", ".join(sorted(need))
+    d.reasons.append(Refusal(WRONG_USAGES, f"wrong usages [{', '.join(rec.usages)}]: {detail} "
+                                           f"(want {want}, optionally key encipherment)"))
+
+
+def _review_one(rec: CSRRecord, inv: _Inventory,
+                nodes: Mapping[str, Sequence[tuple[str, str]]]) -> Decision:
+    kind = _kind(rec)
+    d = Decision(name=rec.name, kind=kind, requestor=rec.username, signer_name=rec.signer_name,
+                 usages=list(rec.usages), created=rec.created)
+    want_signer = {"client": CLIENT_SIGNER, "serving": SERVING_SIGNER}.get(kind)
+    if rec.signer_name != want_signer:
+        got = rec.signer_name or "(none)"
+        if want_signer:
+            d.reasons.append(Refusal(WRONG_SIGNER, f"wrong signer name {got}: a kubelet {kind} CSR "
+                                                   f"uses {want_signer}"))
+        else:
+            d.reasons.append(Refusal(WRONG_SIGNER, f"wrong signer name {got}: not a kubelet client "
+                                                   f"or serving CSR"))
+    decoded = _decode_request(rec.request)
+    if isinstance(decoded, str):
+        d.reasons.append(Refusal(BAD_REQUEST, decoded))
+        return d
+    d.sans = ([f"DNS:{n}" for n in decoded.dns] + [f"IP:{a}" for a in decoded.ips] + decoded.other_sans)
+
+    # Subject: CN=system:node:<name>, O=system:nodes, nothing else.
+    node: Optional[str] = None
+    if len(decoded.common_names) != 1:
+        d.reasons.append(Refusal(NOT_A_NODE, f"subject has {len(decoded.common_names)} common names, "
+                                             f"want one CN=system:node:<name>"))
+    else:
+        cn = decoded.common_names[0]
+        if cn.startswith(NODE_PREFIX) and len(cn) > len(NODE_PREFIX):
+            node = cn[len(NODE_PREFIX):]
+            d.node = node
+        else:
+            d.reasons.append(Refusal(NOT_A_NODE, f"CN {cn} is not system:node:<name>"))
+    if decoded.organizations != [NODES_GROUP]:
+        got = ", ".join(decoded.organizations) or "none"
+        d.reasons.append(Refusal(WRONG_ORGANIZATION, f"wrong organisation O={got}: want O={NODES_GROUP} only"))
+    if decoded.other_attributes:
+        d.reasons.append(Refusal(WRONG_SUBJECT, "unexpected subject attributes "
+                                                + ", ".join(decoded.other_attributes)))
+
+    # Requestor.
+    if kind == "client":
+        if rec.username != BOOTSTRAPPER:
+            d.reasons.append(Refusal(WRONG_REQUESTOR, f"wrong requestor {rec.username or '(none)'}: a new "
+                                                      f"node's client CSR comes from {BOOTSTRAPPER}"))
+        elif BOOTSTRAPPER_GROUP not in rec.groups:
+            d.reasons.append(Refusal(WRONG_GROUPS, f"requestor groups lack {BOOTSTRAPPER_GROUP}"))
+    elif kind == "serving":
+        if not rec.username.startswith(NODE_PREFIX):
+            d.reasons.append(Refusal(WRONG_REQUESTOR, f"wrong requestor {rec.username or '(none)'}: a "
+                                                      f"serving CSR comes from the node itself "
+                                                      f"(system:node:<name>)"))
+        elif node is not None and rec.username != NODE_PREFIX + node:
+            d.reasons.append(Refusal(CN_MISMATCH, f"requestor {rec.username} and CN {NODE_PREFIX}{node} "
+                                                  f"disagree"))
+        elif NODES_GROUP not in rec.groups:
+            d.reasons.append(Refusal(WRONG_GROUPS, f"requestor groups lack {NODES_GROUP}"))
+
+    # Usages.
+    if kind == "client":
+        _check_usages(d, rec, _CLIENT_USAGES)
+    elif kind == "serving":
+        _check_usages(d, rec, _SERVING_USAGES)
+
+    # The host.
+    host: Optional[Host] = None
+    if node is not None:
+        host, why = inv.find(node)
+        if host is None:
+            d.reasons.append(Refusal(UNKNOWN_HOST, why))
+        else:
+            d.host = host.hostname
+
+    # Subject alternative names.
+    if kind == "client":
+        if d.sans:
+            d.reasons.append(Refusal(UNEXPECTED_SAN, "a client CSR has no subject alternative names, "
+                                                     "this one has " + ", ".join(d.sans)))
+    elif kind == "serving":
+        if decoded.other_sans:
+            d.reasons.append(Refusal(UNEXPECTED_SAN, "only DNS and IP names are allowed, not "
+                                                     + ", ".join(decoded.other_sans)))
+        if not decoded.dns and not decoded.ips:
+            d.reasons.append(Refusal(NO_SAN, "a serving CSR names at least one DNS name or IP address"))
+        if host is not None and node is not None:
+            _check_serving_sans(d, decoded, host, node, nodes)
+    return d
+
+
+def _check_serving_sans(d: Decision, decoded: _Decoded, host: Host, node: str,
+                        nodes: Mapping[str, Sequence[tuple[str, str]]]) -> None:
+    short = host.short_name.lower()
+    dns_ok = {host.hostname.lower().rstrip("."), short}
+    ip_ok = {a for a in (_ip(x) for x in host.ips) if a is not None}
+    dhcp = not host.addresses
+    node_addrs = nodes.get(node)
+    if dhcp and node_addrs:
+        for typ, value in node_addrs:
+            if typ in _IP_ADDRESS_TYPES and _ip(value) is not None:
+                ip_ok.add(_ip(value))  # type: ignore[arg-type]
+            elif typ in _DNS_ADDRESS_TYPES and value.lower().rstrip(".").split(".", 1)[0] == short:
+                dns_ok.add(value.lower().rstrip("."))
+    foreign = [f"DNS:{n}" for n in decoded.dns if n.lower().rstrip(".") not in dns_ok]
+    unverifiable: list[str] = []
+    for a in decoded.ips:
+        if _ip(a) in ip_ok:
+            continue
+        if dhcp and not node_addrs:
+            unverifiable.append(f"IP:{a}")
+        else:
+            foreign.append(f"IP:{a}")
+    if foreign:
+        source = "the Node's addresses" if dhcp else "the inventory"
+        d.reasons.append(Refusal(FOREIGN_SAN, f"foreign SAN {', '.join(foreign)}: not a name or address of "
+                                              f"{host.hostname} in {source}"))
+    if unverifiable:
+        d.reasons.append(Refusal(UNVERIFIABLE_SAN, f"cannot check {', '.join(unverifiable)}: {host.hostname} "
+                                                   f"uses DHCP and Node {node} is unknown "
+                                                   f"(give `oc get nodes -o json` with --nodes)"))
+
+
+def review_csrs(records: Iterable[CSRRecord], hosts: Sequence[Host],
+                nodes: Optional[Mapping[str, Sequence[tuple[str, str]]]] = None) -> Review:
+    """Decide on every pending CSR: approve it only if it is a node client or serving CSR of an inventory host.
+
+    ``nodes`` maps node names to their ``status.addresses`` (see :func:`parse_node_addresses`); it is
+    used only for hosts without static addresses in the inventory (DHCP), and only DNS names whose
+    first label is the host's short name are taken from it. CSRs that are already approved, denied
+    or failed land in ``Review.settled``.
+    """
+    inv = _Inventory(hosts)
+    nodes = nodes or {}
+    decisions: list[Decision] = []
+    settled: list[CSRRecord] = []
+    for rec in records:
+        if rec.pending:
+            decisions.append(_review_one(rec, inv, nodes))
+        else:
+            settled.append(rec)
+    _annotate(decisions, settled)
+    return Review(decisions, settled)
+
+
+def _settled_node(rec: CSRRecord) -> Optional[str]:
+    """The node name of an already-settled CSR (from its CN, else its requestor)."""
+    decoded = _decode_request(rec.request)
+    if isinstance(decoded, _Decoded) and len(decoded.common_names) == 1:
+        cn = decoded.common_names[0]
+        if cn.startswith(NODE_PREFIX):
+            return cn[len(NODE_PREFIX):]
+    if rec.username.startswith(NODE_PREFIX):
+        return rec.username[len(NODE_PREFIX):]
+    return None
+
+
+def _annotate(decisions: list[Decision], settled: list[CSRRecord]) -> None:
+    groups: dict[tuple[str, str], list[Decision]] = {}
+    for d in decisions:
+        if d.approve and d.host:
+            groups.setdefault((d.kind, d.host), []).append(d)
+    for (kind, hostname), ds in groups.items():
+        if len(ds) > 1:
+            for d in ds:
+                d.notes.append(f"one of {len(ds)} valid pending {kind} CSRs for {hostname}: normal when "
+                               f"requests wait (the kubelet files a new one); each is approved")
+    approved_client: dict[str, str] = {}
+    for rec in settled:
+        if rec.state == "approved" and _kind(rec) == "client":
+            node = _settled_node(rec)
+            if node:
+                approved_client.setdefault(node, rec.name)
+    for d in decisions:
+        if d.approve and d.kind == "client" and d.node in approved_client:
+            d.notes.append(f"{d.node} already has an approved client CSR ({approved_client[d.node]}): "
+                           f"a reinstall, or another machine using its name")
+
+
+# --------------------------------------------------------------------------------------------------
+# Output
+
+
+def _short_requestor(name: str) -> str:
+    return "node-bootstrapper" if name == BOOTSTRAPPER else (name or "-")
+
+
+def format_review_table(review: Review) -> str:
+    """A table for people: one row per pending CSR, its decision and reasons, then a summary line."""
+    rows = [("NAME", "TYPE", "NODE", "REQUESTOR", "DECISION", "REASON")]
+    for d in review.decisions:
+        why = "; ".join(r.message for r in d.reasons) if d.reasons else "; ".join(d.notes) or "-"
+        rows.append((d.name, d.kind, d.node or "-", _short_requestor(d.requestor),
+                     "approve" if d.approve else "REFUSE", why))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5] for r in rows]
+    if not review.decisions:
+        lines = ["no pending CSRs"]
+    summary = f"{len(review.approved)} to approve, {len(review.refused)} refused"
+    if review.settled:
+        summary += f", {len(review.settled)} already settled (not pending)"
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------------
+# Which hosts hold both certificates
+
+
+@dataclass
+class HostStatus:
+    """Whether an inventory host's client and serving CSRs are approved (by anyone)."""
+
+    hostname: str
+    client: list[str] = field(default_factory=list)    # names of approved client CSRs
+    serving: list[str] = field(default_factory=list)   # names of approved serving CSRs
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.client) and bool(self.serving)
+
+
+def host_status(records: Iterable[CSRRecord], hosts: Sequence[Host],
+                also_approved: Iterable[str] = ()) -> dict[str, HostStatus]:
+    """Map each inventory hostname to the approved client and serving CSRs that name it.
+
+    ``also_approved`` lists CSR names to count as approved even if ``records`` still shows them
+    pending (approvals made a moment ago).
+    """
+    inv = _Inventory(hosts)
+    extra = set(also_approved)
+    out = {h.hostname: HostStatus(h.hostname) for h in hosts}
+    for rec in records:
+        if not (rec.state == "approved" or (rec.pending and rec.name in extra)):
+            continue
+        kind = _kind(rec)
+        if kind not in ("client", "serving"):
+            continue
+        node = _settled_node(rec)
+        if node is None:
+            continue
+        host, _ = inv.find(node)
+        if host is None:
+            continue
+        getattr(out[host.hostname], kind).append(rec.name)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Watch
+
+
+@dataclass
+class WatchResult:
+    """What :func:`watch_csrs` did."""
+
+    approved: list[Decision] = field(default_factory=list)
+    refused: dict[str, Decision] = field(default_factory=dict)
+    failed_approvals: dict[str, str] = field(default_factory=dict)   # CSR name -> oc's message
+    status: dict[str, HostStatus] = field(default_factory=dict)
+    rounds: int = 0
+    elapsed: float = 0.0
+    timed_out: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.status) and all(s.complete for s in self.status.values())
+
+
+def _run_oc(argv: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise UsageError(f"{argv[0]}: command not found (install the OpenShift client or pass --oc)") from None
+    except PermissionError:
+        raise UsageError(f"{argv[0]}: not executable") from None
+    except subprocess.TimeoutExpired:
+        raise FetchError(f"`{' '.join(argv)}` did not finish within {timeout:g} s") from None
+
+
+def _oc_message(proc: subprocess.CompletedProcess[bytes]) -> str:
+    text = (proc.stderr or proc.stdout or b"").decode("utf-8", "replace").strip().splitlines()
+    return text[-1] if text else f"exit status {proc.returncode}"
+
+
+def _resolve_oc(oc: str) -> str:
+    if os.sep in oc:
+        return oc
+    found = shutil.which(oc)
+    if found is None:
+        raise UsageError(f"{oc}: command not found on PATH (install the OpenShift client or pass --oc)")
+    return found
+
+
+def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0, timeout: float = 3600.0,
+               echo: Callable[[str], None] = lambda line: None, command_timeout: float = 60.0,
+               sleep: Callable[[float], None] = time.sleep,
+               clock: Callable[[], float] = time.monotonic) -> WatchResult:
+    """Approve, with ``oc adm certificate approve``, what :func:`review_csrs` approves, until every host
+    has an approved client and serving CSR or ``timeout`` seconds pass.
+
+    Each round runs ``oc get csr -o json`` (and ``oc get nodes -o json`` when some host uses DHCP).
+    ``echo`` receives one line per approval, refusal (once per CSR) and problem. The first failing
+    ``oc get csr`` raises :class:`FetchError`; later failures are reported and retried.
+    """
+    if not hosts:
+        raise UsageError("the inventory has no hosts")
+    if interval <= 0:
+        raise UsageError("--interval must be positive")
+    if timeout < 0:
+        raise UsageError("--timeout must not be negative")
+    oc_path = _resolve_oc(oc)
+    need_nodes = any(not h.addresses for h in hosts)
+    result = WatchResult()
+    approved_names: set[str] = set()
+    start = clock()
+    fetched_once = False
+    while True:
+        result.rounds += 1
+        proc = _run_oc([oc_path, "get", "csr", "-o", "json"], command_timeout)
+        records: Optional[list[CSRRecord]] = None
+        if proc.returncode != 0:
+            if not fetched_once:
+                raise FetchError(f"oc get csr failed: {_oc_message(proc)}")
+            echo(f"warning: oc get csr failed: {_oc_message(proc)} (retrying)")
+        else:
+            try:
+                records = parse_csr_list(proc.stdout, what="oc get csr")
+            except InputError as e:
+                if not fetched_once:
+                    raise
+                echo(f"warning: {e} (retrying)")
+        if records is not None:
+            fetched_once = True
+            nodes: dict[str, list[tuple[str, str]]] = {}
+            if need_nodes:
+                nproc = _run_oc([oc_path, "get", "nodes", "-o", "json"], command_timeout)
+                if nproc.returncode == 0:
+                    try:
+                        nodes = parse_node_addresses(nproc.stdout, what="oc get nodes")
+                    except InputError as e:
+                        echo(f"warning: {e}")
+                else:
+                    echo(f"warning: oc get nodes failed: {_oc_message(nproc)}")
+            review = review_csrs(records, hosts, nodes)
+            for d in review.decisions:
+                if d.approve:
+                    if d.name in approved_names:
+                        continue
+                    aproc = _run_oc([oc_path, "adm", "certificate", "approve", d.name], command_timeout)
+                    if aproc.returncode == 0:
+                        approved_names.add(d.name)
+                        result.approved.append(d)
+                        result.failed_approvals.pop(d.name, None)
+                        note = f" ({'; '.join(d.notes)})" if d.notes else ""
+                        echo(f"approved {d.name}: {d.kind} CSR of {d.host}{note}")
+                    else:
+                        msg = _oc_message(aproc)
+                        if result.failed_approvals.get(d.name) != msg:
+                            echo(f"warning: oc adm certificate approve {d.name} failed: {msg}")
+                        result.failed_approvals[d.name] = msg
+                elif d.name not in result.refused:
+                    result.refused[d.name] = d
+                    echo(f"refused {d.name}: {'; '.join(r.message for r in d.reasons)}")
+            result.status = host_status(records, hosts, approved_names)
+            if result.complete:
+                break
+        elapsed = clock() - start
+        if elapsed >= timeout:
+            result.timed_out = True
+            break
+        sleep(min(interval, timeout - elapsed))
+    result.elapsed = clock() - start
+    if not result.status:
+        result.status = {h.hostname: HostStatus(h.hostname) for h in hosts}
+    return result
+
+
+def format_watch_summary(result: WatchResult) -> str:
+    """The closing summary of a watch: per host, which certificates it holds; then the refusals."""
+    lines = []
+    done = sum(1 for s in result.status.values() if s.complete)
+    for s in result.status.values():
+        client = "client ok" if s.client else "client MISSING"
+        serving = "serving ok" if s.serving else "serving MISSING"
+        lines.append(f"{s.hostname}: {client}, {serving}")
+    head = (f"all {len(result.status)} hosts have both certificates" if result.complete else
+            f"timed out after {result.elapsed:.0f} s: {done} of {len(result.status)} hosts have both certificates")
+    lines.append(f"{head}; approved {len(result.approved)} CSRs, refused {len(result.refused)}")
+    for name, d in result.refused.items():
+        lines.append(f"  refused {name}: {'; '.join(r.message for r in d.reasons)}")
+    for name, msg in result.failed_approvals.items():
+        lines.append(f"  could not approve {name}: {msg}")
+    return "\n".join(lines) + "\n"
