@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Optional, Protocol, Union
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -64,7 +65,7 @@ def session(*, ca_cert: Optional[PathLike] = None, insecure: bool = False, retri
     s = _sessions.get(key)
     if s is None:
         s = requests.Session()
-        retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.5,
+        retry = Retry(total=retries, connect=retries, read=retries, status=retries, other=0, backoff_factor=0.5,
                       status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET", "HEAD"}),
                       raise_on_status=False, respect_retry_after_header=True)
         adapter = HTTPAdapter(max_retries=retry)
@@ -79,6 +80,13 @@ def session(*, ca_cert: Optional[PathLike] = None, insecure: bool = False, retri
             s.verify = ca
         _sessions[key] = s
     return s
+
+
+def _verify_setting(ca_cert: Optional[PathLike], insecure: bool) -> Union[bool, str]:
+    # Passed on every request: a session-level setting would lose to $REQUESTS_CA_BUNDLE.
+    if insecure:
+        return False
+    return os.fspath(ca_cert) if ca_cert is not None else True
 
 
 def _describe(url: str, exc: BaseException) -> str:
@@ -138,7 +146,8 @@ def open_url(url: str, *, ca_cert: Optional[PathLike] = None, insecure: bool = F
         with warnings.catch_warnings():
             if insecure:
                 warnings.simplefilter("ignore")
-            resp = s.get(url, stream=True, timeout=timeout or DEFAULT_TIMEOUT, headers=headers)
+            resp = s.get(url, stream=True, timeout=timeout or DEFAULT_TIMEOUT, headers=headers,
+                         verify=_verify_setting(ca_cert, insecure))
     except requests.exceptions.RequestException as e:
         raise FetchError(_describe(url, e)) from None
     try:
@@ -200,6 +209,19 @@ class _Progress:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+
+
+def _body_chunks(resp: requests.Response) -> Iterator[bytes]:
+    """Yield the body as it arrives, so that bytes received before a dropped connection are kept."""
+    read1 = getattr(resp.raw, "read1", None)
+    if read1 is None:  # urllib3 1.x
+        yield from resp.iter_content(64 * 1024)
+        return
+    while True:
+        chunk = read1(CHUNK)
+        if not chunk:
+            return
+        yield chunk
 
 
 def part_path(dest: PathLike) -> Path:
@@ -281,7 +303,7 @@ def download(url: str, dest: PathLike, *, sinks: Sequence[ChunkSink] = (), ca_ce
                         f.seek(offset)
                         f.truncate()
                         try:
-                            for chunk in resp.iter_content(CHUNK):
+                            for chunk in _body_chunks(resp):
                                 f.write(chunk)
                                 for s in sinks:
                                     s.update(chunk)
@@ -295,7 +317,7 @@ def download(url: str, dest: PathLike, *, sinks: Sequence[ChunkSink] = (), ca_ce
                 last_error = e.message
                 if not _retryable(e):
                     raise
-            except requests.exceptions.RequestException as e:
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
                 # Dropped connection, timeout: continue from ``offset`` on the next attempt.
                 last_error = _describe(url, e)
         else:

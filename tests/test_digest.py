@@ -1,0 +1,180 @@
+"""ignkit.digest and ``ignkit hash``: files, stdin, URLs over http and https (self-signed CA)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import ipaddress
+import os
+import ssl
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ignkit import digest as dg
+from ignkit.cli import main
+from ignkit.errors import DigestMismatch, FetchError, InputError
+
+
+def test_digest_bytes_matches_hashlib() -> None:
+    assert dg.digest_bytes(b"") == "sha512-" + hashlib.sha512(b"").hexdigest()
+    assert dg.digest_bytes(b"abc", "sha256") == "sha256-" + hashlib.sha256(b"abc").hexdigest()
+    with pytest.raises(InputError, match="unknown hash type"):
+        dg.digest_bytes(b"", "md5")
+
+
+@pytest.mark.parametrize("size", [0, 1, dg.BUFSIZE - 1, dg.BUFSIZE, 3 * dg.BUFSIZE + 7,
+                                  dg.PIPELINE_MIN + dg.BUFSIZE // 3])
+def test_digest_file_sizes(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    p = tmp_path / "f"
+    p.write_bytes(data)
+    assert dg.digest(p) == "sha512-" + hashlib.sha512(data).hexdigest()
+    assert dg.digest(str(p), "sha256") == "sha256-" + hashlib.sha256(data).hexdigest()
+    with open(p, "rb") as f:
+        assert dg.digest(f) == "sha512-" + hashlib.sha512(data).hexdigest()
+
+
+def test_digest_missing_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        dg.digest(tmp_path / "nope")
+    with pytest.raises(InputError, match="is a directory"):
+        dg.digest(tmp_path)
+
+
+def test_parse_digest() -> None:
+    h = hashlib.sha512(b"x").hexdigest()
+    assert dg.parse_digest(f"sha512-{h.upper()}") == ("sha512", h)
+    assert dg.parse_digest(f" SHA256-{'ab' * 32}\n") == ("sha256", "ab" * 32)
+    for bad, msg in [("nodash", "failed to detect"), ("md5-00", "unknown hash type"),
+                     ("sha256-zz", "not hexadecimal"), ("sha256-" + "00" * 31, "wrong digest length \\(248 bits\\)"),
+                     ("sha512-", "failed to detect")]:
+        with pytest.raises(InputError, match=msg):
+            dg.parse_digest(bad)
+
+
+def test_check(tmp_path: Path) -> None:
+    p = tmp_path / "c.ign"
+    p.write_bytes(b'{"ignition":{"version":"3.4.0"}}')
+    good = dg.digest(p, "sha256")
+    assert dg.check(p, good) == good
+    with pytest.raises(DigestMismatch) as ei:
+        dg.check(p, "sha256-" + "0" * 64)
+    assert ei.value.exit_code == 1
+    assert "hash mismatch" in str(ei.value) and good in str(ei.value)
+
+
+def test_cli_hash_and_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "config.ign"
+    p.write_bytes(b"hello\n")
+    assert main(["hash", str(p)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == "sha512-" + hashlib.sha512(b"hello\n").hexdigest()
+    assert main(["hash", "--check", out, str(p)]) == 0
+    assert main(["hash", "--check", "sha512-" + "1" * 128, str(p)]) == 1
+    assert "hash mismatch" in capsys.readouterr().err
+    assert main(["hash", "--check", "sha512-12", str(p)]) == 2
+    assert main(["hash", "--algo", "sha256", "--check", out, str(p)]) == 2
+    assert main(["hash", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "ignkit: error:" in err and "Traceback" not in err
+
+
+def test_cli_stdin_matches_sha512sum(tmp_path: Path) -> None:
+    data = os.urandom(100_000)
+    r = subprocess.run([sys.executable, "-m", "ignkit", "hash", "-"], input=data, capture_output=True, check=True)
+    assert r.stdout.decode().strip() == "sha512-" + hashlib.sha512(data).hexdigest()
+
+
+def test_digest_url(httpserver) -> None:
+    data = os.urandom(2 * dg.BUFSIZE + 3)
+    httpserver.expect_request("/worker.ign").respond_with_data(data)
+    assert dg.digest(httpserver.url_for("/worker.ign")) == "sha512-" + hashlib.sha512(data).hexdigest()
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    with pytest.raises(FetchError, match="HTTP 404"):
+        dg.digest(httpserver.url_for("/gone"))
+
+
+# --- TLS with a CA generated here -------------------------------------------------------------------------
+
+def _make_ca_and_cert(tmp: Path) -> tuple[Path, Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ignkit test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False),
+                         critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    ca_pem = tmp / "ca.pem"
+    ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_pem = tmp / "server.pem"
+    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_pem = tmp / "server.key"
+    key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    return ca_pem, cert_pem, key_pem
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, Path]]:
+    from pytest_httpserver import HTTPServer
+
+    tmp = tmp_path_factory.mktemp("tls")
+    ca_pem, cert_pem, key_pem = _make_ca_and_cert(tmp)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(cert_pem), str(key_pem))
+    server = HTTPServer(host="127.0.0.1", ssl_context=ctx)
+    server.start()
+    try:
+        yield server, ca_pem
+    finally:
+        server.clear()
+        server.stop()
+
+
+def test_tls_verified_by_default_ca_cert_passes_insecure_skips(tls_server, capsys: pytest.CaptureFixture[str]) -> None:
+    server, ca_pem = tls_server
+    data = b'{"ignition":{"version":"3.4.0"}}'
+    server.expect_request("/secure.ign").respond_with_data(data)
+    url = server.url_for("/secure.ign")
+    assert url.startswith("https://127.0.0.1:")
+    want = "sha512-" + hashlib.sha512(data).hexdigest()
+    # Unknown CA: refused, one line, exit 2.
+    with pytest.raises(FetchError, match="certificate verification failed"):
+        dg.digest(url)
+    assert main(["hash", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ignkit: error:") and err.count("\n") == 1
+    # Trusting the CA makes it pass; --insecure skips verification.
+    assert dg.digest(url, ca_cert=ca_pem) == want
+    assert main(["hash", "--ca-cert", str(ca_pem), url]) == 0
+    assert capsys.readouterr().out.strip() == want
+    assert main(["hash", "--insecure", url]) == 0
+    assert capsys.readouterr().out.strip() == want
+    assert main(["hash", "--ca-cert", str(ca_pem), "--check", want, url]) == 0

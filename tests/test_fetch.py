@@ -1,0 +1,220 @@
+"""ignkit.fetch against real local HTTP servers: statuses, size caps, dropped connections, Range resume."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ignkit import fetch
+from ignkit.digest import DigestSink
+from ignkit.errors import DigestMismatch, FetchError, InputError, UsageError
+
+
+class ArtifactServer:
+    """A tiny HTTP/1.1 server on 127.0.0.1 serving ``files`` (path -> bytes), honouring ``Range``.
+
+    Paths listed in ``drop_once`` get their connection cut after half of the body the first time they
+    are fetched without a Range header. ``requests`` records (path, Range header) of every GET.
+    """
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.drop_once: set[str] = set()
+        self.ignore_range: set[str] = set()
+        self.requests: list[tuple[str, str | None]] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = self.path.split("?", 1)[0]
+                rng = self.headers.get("Range")
+                server.requests.append((path, rng))
+                body = server.files.get(path)
+                if body is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if path in server.drop_once and rng is None:
+                    server.drop_once.discard(path)
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                start = 0
+                if rng and rng.startswith("bytes=") and path not in server.ignore_range:
+                    start = int(rng[6:].split("-", 1)[0])
+                    if start >= len(body):
+                        self.send_response(416)
+                        self.send_header("Content-Range", f"bytes */{len(body)}")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(body) - start))
+                self.send_header("Accept-Ranges", "bytes")
+                self.end_headers()
+                self.wfile.write(body[start:])
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def artifact_server() -> Iterator[ArtifactServer]:
+    srv = ArtifactServer()
+    try:
+        yield srv
+    finally:
+        srv.close()
+
+
+def test_fetch_bytes(httpserver) -> None:
+    httpserver.expect_request("/config.ign").respond_with_data(b'{"ignition":{"version":"3.4.0"}}')
+    assert fetch.fetch_bytes(httpserver.url_for("/config.ign")) == b'{"ignition":{"version":"3.4.0"}}'
+
+
+def test_fetch_bytes_http_error_is_one_line(httpserver) -> None:
+    httpserver.expect_request("/missing").respond_with_data("nope", status=404)
+    with pytest.raises(FetchError) as ei:
+        fetch.fetch_bytes(httpserver.url_for("/missing"))
+    assert "HTTP 404" in str(ei.value) and "\n" not in str(ei.value)
+
+
+def test_fetch_bytes_size_cap(httpserver) -> None:
+    httpserver.expect_request("/big").respond_with_data(b"x" * 5000)
+    with pytest.raises(FetchError, match="limit"):
+        fetch.fetch_bytes(httpserver.url_for("/big"), max_size=4096)
+    assert len(fetch.fetch_bytes(httpserver.url_for("/big"), max_size=5000)) == 5000
+
+
+def test_fetch_retries_server_errors(httpserver) -> None:
+    httpserver.expect_ordered_request("/flaky").respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request("/flaky").respond_with_data("ok")
+    assert fetch.fetch_bytes(httpserver.url_for("/flaky")) == b"ok"
+
+
+def test_connection_refused_is_fetch_error() -> None:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with pytest.raises(FetchError, match="cannot connect"):
+        fetch.fetch_bytes(f"http://127.0.0.1:{port}/x", retries=0)
+
+
+def test_only_http_schemes() -> None:
+    with pytest.raises(UsageError):
+        fetch.fetch_bytes("ftp://example.com/x")
+    with pytest.raises(UsageError):
+        fetch.download("file:///etc/passwd", "/nonexistent/x")
+
+
+def test_read_source(tmp_path: Path, httpserver) -> None:
+    p = tmp_path / "a"
+    p.write_bytes(b"abc")
+    assert fetch.read_source(str(p)) == b"abc"
+    httpserver.expect_request("/a").respond_with_data(b"remote")
+    assert fetch.read_source(httpserver.url_for("/a")) == b"remote"
+    with pytest.raises(InputError, match="no such file"):
+        fetch.read_source(str(tmp_path / "missing"))
+
+
+def test_download_plain(tmp_path: Path, artifact_server: ArtifactServer) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    artifact_server.files["/a.img"] = data
+    sink = DigestSink("sha256", hashlib.sha256(data).hexdigest())
+    out = fetch.download(artifact_server.url("/a.img"), tmp_path / "a.img", sinks=[sink], finish=sink.verify,
+                         progress=False)
+    assert out.read_bytes() == data
+    assert not fetch.part_path(out).exists()
+
+
+def test_download_resumes_after_dropped_connection(tmp_path: Path, artifact_server: ArtifactServer) -> None:
+    data = os.urandom(2 * 1024 * 1024 + 5)
+    artifact_server.files["/rootfs.img"] = data
+    artifact_server.drop_once.add("/rootfs.img")
+    dest = tmp_path / "rootfs.img"
+    sink = DigestSink("sha256", hashlib.sha256(data).hexdigest())
+    # One attempt only: the interruption surfaces, the final name does not exist, the part file does.
+    with pytest.raises(FetchError, match="rerun to resume"):
+        fetch.download(artifact_server.url("/rootfs.img"), dest, sinks=[sink], finish=sink.verify,
+                       attempts=1, progress=False)
+    assert not dest.exists()
+    part = fetch.part_path(dest)
+    assert part.name == ".rootfs.img.part"
+    assert 0 < part.stat().st_size < len(data)
+    have = part.stat().st_size
+    # A second run continues with a Range request from where the first stopped.
+    sink = DigestSink("sha256", hashlib.sha256(data).hexdigest())
+    fetch.download(artifact_server.url("/rootfs.img"), dest, sinks=[sink], finish=sink.verify, progress=False)
+    assert dest.read_bytes() == data
+    assert not part.exists()
+    assert artifact_server.requests[-1] == ("/rootfs.img", f"bytes={have}-")
+
+
+def test_download_retries_within_one_call(tmp_path: Path, artifact_server: ArtifactServer) -> None:
+    data = os.urandom(1024 * 1024)
+    artifact_server.files["/k"] = data
+    artifact_server.drop_once.add("/k")
+    sink = DigestSink("sha256", hashlib.sha256(data).hexdigest())
+    fetch.download(artifact_server.url("/k"), tmp_path / "k", sinks=[sink], finish=sink.verify, progress=False)
+    assert (tmp_path / "k").read_bytes() == data
+    assert [r for _, r in artifact_server.requests] == [None, f"bytes={len(data) // 2}-"]
+
+
+def test_download_server_ignoring_range_restarts(tmp_path: Path, artifact_server: ArtifactServer) -> None:
+    data = os.urandom(300_000)
+    artifact_server.files["/x"] = data
+    artifact_server.ignore_range.add("/x")
+    dest = tmp_path / "x"
+    fetch.part_path(dest).write_bytes(data[:1000])
+    sink = DigestSink("sha256", hashlib.sha256(data).hexdigest())
+    fetch.download(artifact_server.url("/x"), dest, sinks=[sink], finish=sink.verify, progress=False)
+    assert dest.read_bytes() == data
+
+
+def test_download_bad_digest_leaves_nothing(tmp_path: Path, artifact_server: ArtifactServer) -> None:
+    artifact_server.files["/bad"] = b"tampered" * 1000
+    dest = tmp_path / "bad"
+    sink = DigestSink("sha256", "00" * 32, "bad")
+    with pytest.raises(DigestMismatch, match="sha256 mismatch"):
+        fetch.download(artifact_server.url("/bad"), dest, sinks=[sink], finish=sink.verify, progress=False)
+    assert not dest.exists()
+    assert not fetch.part_path(dest).exists()
+
+
+def test_download_404(tmp_path: Path, artifact_server: ArtifactServer) -> None:
+    with pytest.raises(FetchError, match="HTTP 404"):
+        fetch.download(artifact_server.url("/none"), tmp_path / "none", progress=False)
+    assert list(tmp_path.iterdir()) == []
