@@ -182,9 +182,7 @@ def digest(source: Source, algo: str = "sha512", *, ca_cert: Optional[PathLike] 
     name = os.fspath(source)  # type: ignore[arg-type]
     if name == "-":
         return hash_stream(sys.stdin.buffer, algo)
-    from .fetch import is_url
-
-    if is_url(name):
+    if name.lower().startswith(("http://", "https://")):  # requests is imported only for URLs
         return _digest_url(name, algo, ca_cert=ca_cert, insecure=insecure)
     return hash_file(name, algo)
 
