@@ -9,12 +9,21 @@ child, renders it depth-first and merges it in, and returns one flat config with
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import gzip
+import hashlib
 import json
-from collections.abc import Hashable
-from typing import Any, Callable, Optional
+import os
+import re
+import urllib.parse
+import zlib
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Union
 
-__all__ = ["merge", "MERGE_FIELDS"]
+__all__ = ["merge", "resolve", "merge_configs", "ConfigSource", "http_fetcher", "MERGE_FIELDS"]
 
 # ---------------------------------------------------------------------------------------------------------
 # Which fields of the config are lists, and how their items are matched (the keys of Ignition's dup check).
@@ -193,9 +202,13 @@ def _merge_struct(parent: dict, child: dict, desc: dict[str, Any]) -> dict:
         pv, cv = parent.get(name), child.get(name)
         if isinstance(d, KeyedList) and isinstance(pv, list) and isinstance(cv, list):
             value: Any = _merge_keyed(name, d, parent, child, desc)
+            if pv and not value:
+                continue  # every item was displaced: no list, as in Ignition's output
         elif isinstance(d, KeyedList) and isinstance(pv, list) and cv is None and d.handle:
             # the child may still displace items from a sibling list sharing the handle
             value = _merge_keyed(name, d, parent, child, desc)
+            if pv and not value:
+                continue  # every item was displaced: no list, as in Ignition's output
         elif isinstance(d, ConcatList) and isinstance(pv, list) and isinstance(cv, list):
             value = _clean(pv) + _clean(cv)
         elif isinstance(d, (KeyedList, ConcatList)) and isinstance(cv, list) and not cv and pv is not None:
@@ -247,3 +260,420 @@ def _merge_keyed(name: str, spec: KeyedList, parent: dict, child: dict, desc: di
     return out
 
 
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rendering: parse, validate, fetch references, translate, merge
+# ---------------------------------------------------------------------------------------------------------
+
+#: ``fetch(url, headers) -> bytes``: how :func:`resolve` reads a reference that is not a ``data:`` URL or a
+#: local file. The default reads http(s) with :mod:`ignkit.fetch` and refuses other schemes.
+Fetcher = Callable[[str, "dict[str, str]"], bytes]
+
+#: References nested deeper than this are taken for a loop.
+MAX_DEPTH = 16
+#: Largest config accepted from a reference.
+MAX_CONFIG_SIZE = 64 * 1024 * 1024
+
+
+@dataclass
+class ConfigSource:
+    """One input config: raw bytes (preferred: validation reports line/column) or an already parsed dict.
+
+    ``name`` labels messages; ``base_dir`` is where relative local-file references are looked up
+    (None: the current directory); ``local_refs`` allows references to local files at all.
+    """
+
+    data: Union[bytes, dict]
+    name: str = "config"
+    base_dir: Optional[str] = None
+    local_refs: bool = True
+
+
+@dataclass
+class _Node:
+    config: dict
+    version: str
+    name: str
+    replace: Optional[_Node] = None
+    merges: list = field(default_factory=list)
+
+
+def resolve(config: Union[dict, bytes], *, base_dir: Optional[str] = None, fetch: Optional[Fetcher] = None,
+            spec: Optional[str] = None) -> dict:
+    """Render a config as Ignition does at boot and return it flat (without ``ignition.config``).
+
+    ``ignition.config.replace`` (which discards the config) and then each ``ignition.config.merge[]``
+    reference, in order, are fetched (``data:`` URLs; http(s) via ``fetch``; local files: ``file://`` URLs
+    and plain paths, relative ones under ``base_dir``), decompressed (``gzip``), checked against
+    ``verification.hash`` (:class:`~ignkit.errors.DigestMismatch`), validated on their own, rendered
+    recursively (depth-first) and merged with :func:`merge`. Every config is translated to ``spec`` or, by
+    default, to the newest spec version among the configs involved; the result is validated again.
+    Invalid configs raise :class:`~ignkit.errors.InvalidConfig`, unreadable ones
+    :class:`~ignkit.errors.InputError` / :class:`~ignkit.errors.FetchError`.
+    """
+    return merge_configs(ConfigSource(config, base_dir=base_dir), resolve=True, spec=spec, fetch=fetch)
+
+
+def merge_configs(parent: Union[ConfigSource, bytes, dict], *children: Union[ConfigSource, bytes, dict],
+                  resolve: bool = False, spec: Optional[str] = None, fetch: Optional[Fetcher] = None) -> dict:
+    """Validate, translate and merge whole configs, as ``ignkit merge`` does; returns the result dict.
+
+    Each input is validated on its own (:class:`~ignkit.errors.InvalidConfig` names the input), all are
+    translated to ``spec`` or to the newest spec version among them, merged in order with :func:`merge`,
+    and the result is validated. With ``resolve=True`` each input is first rendered like :func:`resolve`
+    (its references flattened), and ``ignition.config`` is dropped from the result; without it the
+    references are kept (merged by source) for Ignition to fetch at boot.
+    """
+    sources = [s if isinstance(s, ConfigSource) else ConfigSource(s, name="parent" if i == 0 else f"child {i}")
+               for i, s in enumerate((parent, *children))]
+    fetcher = fetch or _default_fetch
+    nodes = []
+    for src in sources:
+        cfg, version = _load(src.data, src.name)
+        node = _Node(cfg, version, src.name)
+        if resolve:
+            _expand(node, src.base_dir, src.local_refs, fetcher, depth=0)
+        nodes.append(node)
+    versions: list = []
+    for node in nodes:
+        _collect_versions(node, versions)
+    if spec is not None:
+        from .translate import spec_index
+        spec_index(spec)
+        target = spec
+    else:
+        from .translate import newest
+        target = newest(versions)
+    rendered = [_render(node, target) for node in nodes]
+    result = merge(*rendered)
+    ign = result.setdefault("ignition", {})
+    if resolve:
+        ign.pop("config", None)
+    ign["version"] = target
+    result = {"ignition": result.pop("ignition"), **result}
+    _validate_result(result)
+    return result
+
+
+def _collect_versions(node: _Node, out: list) -> None:
+    out.append(node.version)
+    if node.replace is not None:
+        _collect_versions(node.replace, out)
+    for child in node.merges:
+        _collect_versions(child, out)
+
+
+def _render(node: _Node, target: str) -> dict:
+    from ..errors import IgnkitError
+    from .translate import translate
+
+    if node.replace is not None:
+        return _render(node.replace, target)
+    try:
+        merged = translate(node.config, target, from_version=node.version)
+    except IgnkitError as e:
+        raise _prefixed(e, node.name) from None
+    for child in node.merges:
+        merged = merge(merged, _render(child, target))
+    return merged
+
+
+def _prefixed(err: Exception, name: str) -> Exception:
+    from ..errors import IgnkitError, InvalidConfig
+
+    if isinstance(err, InvalidConfig):
+        return InvalidConfig(f"{name}: {err.message}", err.report)
+    if isinstance(err, IgnkitError):
+        return type(err)(f"{name}: {err.message}")
+    return err
+
+
+# --- parsing and validation -------------------------------------------------------------------------------
+
+
+def _validator() -> Optional[Callable[[Any], Any]]:
+    try:
+        from .validate import validate
+    except ImportError:
+        return None
+    return validate  # type: ignore[no-any-return]
+
+
+_POSITION = re.compile(r", line \d+ col \d+")
+
+
+def _report_errors(report: Any) -> list:
+    if getattr(report, "ok", True):
+        return []
+    return [str(e) for e in getattr(report, "errors", [])] or ["config is not valid"]
+
+
+def _check(raw: bytes, name: str, local_sources: Sequence[str] = ()) -> None:
+    """Validate one config on its own; local-file reference sources (ignkit's extension) are tolerated."""
+    from ..errors import InvalidConfig
+
+    validate = _validator()
+    if validate is None:
+        return
+    report = validate(raw)
+    errors = _report_errors(report)
+    if local_sources:
+        errors = [e for e in errors if not _is_local_source_error(e, local_sources)]
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise InvalidConfig(f"{name}: {errors[0]}{more}", report)
+
+
+def _is_local_source_error(line: str, local_paths: Sequence[str]) -> bool:
+    if "invalid url scheme" not in line:
+        return False
+    return any(f"at {p}," in line or f"at {p}:" in line for p in local_paths)
+
+
+def _load(data: Union[bytes, dict], name: str) -> tuple:
+    """Parse (if bytes) and validate one config; returns (dict, spec version)."""
+    from ..errors import IgnkitError, InputError
+
+    if isinstance(data, dict):
+        raw = json.dumps(data).encode()
+    elif isinstance(data, (bytes, bytearray)):
+        raw = bytes(data)
+    else:
+        raise InputError(f"{name}: a config must be bytes or a dict")
+    cfg = data if isinstance(data, dict) else None
+    try:
+        if cfg is None:
+            cfg = _parse_json(raw, name)
+        _check(raw, name, _local_reference_paths(cfg))
+        from .translate import config_version, spec_index
+
+        version = config_version(cfg)
+        spec_index(version)
+    except IgnkitError as e:
+        if e.message.startswith(f"{name}: "):
+            raise
+        raise _prefixed(e, name) from None
+    return cfg, version
+
+
+def _parse_json(raw: bytes, name: str) -> dict:
+    from ..errors import InvalidConfig
+
+    try:
+        from .versions import parse_config
+
+        cfg, _version = parse_config(raw)
+        if isinstance(cfg, dict):
+            return cfg
+    except ImportError:
+        pass  # the Go-compatible decoder is not available: plain JSON with Go's repeated-object rule
+    if not raw:
+        raise InvalidConfig("not a config (empty)")
+    try:
+        cfg = json.loads(raw.decode("utf-8", errors="replace"), object_pairs_hook=_combine_pairs)
+    except ValueError as e:
+        raise InvalidConfig(f"not valid JSON: {e}") from None
+    if not isinstance(cfg, dict):
+        raise InvalidConfig("config is not a JSON object")
+    return cfg
+
+
+def _combine_pairs(pairs: list) -> dict:
+    # Go's decoder: a repeated key wins, except that repeated objects are decoded into the same struct.
+    out: dict = {}
+    for key, value in pairs:
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _combine_pairs(list(out[key].items()) + list(value.items()))
+        else:
+            out[key] = value
+    return out
+
+
+def _validate_result(result: dict) -> None:
+    from ..errors import InvalidConfig
+
+    validate = _validator()
+    if validate is None:
+        return
+    report = validate(json.dumps(result).encode())
+    errors = [_POSITION.sub("", e) for e in _report_errors(report)]
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise InvalidConfig(f"merging configs resulted in an invalid config: {errors[0]}{more}", report)
+
+
+# --- references ---------------------------------------------------------------------------------------------
+
+
+def _references(cfg: dict) -> tuple:
+    """(replace resource or None, [merge resources]) of a parsed config (keys matched like Go)."""
+    from .translate import _member
+
+    conf = _member(_member(cfg, "ignition"), "config")
+    replace = _member(conf, "replace")
+    merges = _member(conf, "merge")
+    replace = replace if isinstance(replace, dict) and _member(replace, "source") else None
+    merges = [m for m in merges if isinstance(m, dict)] if isinstance(merges, list) else []
+    return replace, merges
+
+
+def _is_local(source: str) -> bool:
+    scheme = urllib.parse.urlsplit(source).scheme.lower()
+    return scheme == "file" or scheme == ""
+
+
+def _local_reference_paths(cfg: dict) -> list:
+    replace, merges = _references(cfg)
+    paths = []
+    if replace is not None and _is_local(str(replace.get("source"))):
+        paths.append("$.ignition.config.replace.source")
+    for i, m in enumerate(merges):
+        src = m.get("source")
+        if isinstance(src, str) and src and _is_local(src):
+            paths.append(f"$.ignition.config.merge.{i}.source")
+    return paths
+
+
+def _expand(node: _Node, base_dir: Optional[str], local_refs: bool, fetcher: Fetcher, depth: int) -> None:
+    from ..errors import InvalidConfig
+
+    replace, merges = _references(node.config)
+    if (replace is not None or merges) and depth >= MAX_DEPTH:
+        raise InvalidConfig(f"{node.name}: references nested more than {MAX_DEPTH} deep (a loop?)")
+    if replace is not None:
+        node.replace = _fetch_child(replace, f"{node.name} -> replace", base_dir, local_refs, fetcher, depth)
+        return  # the replaced config's merge list is discarded with it
+    for i, ref in enumerate(merges):
+        src = ref.get("source")
+        if not isinstance(src, str) or not src:
+            raise InvalidConfig(f"{node.name}: ignition.config.merge.{i}: source is required")
+        child = _fetch_child(ref, f"{node.name} -> merge[{i}]", base_dir, local_refs, fetcher, depth)
+        node.merges.append(child)
+
+
+def _short(source: str) -> str:
+    return source if len(source) <= 60 else source[:57] + "..."
+
+
+def _fetch_child(ref: dict, label: str, base_dir: Optional[str], local_refs: bool, fetcher: Fetcher,
+                 depth: int) -> _Node:
+    from ..errors import InputError
+
+    source = str(ref.get("source"))
+    name = f"{label} ({_short(source)})"
+    child_base, child_local = base_dir, local_refs
+    scheme = urllib.parse.urlsplit(source).scheme.lower()
+    if scheme == "data":
+        raw = _decode_data_url(source, name)
+    elif scheme in ("", "file"):
+        if not local_refs:
+            raise InputError(f"{name}: a config fetched from the network cannot reference local files")
+        path = _local_path(source, base_dir)
+        try:
+            with open(path, "rb") as f:
+                raw = f.read(MAX_CONFIG_SIZE + 1)
+        except OSError as e:
+            raise InputError(f"{name}: {e.strerror or e}") from None
+        child_base = os.path.dirname(path)
+    else:
+        headers = {}
+        for h in ref.get("httpHeaders") or []:
+            if isinstance(h, dict) and isinstance(h.get("name"), str) and h.get("value") is not None:
+                headers[h["name"]] = str(h["value"])
+        raw = fetcher(source, headers)
+        child_local = False
+    if len(raw) > MAX_CONFIG_SIZE:
+        raise InputError(f"{name}: larger than {MAX_CONFIG_SIZE} bytes")
+    raw = _decompress(raw, ref.get("compression"), name)
+    _verify(raw, ref.get("verification"), name)
+    cfg, version = _load(raw, name)
+    node = _Node(cfg, version, name)
+    _expand(node, child_base, child_local, fetcher, depth + 1)
+    return node
+
+
+def _local_path(source: str, base_dir: Optional[str]) -> str:
+    parts = urllib.parse.urlsplit(source)
+    path = urllib.parse.unquote(parts.path) if parts.scheme.lower() == "file" else source
+    path = os.path.expanduser(path)
+    if not os.path.isabs(path):
+        path = os.path.join(base_dir or ".", path)
+    return path
+
+
+def _decode_data_url(url: str, name: str) -> bytes:
+    from ..errors import InputError
+
+    rest = url.split(":", 1)[1]
+    if "," not in rest:
+        raise InputError(f"{name}: malformed data: URL (no comma)")
+    meta, payload = rest.split(",", 1)
+    data = urllib.parse.unquote_to_bytes(payload)
+    if meta.lower().split(";")[-1].strip() == "base64":
+        compact = b"".join(data.split())
+        compact += b"=" * (-len(compact) % 4)
+        try:
+            return base64.b64decode(compact, validate=True)
+        except (binascii.Error, ValueError):
+            try:
+                return base64.urlsafe_b64decode(compact)
+            except (binascii.Error, ValueError):
+                raise InputError(f"{name}: data: URL is not valid base64") from None
+    return data
+
+
+def _decompress(raw: bytes, compression: Any, name: str) -> bytes:
+    from ..errors import InputError
+
+    if compression in (None, ""):
+        return raw
+    if compression != "gzip":
+        raise InputError(f"{name}: unsupported compression {compression!r}")
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as e:
+        raise InputError(f"{name}: cannot gunzip: {e}") from None
+
+
+def _verify(raw: bytes, verification: Any, name: str) -> None:
+    from ..errors import DigestMismatch, InvalidConfig
+
+    expected = verification.get("hash") if isinstance(verification, dict) else None
+    if not expected:
+        return
+    func, _, want = str(expected).partition("-")
+    if func not in ("sha512", "sha256") or not want:
+        raise InvalidConfig(f"{name}: unrecognized hash {expected!r}")
+    got = hashlib.new(func, raw).hexdigest()
+    if got != want.lower():
+        raise DigestMismatch(f"{name}: hash verification failed (calculated {func}-{got} but expected {expected})")
+
+
+def http_fetcher(*, ca_cert: Optional[str] = None, insecure: bool = False) -> Fetcher:
+    """A :data:`Fetcher` reading http(s) references with :mod:`ignkit.fetch` (these TLS settings), sending
+    the reference's ``httpHeaders``; other schemes (tftp, s3, gs, arn) raise :class:`~ignkit.errors.FetchError`."""
+
+    def fetch(url: str, headers: dict) -> bytes:
+        from ..errors import FetchError
+
+        scheme = urllib.parse.urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise FetchError(f"{_short(url)}: cannot fetch {scheme}: references "
+                             "(ignkit reads data:, http(s) and local files)")
+        from ..fetch import open_url
+
+        parts: list = []
+        total = 0
+        with open_url(url, headers=headers or None, ca_cert=ca_cert, insecure=insecure) as resp:
+            for chunk in resp.iter_content(1 << 20):
+                total += len(chunk)
+                if total > MAX_CONFIG_SIZE:
+                    raise FetchError(f"{url}: larger than {MAX_CONFIG_SIZE} bytes")
+                parts.append(chunk)
+        return b"".join(parts)
+
+    return fetch
+
+
+_default_fetch = http_fetcher()
