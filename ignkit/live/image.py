@@ -152,7 +152,7 @@ class LiveIso:
             raise CheckFailed(f"{self.path}: cannot tell the ISO's architecture ({self.arch_evidence}); "
                               f"refusing to assert --arch {want}")
         if self.arch != want:
-            raise CheckFailed(f"{self.path} is a {self.arch} ISO, not {want} (found {self.arch_evidence})")
+            raise CheckFailed(f"{self.path} is an ISO for {self.arch}, not {want} (found {self.arch_evidence})")
 
     def read_ignition_area(self) -> bytes:
         """The Ignition area's bytes, pending edits included."""
@@ -347,14 +347,15 @@ def open_iso(path: str | os.PathLike[str], *, arch: str | None = None) -> LiveIs
 
 # -- writing --
 
-def _copy_range(src: int, dst: int, length: int) -> None:
-    """Copy ``length`` bytes from the start of ``src`` to ``dst`` (kernel-side when the OS can)."""
+def _copy_range(src: int, dst: int, length: int, src_offset: int = 0) -> None:
+    """Copy ``length`` bytes of ``src`` from ``src_offset`` to the start of ``dst`` (kernel-side when
+    the OS can: copy_file_range, else sendfile, else read/write)."""
     done = 0
     cfr = getattr(os, "copy_file_range", None)
     if cfr is not None:
         try:
             while done < length:
-                n = cfr(src, dst, min(length - done, 1 << 30), done, done)
+                n = cfr(src, dst, min(length - done, 1 << 30), src_offset + done, done)
                 if n == 0:
                     break
                 done += n
@@ -367,7 +368,7 @@ def _copy_range(src: int, dst: int, length: int) -> None:
     if hasattr(os, "sendfile"):
         try:
             while done < length:
-                n = os.sendfile(dst, src, done, min(length - done, 1 << 30))
+                n = os.sendfile(dst, src, src_offset + done, min(length - done, 1 << 30))
                 if n == 0:
                     break
                 done += n
@@ -378,7 +379,7 @@ def _copy_range(src: int, dst: int, length: int) -> None:
         if done == length:
             return
     while done < length:
-        chunk = os.pread(src, min(_BUF, length - done), done)
+        chunk = os.pread(src, min(_BUF, length - done), src_offset + done)
         if not chunk:
             break
         os.write(dst, chunk)
@@ -518,3 +519,29 @@ def write_iso(live_iso: LiveIso, *, output: str | None = None, in_place: bool = 
     """
     write_patched(live_iso.path, live_iso.size, live_iso.patches, output=output, in_place=in_place,
                   overwrite=overwrite, stdout=stdout)
+
+
+def extract_pxe(live_iso: LiveIso, directory: str | os.PathLike[str] = ".", *,
+                overwrite: bool = False) -> list[str]:
+    """Copy every file of images/pxeboot to ``directory`` as ``<ISO stem>-<lowercased name>``.
+
+    Returns the paths written. Existing files are refused unless ``overwrite``; each file appears
+    whole or not at all.
+    """
+    from ..outfile import atomic_output
+
+    if not live_iso.pxe_files:
+        raise ImageError(f"{live_iso.path}: {_embed.UNRECOGNIZED} (no images/pxeboot directory)")
+    stem = os.path.splitext(os.path.basename(live_iso.path))[0]
+    os.makedirs(directory, exist_ok=True)
+    written = []
+    with open(live_iso.path, "rb") as src:
+        for name, offset, length in sorted(live_iso.pxe_files):
+            if offset + length > live_iso.size:
+                raise ImageError(f"{live_iso.path}: ISO image is incomplete ({name} ends past the end)")
+            target = os.path.join(os.fspath(directory), f"{stem}-{name.lower()}")
+            with atomic_output(target, overwrite=overwrite) as out:
+                out.flush()
+                _copy_range(src.fileno(), out.fileno(), length, offset)
+            written.append(target)
+    return written

@@ -1,0 +1,329 @@
+"""``ignkit iso``: inspect and edit a CoreOS live ISO's Ignition and kernel-argument areas."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Callable
+
+import click
+
+from ..errors import CheckFailed, InputError, UsageError
+
+if TYPE_CHECKING:
+    from ..live.image import LiveIso
+
+_ISO_ARG = click.argument("iso", metavar="ISO", type=click.Path(dir_okay=False))
+_ARCH_OPT = click.option("--arch", metavar="ARCH",
+                         help="Refuse the ISO unless it is for ARCH (x86_64, aarch64, ppc64le, s390x).")
+
+
+def _output_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """-o/--output, --in-place and --overwrite: where a changed ISO goes."""
+
+    @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+    @click.option("--in-place", is_flag=True, help="Change the input ISO itself.")
+    @click.option("-o", "--output", metavar="OUT", help="Write the changed ISO to OUT (a new file), or - for stdout.")
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return f(*args, **kwargs)
+
+    return wrapper
+
+
+def _check_output_args(output: str | None, in_place: bool) -> None:
+    # Checked before any work so a forgotten -o fails fast and leaves nothing behind.
+    if in_place and output is not None:
+        raise UsageError("give either -o/--output or --in-place, not both")
+    if not in_place and output is None:
+        raise UsageError("this command changes the ISO: give -o OUT (a new file), -o - (stdout) "
+                         "or --in-place (change the input)")
+
+
+def _open(iso: str, arch: str | None) -> LiveIso:
+    from ..live.image import open_iso
+
+    return open_iso(iso, arch=arch)
+
+
+def _write(live: LiveIso, output: str | None, in_place: bool, overwrite: bool) -> None:
+    from ..live.image import write_iso
+
+    write_iso(live, output=output, in_place=in_place, overwrite=overwrite)
+
+
+def _read_input(path: str) -> bytes:
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read()
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise InputError(f"{path}: {e.strerror or e}") from None
+
+
+@click.group()
+def iso() -> None:
+    """Inspect and edit a CoreOS live ISO's Ignition and kernel-argument areas.
+
+    Commands that change an ISO need -o OUT (a new file; --overwrite to replace one), -o - (stdout)
+    or --in-place. The three give byte-identical images.
+    """
+
+
+# -- inspect --
+
+@iso.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_ARCH_OPT
+@_ISO_ARG
+def inspect(iso: str, as_json: bool, arch: str | None) -> None:
+    """Show the ISO's architecture, volume id, embed areas, kargs, features and state."""
+    info = _open(iso, arch).inspect()
+    if as_json:
+        click.echo(json.dumps(info, indent=2, sort_keys=True))
+        return
+    ign = info["ignition"]
+    lines = [
+        f"ISO:           {info['path']} ({info['size']} bytes)",
+        f"architecture:  {info['arch']} ({info['arch_evidence']})",
+        f"volume id:     {info['volume_id']}",
+        f"state:         {_state(info['pristine'])}",
+        f"ignition area: {ign['file']} +{ign['file_offset']} (ISO offset {ign['offset']}, "
+        f"{ign['length']} bytes, {ign['used']} used; from {ign['source']})",
+    ]
+    if ign.get("members") is None:
+        lines.append(f"  content:     unreadable: {ign.get('error')}")
+    else:
+        lines.append(f"  members:     {', '.join(ign['members']) or '(empty)'}")
+    kargs = info["kargs"]
+    if kargs is None:
+        lines.append("kargs areas:   none (kernel arguments cannot be edited)")
+    else:
+        lines.append(f"kargs areas:   {len(kargs['files'])} of {kargs['size']} bytes (from {kargs['source']})")
+        for a in kargs["files"]:
+            lines.append(f"  {a['file']} +{a['file_offset']} (ISO offset {a['offset']}, "
+                         f"pad {a['pad']!r}, end {a['end']!r})")
+        lines.append(f"  default:     {kargs['default']}")
+        lines.append(f"  current:     {kargs['current']}")
+    feats = info["features"]
+    if feats:
+        on = sorted(k for k, v in feats.items() if v is True)
+        directives = feats.get("installer-config-directives")
+        lines.append(f"features:      {', '.join(on) or '(none)'}")
+        if isinstance(directives, dict):
+            lines.append(f"  installer-config-directives: {', '.join(sorted(k for k, v in directives.items() if v))}")
+    else:
+        lines.append("features:      (no coreos/features.json)")
+    if info["pxe_files"]:
+        lines.append(f"pxe files:     {', '.join(n.lower() for n in info['pxe_files'])}")
+    click.echo("\n".join(lines))
+
+
+def _state(pristine: bool | None) -> str:
+    if pristine is None:
+        return "unknown (unreadable embed area)"
+    return "pristine" if pristine else "customized"
+
+
+# -- ignition --
+
+@iso.group()
+def ignition() -> None:
+    """Embed, show or remove the live system's Ignition config."""
+
+
+@ignition.command("embed")
+@click.option("-i", "--ignition-file", "config", metavar="CONFIG", default="-", show_default=True,
+              help="Ignition config to embed (verbatim); - reads stdin.")
+@click.option("-f", "--force", is_flag=True, help="Replace an Ignition config that is already embedded.")
+@_ARCH_OPT
+@_output_options
+@_ISO_ARG
+def ignition_embed(iso: str, config: str, force: bool, arch: str | None, output: str | None, in_place: bool,
+                   overwrite: bool) -> None:
+    """Embed an Ignition config into the ISO's Ignition area."""
+    _check_output_args(output, in_place)
+    data = _read_input(config)
+    live = _open(iso, arch)
+    live.embed_ignition(data, force=force)
+    _write(live, output, in_place, overwrite)
+
+
+@ignition.command("show")
+@_ARCH_OPT
+@_ISO_ARG
+def ignition_show(iso: str, arch: str | None) -> None:
+    """Print the embedded Ignition config."""
+    config = _open(iso, arch).ignition_config()
+    if config is None:
+        raise CheckFailed("No embedded Ignition config.")
+    out = click.get_binary_stream("stdout")
+    out.write(config)
+    out.flush()
+
+
+@ignition.command("remove")
+@_ARCH_OPT
+@_output_options
+@_ISO_ARG
+def ignition_remove(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
+    """Remove the embedded Ignition config (network keyfiles stay)."""
+    _check_output_args(output, in_place)
+    live = _open(iso, arch)
+    live.remove_ignition()
+    _write(live, output, in_place, overwrite)
+
+
+# -- network --
+
+@iso.group()
+def network() -> None:
+    """Embed, extract or remove NetworkManager keyfiles for the live system."""
+
+
+@network.command("embed")
+@click.option("-k", "--keyfile", "keyfiles", metavar="KEYFILE", multiple=True, required=True,
+              help="NetworkManager keyfile to embed (repeatable).")
+@click.option("-f", "--force", is_flag=True, help="Replace keyfiles that are already embedded.")
+@_ARCH_OPT
+@_output_options
+@_ISO_ARG
+def network_embed(iso: str, keyfiles: tuple[str, ...], force: bool, arch: str | None, output: str | None,
+                  in_place: bool, overwrite: bool) -> None:
+    """Embed NetworkManager keyfiles (the live system's firstboot network)."""
+    _check_output_args(output, in_place)
+    files: dict[str, bytes] = {}
+    for path in keyfiles:
+        name = os.path.basename(path)
+        if name in files:
+            raise UsageError(f"multiple input files named '{name}'")
+        files[name] = _read_input(path)
+    live = _open(iso, arch)
+    live.embed_network(files, force=force)
+    _write(live, output, in_place, overwrite)
+
+
+@network.command("extract")
+@click.option("-C", "--directory", metavar="DIR", help="Write the keyfiles into DIR instead of printing them.")
+@_ARCH_OPT
+@_ISO_ARG
+def network_extract(iso: str, directory: str | None, arch: str | None) -> None:
+    """Print the embedded keyfiles, or write them into a directory."""
+    files = _open(iso, arch).network_keyfiles()
+    if not files:
+        raise CheckFailed("No embedded network settings.")
+    if directory:
+        from ..outfile import write_bytes_atomic
+
+        os.makedirs(directory, exist_ok=True)
+        for name in sorted(files):
+            path = os.path.join(directory, name)
+            write_bytes_atomic(path, files[name], overwrite=False, mode=0o600)
+            click.echo(path)
+        return
+    out = click.get_binary_stream("stdout")
+    for i, name in enumerate(sorted(files)):
+        if i:
+            out.write(b"\n")
+        out.write(f"########## {name} ##########\n".encode())
+        out.write(files[name])
+    out.flush()
+
+
+@network.command("remove")
+@_ARCH_OPT
+@_output_options
+@_ISO_ARG
+def network_remove(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
+    """Remove the embedded keyfiles (the Ignition config stays)."""
+    _check_output_args(output, in_place)
+    live = _open(iso, arch)
+    live.remove_network()
+    _write(live, output, in_place, overwrite)
+
+
+# -- kargs --
+
+@iso.group()
+def kargs() -> None:
+    """Show or edit the live system's kernel arguments."""
+
+
+@kargs.command("show")
+@click.option("-d", "--default", "default", is_flag=True, help="Show the default kernel arguments.")
+@_ARCH_OPT
+@_ISO_ARG
+def kargs_show(iso: str, default: bool, arch: str | None) -> None:
+    """Print the current (or default) kernel arguments."""
+    live = _open(iso, arch)
+    value = live.current_kargs()  # raises the "no karg areas" error first
+    if default:
+        value = live.default_kargs or ""
+    click.echo(value)
+
+
+@kargs.command("modify")
+@click.option("-a", "--append", metavar="KARG", multiple=True, help="Append a kernel argument.")
+@click.option("-d", "--delete", metavar="KARG", multiple=True, help="Delete a kernel argument.")
+@click.option("-r", "--replace", metavar="KEY=OLD=NEW", multiple=True, help="Replace KEY=OLD by KEY=NEW.")
+@_ARCH_OPT
+@_output_options
+@_ISO_ARG
+def kargs_modify(iso: str, append: tuple[str, ...], delete: tuple[str, ...], replace: tuple[str, ...],
+                 arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
+    """Edit the current kernel arguments: delete, then append, then replace."""
+    _check_output_args(output, in_place)
+    live = _open(iso, arch)
+    live.modify_kargs(append=append, delete=delete, replace=replace)
+    _write(live, output, in_place, overwrite)
+
+
+@kargs.command("reset")
+@_ARCH_OPT
+@_output_options
+@_ISO_ARG
+def kargs_reset(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
+    """Put the default kernel arguments back."""
+    _check_output_args(output, in_place)
+    live = _open(iso, arch)
+    live.reset_kargs()
+    _write(live, output, in_place, overwrite)
+
+
+# -- reset --
+
+@iso.command("reset")
+@_ARCH_OPT
+@_output_options
+@_ISO_ARG
+def reset(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
+    """Remove every customization: empty Ignition area, default kernel arguments."""
+    _check_output_args(output, in_place)
+    live = _open(iso, arch)
+    live.reset()
+    _write(live, output, in_place, overwrite)
+
+
+# -- extract --
+
+@iso.group()
+def extract() -> None:
+    """Extract files from the ISO."""
+
+
+@extract.command("pxe")
+@click.option("-C", "--directory", "-o", "--output-dir", "directory", metavar="DIR", default=".",
+              show_default=True, help="Directory to write the files into.")
+@click.option("--overwrite", is_flag=True, help="Replace files that exist.")
+@_ARCH_OPT
+@_ISO_ARG
+def extract_pxe(iso: str, directory: str, overwrite: bool, arch: str | None) -> None:
+    """Write the kernel, initramfs and rootfs from images/pxeboot as <ISO name>-<file>."""
+    from ..live.image import extract_pxe as do_extract
+
+    live = _open(iso, arch)
+    for path in do_extract(live, directory, overwrite=overwrite):
+        click.echo(path)
