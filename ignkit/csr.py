@@ -746,6 +746,7 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
     approved_names: set[str] = set()
     start = clock()
     fetched_once = False
+    last_waiting = ""
     while True:
         result.rounds += 1
         proc = _run_oc([oc_path, "get", "csr", "-o", "json"], command_timeout)
@@ -783,6 +784,7 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
                         approved_names.add(d.name)
                         result.approved.append(d)
                         result.failed_approvals.pop(d.name, None)
+                        result.refused.pop(d.name, None)
                         note = f" ({'; '.join(d.notes)})" if d.notes else ""
                         echo(f"approved {d.name}: {d.kind} CSR of {d.host}{note}")
                     else:
@@ -796,6 +798,10 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
             result.status = host_status(records, hosts, approved_names)
             if result.complete:
                 break
+            waiting = _waiting_for(result.status)
+            if waiting != last_waiting:
+                echo(f"waiting for {waiting}")
+                last_waiting = waiting
         elapsed = clock() - start
         if elapsed >= timeout:
             result.timed_out = True
@@ -807,6 +813,15 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
     return result
 
 
+def _waiting_for(status: Mapping[str, HostStatus]) -> str:
+    parts = []
+    for s in status.values():
+        missing = [k for k in ("client", "serving") if not getattr(s, k)]
+        if missing:
+            parts.append(f"{s.hostname} ({' and '.join(missing)})")
+    return ", ".join(parts)
+
+
 def format_watch_summary(result: WatchResult) -> str:
     """The closing summary of a watch: per host, which certificates it holds; then the refusals."""
     lines = []
@@ -815,7 +830,7 @@ def format_watch_summary(result: WatchResult) -> str:
         client = "client ok" if s.client else "client MISSING"
         serving = "serving ok" if s.serving else "serving MISSING"
         lines.append(f"{s.hostname}: {client}, {serving}")
-    head = (f"all {len(result.status)} hosts have both certificates" if result.complete else
+    head = (f"all inventory hosts ({len(result.status)}) have both certificates" if result.complete else
             f"timed out after {result.elapsed:.0f} s: {done} of {len(result.status)} hosts have both certificates")
     lines.append(f"{head}; approved {len(result.approved)} CSRs, refused {len(result.refused)}")
     for name, d in result.refused.items():
