@@ -406,3 +406,40 @@ def test_cli_review_reads_stdin(tmp_path: Path) -> None:
                           capture_output=True, timeout=60)
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout == b"csr-good-c\ncsr-good-s\n"
+
+
+def test_ambiguous_short_name_is_refused() -> None:
+    records = csrmod.parse_csr_list(json.dumps(csr_list(client_item("c", "db"))))
+    d = csrmod.review_csrs(records, [Host("db.a.example"), Host("db.b.example")]).decisions[0]
+    assert codes(d) == ["unknown-host"]
+    assert d.reasons[0].message == "node name db is ambiguous in the inventory (db.a.example, db.b.example)"
+
+
+def test_cli_review_with_nodes_config_inventory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The inventory format of `oc adm node-image create`: addresses come from the nmstate networkConfig.
+    inv = tmp_path / "nodes-config.yaml"
+    inv.write_text(
+        "hosts:\n"
+        "  - hostname: extra-worker-1\n"
+        "    rootDeviceHints: {deviceName: /dev/sda}\n"
+        "    interfaces: [{name: eth0, macAddress: '52:54:00:aa:bb:01'}]\n"
+        "    networkConfig:\n"
+        "      interfaces:\n"
+        "        - name: eth0\n"
+        "          type: ethernet\n"
+        "          state: up\n"
+        "          mac-address: '52:54:00:aa:bb:01'\n"
+        "          ipv4: {enabled: true, dhcp: false, address: [{ip: 192.168.122.2, prefix-length: 23}]}\n"
+    )
+    csrs = tmp_path / "csrs.json"
+    csrs.write_text(json.dumps(csr_list(
+        client_item("c1", "extra-worker-1"),
+        serving_item("s1", "extra-worker-1", dns=["extra-worker-1"], ips=["192.168.122.2"]),
+        serving_item("s2", "extra-worker-1", dns=["extra-worker-1"], ips=["192.168.122.3"]),
+    )))
+    code, out, err = run(["csr", "review", "--hosts", str(inv), "--approve-names", str(csrs)], capsys)
+    assert code == 1
+    assert out == "c1\ns1\n"
+    assert "refused s2: foreign SAN IP:192.168.122.3" in err
+    code, _, err = run(["csr", "review", "--hosts", str(tmp_path / "none.yaml"), str(csrs)], capsys)
+    assert code == 2 and err.startswith("ignkit: error: ") and "none.yaml" in err
