@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import copy
 import json
+import urllib.parse
 
 import pytest
 from conftest import IGN_FIXTURES
 
-from ignkit.ignition.merge import merge
+from ignkit.errors import IgnkitError
+from ignkit.ignition.merge import merge, resolve
 
 CASES = [json.loads(line) for line in (IGN_FIXTURES / "merge-cases.jsonl").read_text().splitlines() if line.strip()]
 UNIT = [c for c in CASES if c["kind"] == "upstream-unit"]
+RENDER = [c for c in CASES if c["kind"] == "runtime-render"]
+
+
+def data_url(config: dict) -> str:
+    return "data:," + urllib.parse.quote(json.dumps(config), safe="")
 
 
 def prune(value):
@@ -25,7 +32,7 @@ def prune(value):
 
 
 def test_fixture_has_cases():
-    assert len(UNIT) >= 13
+    assert len(UNIT) >= 13 and len(RENDER) >= 18
 
 
 @pytest.mark.parametrize("case", UNIT, ids=[c["name"] for c in UNIT])
@@ -35,6 +42,25 @@ def test_upstream_unit_case(case):
     assert prune(result) == case["expected"]
     # inputs untouched
     assert parent == case["parent"] and children == case["children"]
+
+
+@pytest.mark.parametrize("case", RENDER, ids=[c["name"] for c in RENDER])
+def test_runtime_render_case(case):
+    """The children go into the parent's ignition.config.merge as data: URLs, as Ignition would fetch them."""
+    parent = copy.deepcopy(case["parent"])
+    refs = [{"source": data_url(child)} for child in case["children"]]
+    if refs:
+        parent["ignition"].setdefault("config", {}).setdefault("merge", []).extend(refs)
+    raw = json.dumps(parent).encode()
+    if case.get("expected_error"):
+        with pytest.raises(IgnkitError):
+            resolve(raw)
+        return
+    result = resolve(raw)
+    versions = [parent["ignition"]["version"]] + [c["ignition"]["version"] for c in case["children"]]
+    assert result["ignition"].pop("version") == max(versions, key=lambda v: tuple(map(int, v.split("."))))
+    assert "config" not in result["ignition"]  # references are flattened away
+    assert prune(result) == case["expected"]
 
 
 def test_child_scalar_false_and_empty_string_override():

@@ -347,11 +347,11 @@ def merge_configs(parent: Union[ConfigSource, bytes, dict], *children: Union[Con
         target = newest(versions)
     rendered = [_render(node, target) for node in nodes]
     result = merge(*rendered)
-    ign = result.setdefault("ignition", {})
+    ign = result.pop("ignition", None)
+    ign = {k: v for k, v in ign.items() if k != "version"} if isinstance(ign, dict) else {}
     if resolve:
         ign.pop("config", None)
-    ign["version"] = target
-    result = {"ignition": result.pop("ignition"), **result}
+    result = {"ignition": {"version": target, **ign}, **result}
     _validate_result(result)
     return result
 
