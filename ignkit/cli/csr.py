@@ -50,14 +50,14 @@ def csr() -> None:
     """Review and approve the CSRs of provisioned nodes."""
 
 
-@csr.command()
+@csr.command(short_help="List pending CSRs; approve only those of inventory hosts.")
 @click.option("--hosts", "hosts_file", required=True, metavar="HOSTS.yaml",
               help="Inventory of the hosts ignkit provisioned.")
 @click.option("--nodes", "nodes_file", metavar="FILE",
               help="Output of `oc get nodes -o json`: addresses of hosts on DHCP.")
 @click.option("--json", "as_json", is_flag=True, help="Print the decisions as JSON.")
 @click.option("--approve-names", is_flag=True,
-              help="Print only the names to approve, one per line (for `xargs oc adm certificate approve`).")
+              help="Print only the names to approve, one per line (for `xargs -r oc adm certificate approve`).")
 @click.argument("csrs", default="-", metavar="[CSRS.json|-]")
 @click.pass_context
 def review(ctx: click.Context, hosts_file: str, nodes_file: Optional[str], as_json: bool, approve_names: bool,
@@ -89,7 +89,7 @@ def review(ctx: click.Context, hosts_file: str, nodes_file: Optional[str], as_js
         ctx.exit(1)
 
 
-@csr.command()
+@csr.command(short_help="Approve inventory hosts' CSRs with oc as they arrive.")
 @click.option("--hosts", "hosts_file", required=True, metavar="HOSTS.yaml",
               help="Inventory of the hosts ignkit provisioned.")
 @click.option("--interval", type=float, default=10.0, show_default=True, metavar="S",
