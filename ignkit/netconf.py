@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -234,7 +235,7 @@ def static_keyfiles(
 # nmstate subset
 
 
-def load_nmstate(path: Union[str, Path]) -> dict[str, Any]:
+def load_nmstate(path: Union[str, os.PathLike[str]]) -> dict[str, Any]:
     """Read an nmstate YAML or JSON file into a dict (InputError when unreadable or not a mapping)."""
     import yaml
 

@@ -1,0 +1,227 @@
+"""``ignkit embed`` (a per-host live ISO that installs itself) and ``ignkit pxe customize``."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+import click
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..live.customize import CustomizeOptions
+
+_multi = functools.partial(click.option, multiple=True)
+
+
+def _common_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Destination, network, live-config and validation options shared by embed and pxe customize."""
+    options = [
+        _multi("--dest-ignition", metavar="FILE", help="Ignition config for the installed system (repeatable: "
+               "merged statically, then validated)."),
+        click.option("--dest-ignition-url", metavar="URL", help="Installed system fetches its config from URL."),
+        click.option("--dest-ignition-hash", metavar="DIGEST", help="sha512-/sha256- digest of the URL's config "
+                     "(computed by fetching it when omitted)."),
+        click.option("--insecure-ignition", is_flag=True, help="Use --dest-ignition-url without any digest."),
+        click.option("--dest-device", metavar="DEV", help="Install to DEV (e.g. /dev/sda) without confirmation."),
+        _multi("--dest-console", metavar="SPEC", help="Console of the installed system, e.g. ttyS0,115200n8."),
+        _multi("--dest-karg-append", metavar="ARG", help="Kernel argument to add to the installed system."),
+        _multi("--dest-karg-delete", metavar="ARG", help="Kernel argument to remove from the installed system."),
+        _multi("--network-keyfile", metavar="FILE", help="NetworkManager keyfile for the live and installed system."),
+        _multi("--network-nmstate", metavar="FILE", help="nmstate YAML/JSON (static or DHCP ethernet) to convert "
+               "to keyfiles."),
+        click.option("--hostname", metavar="NAME", help="Host name of the live and installed system."),
+        _multi("--ip", metavar="ADDR/PREFIX", help="Static address (IPv4 or IPv6; repeatable)."),
+        _multi("--gateway", metavar="ADDR", help="Default gateway (one per IP family)."),
+        _multi("--dns", metavar="ADDR", help="DNS server (repeatable)."),
+        click.option("--interface", metavar="NAME", help="Bind the static connection to this interface."),
+        click.option("--mac", metavar="MAC", help="Bind the static connection to this MAC address."),
+        _multi("--ignition-ca", metavar="FILE", help="CA certificate for fetching remote Ignition resources."),
+        _multi("--pre-install", metavar="FILE", help="Script to run before installing."),
+        _multi("--post-install", metavar="FILE", help="Script to run after installing."),
+        _multi("--installer-config", metavar="FILE", help="coreos-installer config file (YAML)."),
+        _multi("--live-ignition", metavar="FILE", help="Ignition config for the live system (repeatable: merged)."),
+        click.option("--no-validate", is_flag=True, help="Do not validate the composed Ignition configs."),
+        click.option("--dry-run", is_flag=True, help="Print what would be embedded and write nothing."),
+        click.option("--overwrite", is_flag=True, help="Replace output files that exist."),
+    ]
+    for opt in reversed(options):
+        f = opt(f)
+    return f
+
+
+def _options(kw: dict[str, Any]) -> CustomizeOptions:
+    from ..live.customize import CustomizeOptions
+    from ..netconf import static_keyfiles
+
+    keyfiles: dict[str, Any] = {}
+    if kw["ip"] or kw["gateway"] or kw["dns"] or kw["interface"] or kw["mac"]:
+        keyfiles = dict(static_keyfiles(addresses=kw["ip"], gateway=kw["gateway"], dns=kw["dns"],
+                                        interface=kw["interface"], mac=kw["mac"]))
+    return CustomizeOptions(
+        dest_ignition=list(kw["dest_ignition"]), dest_ignition_url=kw["dest_ignition_url"],
+        dest_ignition_hash=kw["dest_ignition_hash"], insecure_ignition=kw["insecure_ignition"],
+        dest_device=kw["dest_device"], dest_console=list(kw["dest_console"]),
+        dest_karg_append=list(kw["dest_karg_append"]), dest_karg_delete=list(kw["dest_karg_delete"]),
+        network_keyfile=list(kw["network_keyfile"]), network_nmstate=list(kw["network_nmstate"]),
+        keyfiles=keyfiles, hostname=kw["hostname"], ignition_ca=list(kw["ignition_ca"]),
+        pre_install=list(kw["pre_install"]), post_install=list(kw["post_install"]),
+        installer_config=list(kw["installer_config"]), live_ignition=list(kw["live_ignition"]),
+        live_karg_append=list(kw.get("live_karg_append") or ()),
+        live_karg_delete=list(kw.get("live_karg_delete") or ()),
+        live_karg_replace=list(kw.get("live_karg_replace") or ()),
+        validate=not kw["no_validate"],
+    )
+
+
+def _say(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line, err=True)
+
+
+@click.command()
+@click.argument("iso", metavar="ISO", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", metavar="OUT", help="Write the customized ISO to OUT (a new file), or - for stdout.")
+@click.option("--in-place", is_flag=True, help="Customize the input ISO itself.")
+@click.option("-f", "--force", is_flag=True, help="Customize an ISO that is already customized (replaces it).")
+@click.option("--hosts", "hosts_file", metavar="HOSTS.yaml", type=click.Path(dir_okay=False),
+              help="One ISO per host of HOSTS.yaml (ignkit fields or nodes-config.yaml), into --output-dir.")
+@click.option("--output-dir", metavar="DIR", type=click.Path(file_okay=False), help="Where --hosts writes ISOs.")
+@_multi("--live-karg-append", metavar="ARG", help="Kernel argument to add to the live system.")
+@_multi("--live-karg-delete", metavar="ARG", help="Kernel argument to remove from the live system.")
+@_multi("--live-karg-replace", metavar="K=OLD=NEW", help="Kernel argument of the live system to change.")
+@_common_options
+def embed(iso: str, output: Optional[str], in_place: bool, force: bool, hosts_file: Optional[str],
+          output_dir: Optional[str], **kw: Any) -> None:
+    """Build a live ISO that installs itself: the options of `coreos-installer iso customize`.
+
+    \b
+    ignkit embed rhcos-live.iso -o w1.iso --dest-ignition worker.ign --dest-device /dev/sda \\
+        --hostname w1 --ip 192.0.2.11/24 --gateway 192.0.2.1 --dns 192.0.2.53 --mac 52:54:00:aa:bb:01
+    ignkit embed rhcos-live.iso --hosts nodes-config.yaml --output-dir isos/ --dest-ignition worker.ign
+    """
+    from ..live.customize import describe, resolve_dest_ignition_hash
+    from ..live.image import open_iso
+
+    dry_run = kw.pop("dry_run")
+    overwrite = kw.pop("overwrite")
+    if hosts_file is not None:
+        per_host = [k for k in ("hostname", "interface", "mac") if kw[k]] + \
+            [k for k in ("ip", "gateway", "dns") if kw[k]]
+        if per_host:
+            raise UsageError(f"--{per_host[0]} is per host: put it in {hosts_file}, not on the command line")
+        if output is not None or in_place:
+            raise UsageError("--hosts writes one ISO per host into --output-dir; drop -o/--in-place")
+        if output_dir is None and not dry_run:
+            raise UsageError("--hosts needs --output-dir DIR")
+    elif not dry_run:
+        if output_dir is not None:
+            raise UsageError("--output-dir goes with --hosts; use -o OUT for one ISO")
+        if in_place and output is not None:
+            raise UsageError("give either -o/--output or --in-place, not both")
+        if not in_place and output is None:
+            raise UsageError("give -o OUT (a new file), -o - (stdout) or --in-place (change the input)")
+    options = _options(kw)
+    live = open_iso(iso)
+    if not dry_run:
+        resolve_dest_ignition_hash(options)
+    if hosts_file is not None:
+        _embed_hosts(live, options, hosts_file, output_dir, force=force, overwrite=overwrite, dry_run=dry_run)
+        return
+    from ..live.customize import customize_iso
+    from ..live.image import write_iso
+
+    result = customize_iso(live, options, force=force)
+    if dry_run:
+        kargs = live.current_kargs() if result.has_live_kargs else None
+        click.echo(describe(result, area_size=live.ignition_area.length, kargs=kargs))
+        _say(result.messages)
+        return
+    write_iso(live, output=output, in_place=in_place, overwrite=overwrite)
+    _say(result.messages)
+
+
+def _embed_hosts(live: Any, options: CustomizeOptions, hosts_file: str, output_dir: Optional[str], *,
+                 force: bool, overwrite: bool, dry_run: bool) -> None:
+    from ..inventory import load_inventory
+    from ..live.customize import customize_iso, describe, host_options
+    from ..live.image import write_iso
+
+    hosts = load_inventory(hosts_file)
+    for h in hosts:
+        if h.arch and live.arch not in ("unknown", h.arch):
+            raise UsageError(f"{hosts_file}: {h.hostname} is {h.arch} but {live.path} is a {live.arch} ISO")
+    # Compose every host first: a bad host stops the run before anything is written.
+    staged = []
+    for h in hosts:
+        copy = live.copy()
+        try:
+            result = customize_iso(copy, host_options(options, h), force=force)
+        except Exception as e:
+            if hasattr(e, "message"):
+                e.args = (f"{h.hostname}: {e.args[0]}",) + tuple(e.args[1:])
+            raise
+        staged.append((h, copy, result))
+    if dry_run:
+        for h, copy, result in staged:
+            click.echo(f"== {h.hostname}")
+            kargs = copy.current_kargs() if result.has_live_kargs else None
+            click.echo(describe(result, area_size=copy.ignition_area.length, kargs=kargs))
+        return
+    assert output_dir is not None
+    os.makedirs(output_dir, exist_ok=True)
+    targets = [os.path.join(output_dir, f"{h.hostname}.iso") for h, _, _ in staged]
+    if not overwrite:
+        for t in targets:
+            if os.path.lexists(t):
+                raise UsageError(f"{t}: already exists (use --overwrite to replace it)")
+    items = list(zip(staged, targets))
+    if sys.stderr.isatty():
+        with click.progressbar(items, label="Writing ISOs", file=sys.stderr,
+                               item_show_func=lambda it: it[0][0].hostname if it else None) as bar:
+            for (_, copy, _), target in bar:
+                write_iso(copy, output=target, overwrite=overwrite)
+    else:
+        for (h, copy, _), target in items:
+            write_iso(copy, output=target, overwrite=overwrite)
+            click.echo(f"{h.hostname}: {target}", err=True)
+    notes = staged[0][2].messages if staged else []
+    _say([n for n in notes if not n.startswith("Boot media will automatically install to")])
+    installs = [f"{h.hostname} ({r.installer_config.get('dest-device')})" for h, _, r in staged
+                if r.installer_config and r.installer_config.get("dest-device")]
+    if installs:
+        click.echo("Boot media will automatically install without confirmation: " + ", ".join(installs), err=True)
+
+
+@click.command("customize")
+@click.argument("initramfs", metavar="INITRAMFS", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", metavar="OUT", help="Write the customized initramfs to OUT, or - for stdout.")
+@_common_options
+def pxe_customize(initramfs: str, output: Optional[str], **kw: Any) -> None:
+    """Append a per-host layer (config, installer config, keyfiles) to a CoreOS live initramfs.
+
+    The input is copied unchanged and one xz (CRC32) cpio archive is appended; the options are those
+    of `ignkit embed` without the live kernel arguments (give those in the PXE boot config).
+    """
+    from ..live.customize import compose, customize_pxe, describe, resolve_dest_ignition_hash
+
+    dry_run = kw.pop("dry_run")
+    overwrite = kw.pop("overwrite")
+    options = _options(kw)
+    if dry_run:
+        from ..initrd import check_live_initramfs, scan_live_initramfs
+
+        info = scan_live_initramfs(initramfs)
+        check_live_initramfs(info)
+        result = compose(options, info.features, target="pxe", has_karg_areas=False)
+        click.echo(describe(result))
+        _say(result.messages)
+        return
+    if output is None:
+        raise UsageError("give -o OUT (a new file) or -o - (stdout)")
+    resolve_dest_ignition_hash(options)
+    result = customize_pxe(initramfs, options, output, overwrite=overwrite)
+    _say(result.messages)

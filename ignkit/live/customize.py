@@ -1,0 +1,669 @@
+"""``ignkit embed`` / ``ignkit pxe customize``: compose what goes into a live image for one host.
+
+The options and their meaning are those of ``coreos-installer iso customize`` (spec section 6), with
+three differences:
+
+* several ``--dest-ignition`` (or ``--live-ignition``) configs are merged *statically* with Ignition's
+  merge and validated, instead of being nested as ``data:`` URLs for a runtime merge;
+* the destination config may come from a URL (``--dest-ignition-url`` with ``--dest-ignition-hash``),
+  written to the installer config as ``ignition-url`` / ``ignition-hash``;
+* a short network form (``--hostname``, ``--ip``, ``--gateway``, ``--dns``, ``--interface``/``--mac``)
+  that generates the NetworkManager keyfile (see :mod:`ignkit.netconf`) and sets the host name of the
+  live and the installed system.
+
+:func:`compose` is pure: options and the image's feature flags in, a :class:`Customization` out (the
+members of the initrd to embed, the live kargs edit, the messages to print). :func:`customize_iso`
+and :func:`customize_pxe` apply it to a live ISO / PXE initramfs; :func:`read_customization` reads
+an embedded initrd back into its parts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Union
+
+from ..errors import ImageError, InputError, InvalidConfig, UsageError
+from ..ignition import build
+
+if TYPE_CHECKING:
+    from ..inventory import Host
+    from .image import LiveIso
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+CONFIG_MEMBER = "config.ign"
+NETWORK_DIR = "etc/coreos-firstboot-network/"
+INSTALLER_DIR = "/etc/coreos/installer.d"
+DEST_IGN_PATH = "/etc/coreos/dest.ign"
+PXE_KARGS = "ignition.firstboot ignition.platform.id=metal"
+DOCS_URL = "https://coreos.github.io/coreos-installer/customizing-install/"
+
+# Installer config keys in the order coreos-installer writes them.
+_INSTALLER_KEYS = (
+    "stream", "image-url", "image-file", "ignition-file", "ignition-url", "ignition-hash", "architecture",
+    "platform", "console", "append-karg", "delete-karg", "copy-network", "network-dir", "save-partlabel",
+    "save-partindex", "offline", "insecure", "insecure-ignition", "stream-base-url", "preserve-on-error",
+    "fetch-retries", "secure-ipl", "dest-device",
+)
+_INSTALLER_TYPES: dict[str, type] = {
+    "stream": str, "image-url": str, "image-file": str, "ignition-file": str, "ignition-url": str,
+    "ignition-hash": str, "architecture": str, "platform": str, "console": list, "append-karg": list,
+    "delete-karg": list, "copy-network": bool, "network-dir": str, "save-partlabel": list,
+    "save-partindex": list, "offline": bool, "insecure": bool, "insecure-ignition": bool,
+    "stream-base-url": str, "preserve-on-error": bool, "fetch-retries": (int, str),  # type: ignore[dict-item]
+    "secure-ipl": bool, "dest-device": str,
+}
+
+_SERIAL_RE = re.compile(r"^(ttyS|ttyAMA)([0-9]+)(?:,([0-9]+)(?:([noe])([5-8]?))?)?$")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Options and result
+
+
+@dataclass
+class CustomizeOptions:
+    """Everything ``ignkit embed`` / ``pxe customize`` can put into an image for one host.
+
+    File options are paths (read when composing); ``keyfiles`` holds keyfiles already generated
+    (short network options, an inventory host) as name → text.
+    """
+
+    dest_ignition: list[PathLike] = field(default_factory=list)
+    dest_ignition_url: Optional[str] = None
+    dest_ignition_hash: Optional[str] = None
+    insecure_ignition: bool = False
+    dest_device: Optional[str] = None
+    dest_console: list[str] = field(default_factory=list)
+    dest_karg_append: list[str] = field(default_factory=list)
+    dest_karg_delete: list[str] = field(default_factory=list)
+    network_keyfile: list[PathLike] = field(default_factory=list)
+    network_nmstate: list[PathLike] = field(default_factory=list)
+    keyfiles: dict[str, Union[str, bytes]] = field(default_factory=dict)
+    hostname: Optional[str] = None
+    ignition_ca: list[PathLike] = field(default_factory=list)
+    pre_install: list[PathLike] = field(default_factory=list)
+    post_install: list[PathLike] = field(default_factory=list)
+    installer_config: list[PathLike] = field(default_factory=list)
+    live_ignition: list[PathLike] = field(default_factory=list)
+    live_karg_append: list[str] = field(default_factory=list)
+    live_karg_delete: list[str] = field(default_factory=list)
+    live_karg_replace: list[str] = field(default_factory=list)
+    validate: bool = True
+
+    @property
+    def has_live_kargs(self) -> bool:
+        return bool(self.live_karg_append or self.live_karg_delete or self.live_karg_replace)
+
+    @property
+    def has_network(self) -> bool:
+        return bool(self.network_keyfile or self.network_nmstate or self.keyfiles)
+
+
+@dataclass
+class Customization:
+    """What :func:`compose` decided for one image."""
+
+    members: dict[str, bytes] = field(default_factory=dict)      # the initrd: config.ign, keyfiles
+    live_config: Optional[dict[str, Any]] = None
+    dest_config: Optional[dict[str, Any]] = None
+    installer_config: Optional[dict[str, Any]] = None            # the generated NNNN-customize.yaml
+    installer_files: dict[str, bytes] = field(default_factory=dict)  # installer.d name -> bytes
+    keyfiles: dict[str, bytes] = field(default_factory=dict)    # name -> keyfile
+    live_kargs_append: list[str] = field(default_factory=list)
+    live_kargs_delete: list[str] = field(default_factory=list)
+    live_kargs_replace: list[str] = field(default_factory=list)
+    installs: bool = False
+    messages: list[str] = field(default_factory=list)           # notes for stderr
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def has_live_kargs(self) -> bool:
+        return bool(self.live_kargs_append or self.live_kargs_delete or self.live_kargs_replace)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def parse_console(spec: str) -> str:
+    """Normalize a ``--dest-console`` spec (``ttyS0,115200n8``, ``ttyAMA0``, ``tty0``, ``hvc0``, ``ttysclp0``).
+
+    Serial specs get coreos-installer's defaults (9600 baud, no parity, 8 bits): ``ttyS0`` →
+    ``ttyS0,9600n8``. Raises UsageError for anything else.
+    """
+    s = spec.strip()
+    for prefix in ("console=", "/dev/"):
+        if s.startswith(prefix):
+            raise UsageError(f"--dest-console {spec!r}: spec should not start with {prefix!r}")
+    if s in ("tty0", "hvc0", "ttysclp0"):
+        return s
+    m = _SERIAL_RE.match(s)
+    if not m:
+        raise UsageError(f"--dest-console {spec!r}: invalid or unsupported console argument "
+                         "(expected ttyS<n>[,<speed>[n|o|e[5-8]]], ttyAMA<n>..., tty0, hvc0 or ttysclp0)")
+    prefix, port, speed, parity, bits = m.groups()
+    return f"{prefix}{port},{speed or 9600}{parity or 'n'}{bits or 8}"
+
+
+def _feature(features: Mapping[str, Any], name: str) -> bool:
+    from .features import has_feature
+
+    return has_feature(dict(features), name)
+
+
+def _require(features: Mapping[str, Any], name: str, option: str, what: str) -> None:
+    if not _feature(features, name):
+        raise ImageError(
+            f"{option}: This OS image does not support customizing {what}. "
+            f"(its coreos/features.json does not enable {name!r}; use a newer image)"
+        )
+
+
+def _read(path: PathLike, option: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise InputError(f"{option} {os.fspath(path)}: {e.strerror or e}") from None
+
+
+def _versions_merge(configs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Statically merge configs (first = parent) after translating all to the newest spec among them."""
+    from ..ignition.merge import merge
+    from ..ignition.translate import newest, translate
+
+    target = newest([c["ignition"]["version"] for c in configs])
+    translated = [translate(c, target) for c in configs]
+    if len(translated) == 1:
+        return translated[0]
+    return merge(translated[0], *translated[1:])
+
+
+def load_user_config(data: bytes, what: str) -> dict[str, Any]:
+    """Parse a user config (``--dest-ignition``, ``--live-ignition``) and check its spec version."""
+    from ..ignition.translate import spec_index
+
+    cfg = build.parse(data, what=what)
+    ign = cfg.get("ignition")
+    version = ign.get("version") if isinstance(ign, dict) else None
+    try:
+        spec_index(version)
+    except InputError as e:
+        raise InputError(f"parsing Ignition config {what}: {e}") from None
+    return cfg
+
+
+def check_config(config: dict[str, Any], what: str) -> None:
+    """Validate a composed config; InvalidConfig carrying the validator's messages when it fails."""
+    try:
+        from ..ignition.validate import validate
+    except ImportError:  # validator not installed in this build: nothing to check against
+        return
+    report: Any = validate(build.serialize(config))
+    if getattr(report, "ok", True):
+        return
+    errors = [str(e) for e in getattr(report, "errors", [])] or [str(report)]
+    raise InvalidConfig(f"{what} does not validate: " + "; ".join(errors) + " (use --no-validate to skip)",
+                        report)
+
+
+def _hook_unit(typ: str, name: str, tool: str) -> str:
+    title = "Pre-Install" if typ == "pre" else "Post-Install"
+    if typ == "pre":
+        order = "After=coreos-installer-pre.target\nBefore=coreos-installer.service"
+        wanted = "RequiredBy=coreos-installer.service"
+    else:
+        order = "After=coreos-installer.service\nBefore=coreos-installer.target"
+        wanted = "RequiredBy=coreos-installer.target"
+    return (
+        f"# Generated by {tool}\n\n"
+        "[Unit]\n"
+        f"Description={title} Script ({name})\n"
+        f"Documentation={DOCS_URL}\n"
+        f"{order}\n\n"
+        "[Service]\n"
+        "Type=oneshot\n"
+        f"ExecStart=/usr/local/bin/{typ}-install-{name}\n"
+        "RemainAfterExit=true\n"
+        "StandardOutput=kmsg+console\n"
+        "StandardError=kmsg+console\n\n"
+        "[Install]\n"
+        f"{wanted}"
+    )
+
+
+def installer_yaml(config: Mapping[str, Any]) -> bytes:
+    """Serialize an installer config in coreos-installer's key order (empty values left out)."""
+    import yaml
+
+    ordered = {k: config[k] for k in _INSTALLER_KEYS if k in config and config[k] not in (None, [], False)}
+    extra = {k: v for k, v in config.items() if k not in _INSTALLER_KEYS}
+    if extra:
+        raise UsageError(f"unknown installer config key {sorted(extra)[0]!r}")
+    return yaml.safe_dump(ordered, sort_keys=False, default_flow_style=False).encode()
+
+
+def parse_installer_config(data: bytes, what: str) -> dict[str, Any]:
+    """Parse an installer config (YAML, coreos-installer's long option names); refuse unknown keys."""
+    import yaml
+
+    try:
+        obj = yaml.safe_load(data.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as e:
+        raise InputError(f"parsing installer config {what}: {str(e).splitlines()[0]}") from None
+    if obj is None:
+        return {}
+    if not isinstance(obj, dict):
+        raise InputError(f"parsing installer config {what}: expected a mapping")
+    for k, v in obj.items():
+        if k not in _INSTALLER_TYPES:
+            raise InputError(f"parsing installer config {what}: unknown key {k!r}")
+        want = _INSTALLER_TYPES[k]
+        if not isinstance(v, want) or (want is not bool and isinstance(v, bool)):
+            raise InputError(f"parsing installer config {what}: {k}: wrong type {type(v).__name__}")
+    return obj
+
+
+def _console_note(kargs: Sequence[str]) -> Optional[str]:
+    consoles = [k[len("console="):] for k in kargs if k.startswith("console=")]
+    if not consoles:
+        return None
+    try:
+        specs = [parse_console(c) for c in consoles]
+    except UsageError:
+        return None
+    flags = " ".join(f"--dest-console {s}" for s in specs)
+    return (f"Note: console= arguments in --dest-karg-append configure the kernel only; {flags} "
+            "configures the bootloader too (GRUB serial console).")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Composition
+
+
+def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: str = "iso",
+            has_karg_areas: bool = True) -> Customization:
+    """Compose the initrd members, the live config, the installer config and the kargs edit.
+
+    ``features`` is the image's parsed coreos/features.json ({} when absent); ``target`` is ``"iso"``
+    or ``"pxe"`` (PXE takes no live kargs). Raises ImageError naming the option when the image cannot
+    honour it, UsageError/InputError for bad options or inputs, InvalidConfig when a composed config
+    does not validate (unless ``options.validate`` is false).
+    """
+    tool = "ignkit embed" if target == "iso" else "ignkit pxe customize"
+    result = Customization()
+    if options.hostname is not None:
+        from ..inventory import check_hostname
+
+        check_hostname(options.hostname, "--hostname")
+    if options.has_live_kargs:
+        if target != "iso":
+            raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
+        if not has_karg_areas:
+            raise ImageError("--live-karg-*: This OS image does not support customizing live kernel arguments. "
+                             "(the ISO has no kernel-argument areas)")
+        result.live_kargs_append = list(options.live_karg_append)
+        result.live_kargs_delete = list(options.live_karg_delete)
+        result.live_kargs_replace = list(options.live_karg_replace)
+
+    live: Optional[dict[str, Any]] = None
+    installer: Optional[dict[str, Any]] = None
+
+    def live_cfg() -> dict[str, Any]:
+        nonlocal live
+        if live is None:
+            live = build.new_config()
+        return live
+
+    def inst() -> dict[str, Any]:
+        nonlocal installer
+        if installer is None:
+            installer = {}
+        return installer
+
+    # Destination configs: parsed now, merged at the end.
+    dest_user: list[dict[str, Any]] = []
+    for p in options.dest_ignition:
+        dest_user.append(load_user_config(_read(p, "--dest-ignition"), os.fspath(p)))
+    if options.dest_ignition_url is not None:
+        if dest_user:
+            raise UsageError("give --dest-ignition or --dest-ignition-url, not both")
+        if not re.match(r"^(https?|tftp|s3|gs)://", options.dest_ignition_url):
+            raise UsageError(f"--dest-ignition-url {options.dest_ignition_url!r}: expected an http(s) URL")
+        if not options.dest_ignition_hash and not options.insecure_ignition:
+            raise UsageError("--dest-ignition-url needs --dest-ignition-hash (or --insecure-ignition)")
+        if options.dest_ignition_hash:
+            from ..digest import parse_digest
+
+            parse_digest(options.dest_ignition_hash)
+    elif options.dest_ignition_hash:
+        raise UsageError("--dest-ignition-hash needs --dest-ignition-url")
+
+    if options.dest_device:
+        if not options.dest_device.startswith("/dev/"):
+            raise UsageError(f"--dest-device {options.dest_device!r}: give a full path such as /dev/sda")
+        inst()["dest-device"] = options.dest_device
+    if options.dest_console:
+        _require(features, "installer-config-directives.console", "--dest-console", "the destination console")
+        inst()["console"] = [parse_console(c) for c in options.dest_console]
+    if options.dest_karg_append:
+        inst()["append-karg"] = list(options.dest_karg_append)
+        note = _console_note(options.dest_karg_append)
+        if note:
+            result.messages.append(note)
+    if options.dest_karg_delete:
+        inst()["delete-karg"] = list(options.dest_karg_delete)
+
+    # Network.
+    copy_network = False
+    if options.has_network:
+        option = ("--network-keyfile" if options.network_keyfile else
+                  "--network-nmstate" if options.network_nmstate else "--ip/--hostname network options")
+        _require(features, "live-initrd-network", option, "network settings")
+
+        def add_kf(name: str, data: bytes) -> None:
+            if not name or "/" in name or name in (".", ".."):
+                raise UsageError(f"bad keyfile name {name!r}")
+            if name in result.keyfiles:
+                raise UsageError(f"config already specifies keyfile {name}")
+            result.keyfiles[name] = data
+
+        for p in options.network_keyfile:
+            add_kf(Path(p).name, _read(p, "--network-keyfile"))
+        if options.network_nmstate:
+            from ..netconf import load_nmstate, nmstate_to_keyfiles
+
+            for p in options.network_nmstate:
+                state = load_nmstate(p)
+                for name, text in nmstate_to_keyfiles(state, where=os.fspath(p)).items():
+                    if name in result.keyfiles:
+                        raise UsageError(f"config already specifies keyfile {NETWORK_DIR}{name}")
+                    result.keyfiles[name] = text.encode()
+        for name, kf in options.keyfiles.items():
+            add_kf(name, kf.encode() if isinstance(kf, str) else bytes(kf))
+        copy_network = True
+
+    cas = [_read(p, "--ignition-ca") for p in options.ignition_ca]
+    for pem in cas:
+        if b"-----BEGIN CERTIFICATE-----" not in pem:
+            raise InputError("--ignition-ca: not a PEM certificate (no BEGIN CERTIFICATE line)")
+        build.add_ca(live_cfg(), pem)
+
+    for typ, paths in (("pre", options.pre_install), ("post", options.post_install)):
+        for p in paths:
+            name = Path(p).name
+            script = _read(p, f"--{typ}-install")
+            build.add_file(live_cfg(), f"/usr/local/bin/{typ}-install-{name}", script, mode=0o700)
+            build.add_unit(live_cfg(), f"{typ}-install-{name}.service", _hook_unit(typ, name, tool))
+
+    serial = 0
+    for p in options.installer_config:
+        _require(features, "installer-config", "--installer-config", "installer configuration")
+        data = _read(p, "--installer-config")
+        parse_installer_config(data, os.fspath(p))
+        fname = f"{serial:04d}-{Path(p).name}"
+        build.add_file(live_cfg(), f"{INSTALLER_DIR}/{fname}", data, mode=0o600)
+        result.installer_files[fname] = data
+        serial += 1
+
+    # The destination config: static merge of the user configs plus host name and CAs.
+    dest: Optional[dict[str, Any]] = None
+    installs = serial > 0 or installer is not None or bool(dest_user) or options.dest_ignition_url is not None
+    extras_for_dest = bool(cas) or bool(options.hostname)
+    if dest_user:
+        dest = _versions_merge(dest_user) if len(dest_user) > 1 else dict(dest_user[0])
+    if installs and (dest is not None or extras_for_dest):
+        if dest is None:
+            dest = build.new_config()
+            if options.dest_ignition_url is not None:
+                build.add_merge_url(dest, options.dest_ignition_url, options.dest_ignition_hash)
+        extra = build.new_config(dest["ignition"]["version"]) if dest_user else dest
+        for pem in cas:
+            build.add_ca(extra, pem)
+        if options.hostname:
+            build.add_hostname(extra, options.hostname)
+        if extra is not dest and (cas or options.hostname):
+            from ..ignition.merge import merge
+
+            dest = merge(dest, extra)
+    if dest is not None:
+        if options.validate:
+            check_config(dest, "the destination config")
+        build.add_file(live_cfg(), DEST_IGN_PATH, build.serialize(dest), mode=0o600)
+        inst()["ignition-file"] = DEST_IGN_PATH
+        result.dest_config = dest
+    elif options.dest_ignition_url is not None:
+        inst()["ignition-url"] = options.dest_ignition_url
+        if options.dest_ignition_hash:
+            inst()["ignition-hash"] = options.dest_ignition_hash
+        if options.insecure_ignition:
+            inst()["insecure-ignition"] = True
+
+    if installs:
+        result.installs = True
+        if options.dest_device:
+            result.messages.append(f"Boot media will automatically install to {options.dest_device} "
+                                   "without confirmation.")
+        else:
+            result.messages.append("Boot media will automatically run installer.")
+        if copy_network:
+            inst()["copy-network"] = True
+    if installer is not None:
+        _require(features, "installer-config", _installer_option(options), "installer configuration")
+        fname = f"{serial:04d}-customize.yaml"
+        data = installer_yaml(installer)
+        build.add_file(live_cfg(), f"{INSTALLER_DIR}/{fname}", data, mode=0o600)
+        result.installer_files[fname] = data
+        result.installer_config = dict(installer)
+
+    if options.hostname:
+        build.add_hostname(live_cfg(), options.hostname)
+
+    # Live configs given by the user: merged statically over the generated one.
+    live_user = [load_user_config(_read(p, "--live-ignition"), os.fspath(p)) for p in options.live_ignition]
+    if live_user:
+        live = _versions_merge([live_cfg(), *live_user])
+    if live is not None:
+        if options.validate:
+            check_config(live, "the live config")
+        result.members[CONFIG_MEMBER] = build.serialize(live)
+        result.live_config = live
+    for name, data in result.keyfiles.items():
+        result.members[NETWORK_DIR + name] = data
+    if target == "pxe" and CONFIG_MEMBER in result.members:
+        result.messages.append(f"PXE configuration must include kernel arguments:\n\t{PXE_KARGS}")
+    return result
+
+
+def _installer_option(options: CustomizeOptions) -> str:
+    for flag, value in (("--dest-ignition", options.dest_ignition), ("--dest-ignition-url", options.dest_ignition_url),
+                        ("--dest-device", options.dest_device), ("--dest-console", options.dest_console),
+                        ("--dest-karg-append", options.dest_karg_append),
+                        ("--dest-karg-delete", options.dest_karg_delete)):
+        if value:
+            return flag
+    return "--dest-* options"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Hosts
+
+
+def host_options(base: CustomizeOptions, host: Host) -> CustomizeOptions:
+    """The options for one inventory host: ``base`` plus the host's name, device, console, kargs, keyfiles."""
+    import dataclasses
+
+    opts = dataclasses.replace(
+        base,
+        dest_console=list(base.dest_console), dest_karg_append=list(base.dest_karg_append),
+        keyfiles=dict(base.keyfiles),
+    )
+    opts.hostname = host.hostname
+    if host.install_dev:
+        opts.dest_device = host.install_dev
+    if host.console:
+        opts.dest_console = list(host.console)
+    opts.dest_karg_append += list(host.kargs)
+    for name, text in host.keyfiles.items():
+        if name in opts.keyfiles:
+            raise UsageError(f"{host.hostname}: config already specifies keyfile {name}")
+        opts.keyfiles[name] = text
+    return opts
+
+
+# ---------------------------------------------------------------------------------------------------
+# Applying to images
+
+
+def check_not_customized(iso: LiveIso) -> None:
+    """Refuse an ISO that already carries a config, keyfiles or edited kargs (``--force`` skips this)."""
+    members = iso.members()
+    edited = iso.kargs is not None and iso.current_kargs() != iso.default_kargs
+    if CONFIG_MEMBER in members or any(k.startswith(NETWORK_DIR) for k in members) or edited:
+        raise ImageError("This ISO image is already customized; use -f to force.")
+
+
+def customize_iso(iso: LiveIso, options: CustomizeOptions, *, force: bool = False) -> Customization:
+    """Compose for ``iso`` and stage the edits on it (write with :func:`ignkit.live.image.write_iso`).
+
+    The Ignition area's previous content is replaced; live kargs, when given, are applied to the
+    image's *default* kargs. Raises ImageError when the result does not fit the area.
+    """
+    from .kargs import modify_kargs
+
+    if not force:
+        check_not_customized(iso)
+    result = compose(options, iso.features, target="iso", has_karg_areas=iso.kargs is not None)
+    iso.set_members(result.members)
+    if result.has_live_kargs:
+        assert iso.default_kargs is not None
+        iso.set_kargs(modify_kargs(iso.default_kargs, append=result.live_kargs_append,
+                                   delete=result.live_kargs_delete, replace=result.live_kargs_replace))
+    return result
+
+
+def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[PathLike, BinaryIO], *,
+                  overwrite: bool = False) -> Customization:
+    """Copy a CoreOS live initramfs to ``output`` with one appended xz cpio layer for ``options``.
+
+    Refuses an initramfs that is not a CoreOS live initramfs or is already customized. ``output`` is
+    a path (atomic; an existing file refused unless ``overwrite``), ``"-"`` or a binary stream.
+    """
+    from ..initrd import LiveInitramfs, append_layer
+
+    if options.has_live_kargs:
+        raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
+    holder: list[Customization] = []
+
+    def files(info: LiveInitramfs) -> dict[str, bytes]:
+        result = compose(options, info.features, target="pxe", has_karg_areas=False)
+        holder.append(result)
+        return result.members
+
+    if not os.path.isfile(initramfs):
+        raise InputError(f"{os.fspath(initramfs)}: no such file")
+    append_layer(initramfs, files, output, check=True, overwrite=overwrite)
+    return holder[0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading back
+
+
+@dataclass
+class EmbeddedParts:
+    """A customized initrd taken apart (see :func:`read_customization`)."""
+
+    live_config: Optional[dict[str, Any]]
+    files: dict[str, tuple[int, bytes]]            # live config inline files: path -> (mode, contents)
+    units: dict[str, dict[str, Any]]               # live config units by name
+    installer_files: dict[str, bytes]              # installer.d name -> contents
+    installer_config: dict[str, Any]               # installer.d files merged the way the installer does
+    dest_config: Optional[dict[str, Any]]
+    keyfiles: dict[str, bytes]
+
+
+def read_customization(members: Mapping[str, bytes]) -> EmbeddedParts:
+    """Decode an embedded initrd's members: live config, its files and units, installer.d, keyfiles."""
+    import yaml
+
+    live = build.parse(members[CONFIG_MEMBER], what=CONFIG_MEMBER) if CONFIG_MEMBER in members else None
+    files = build.files_of(live) if live else {}
+    units = build.units_of(live) if live else {}
+    inst_files = {p[len(INSTALLER_DIR) + 1:]: data for p, (_, data) in sorted(files.items())
+                  if p.startswith(INSTALLER_DIR + "/")}
+    merged: dict[str, Any] = {}
+    for _, data in sorted(inst_files.items()):
+        for k, v in (yaml.safe_load(data) or {}).items():
+            if isinstance(v, list):
+                merged.setdefault(k, []).extend(v)
+            else:
+                merged[k] = v
+    dest = build.parse(files[DEST_IGN_PATH][1], what=DEST_IGN_PATH) if DEST_IGN_PATH in files else None
+    keyfiles = {k[len(NETWORK_DIR):]: v for k, v in members.items() if k.startswith(NETWORK_DIR)}
+    return EmbeddedParts(live, files, units, inst_files, merged, dest, keyfiles)
+
+
+def describe(result: Customization, *, area_size: Optional[int] = None, kargs: Optional[str] = None) -> str:
+    """Human-readable summary for ``--dry-run``: members, files, units, installer config, kargs, size."""
+    from ..initrd import build_initrd
+
+    lines: list[str] = []
+    parts = read_customization(result.members)
+    payload = build_initrd(result.members) if result.members else b""
+    lines.append("initrd members:" if result.members else "initrd members: (none)")
+    for name, data in sorted(result.members.items()):
+        lines.append(f"  {name} ({len(data)} bytes)")
+    if parts.files:
+        lines.append("live config files:")
+        for path, (mode, data) in parts.files.items():
+            lines.append(f"  {path} (mode {mode:04o}, {len(data)} bytes)")
+    if parts.units:
+        lines.append("live config units: " + ", ".join(parts.units))
+    for name, data in parts.installer_files.items():
+        lines.append(f"installer config {INSTALLER_DIR}/{name}:")
+        lines.extend("  " + line for line in data.decode("utf-8", "replace").rstrip("\n").splitlines())
+    if parts.dest_config is not None:
+        lines.append(f"destination config: {len(build.serialize(parts.dest_config))} bytes, spec "
+                     f"{parts.dest_config.get('ignition', {}).get('version')}")
+    if result.keyfiles:
+        lines.append("network keyfiles: " + ", ".join(sorted(result.keyfiles)))
+    if result.has_live_kargs:
+        lines.append(f"live kargs: {kargs}" if kargs is not None else
+                     f"live kargs: append {result.live_kargs_append} delete {result.live_kargs_delete} "
+                     f"replace {result.live_kargs_replace}")
+    size = f"compressed size: {len(payload)} bytes"
+    if area_size is not None:
+        size += f" of {area_size} ({100.0 * len(payload) / area_size:.1f}% of the embed area)"
+    lines.append(size)
+    return "\n".join(lines)
+
+
+def resolve_dest_ignition_hash(options: CustomizeOptions, *, ca_cert: Optional[PathLike] = None) -> Optional[str]:
+    """For ``--dest-ignition-url`` without a hash: fetch the config, validate it, set and return its digest.
+
+    Nothing happens when there is no URL, a hash is given, or ``insecure_ignition`` is set. A fetch
+    failure raises FetchError saying how to go on without fetching.
+    """
+    if options.dest_ignition_url is None or options.dest_ignition_hash or options.insecure_ignition:
+        return options.dest_ignition_hash
+    from ..digest import digest_bytes
+    from ..errors import FetchError
+    from ..fetch import fetch_bytes
+
+    url = options.dest_ignition_url
+    try:
+        data = fetch_bytes(url, ca_cert=ca_cert)
+    except FetchError as e:
+        raise FetchError(f"{e.message}; to embed the URL anyway give --dest-ignition-hash DIGEST "
+                         "or --insecure-ignition") from None
+    cfg = load_user_config(data, url)
+    if options.validate:
+        check_config(cfg, url)
+    options.dest_ignition_hash = digest_bytes(data, "sha512")
+    return options.dest_ignition_hash
