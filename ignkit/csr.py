@@ -692,6 +692,7 @@ class WatchResult:
     rounds: int = 0
     elapsed: float = 0.0
     timed_out: bool = False
+    interrupted: bool = False      # stopped by Ctrl-C (KeyboardInterrupt) after the first round
 
     @property
     def complete(self) -> bool:
@@ -731,8 +732,9 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
     has an approved client and serving CSR or ``timeout`` seconds pass.
 
     Each round runs ``oc get csr -o json`` (and ``oc get nodes -o json`` when some host uses DHCP).
-    ``echo`` receives one line per approval, refusal (once per CSR) and problem. The first failing
-    ``oc get csr`` raises :class:`FetchError`; later failures are reported and retried.
+    ``echo`` receives one line per approval, refusal (once per CSR), change of what is still missing,
+    and problem. The first failing ``oc get csr`` raises :class:`FetchError`; later failures are
+    reported and retried. Ctrl-C after the first round ends the watch with ``interrupted`` set.
     """
     if not hosts:
         raise UsageError("the inventory has no hosts")
@@ -747,66 +749,77 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
     start = clock()
     fetched_once = False
     last_waiting = ""
-    while True:
-        result.rounds += 1
+
+    def fetch() -> list[CSRRecord]:
         proc = _run_oc([oc_path, "get", "csr", "-o", "json"], command_timeout)
-        records: Optional[list[CSRRecord]] = None
         if proc.returncode != 0:
-            if not fetched_once:
-                raise FetchError(f"oc get csr failed: {_oc_message(proc)}")
-            echo(f"warning: oc get csr failed: {_oc_message(proc)} (retrying)")
-        else:
+            raise FetchError(f"oc get csr failed: {_oc_message(proc)}")
+        return parse_csr_list(proc.stdout, what="oc get csr")
+
+    def fetch_nodes() -> dict[str, list[tuple[str, str]]]:
+        try:
+            nproc = _run_oc([oc_path, "get", "nodes", "-o", "json"], command_timeout)
+            if nproc.returncode != 0:
+                raise FetchError(f"oc get nodes failed: {_oc_message(nproc)}")
+            return parse_node_addresses(nproc.stdout, what="oc get nodes")
+        except (FetchError, InputError) as e:
+            echo(f"warning: {e}")
+            return {}
+
+    def approve(d: Decision) -> None:
+        try:
+            aproc = _run_oc([oc_path, "adm", "certificate", "approve", d.name], command_timeout)
+            msg = "" if aproc.returncode == 0 else _oc_message(aproc)
+        except FetchError as e:
+            msg = str(e)
+        if not msg:
+            approved_names.add(d.name)
+            result.approved.append(d)
+            result.failed_approvals.pop(d.name, None)
+            result.refused.pop(d.name, None)
+            note = f" ({'; '.join(d.notes)})" if d.notes else ""
+            echo(f"approved {d.name}: {d.kind} CSR of {d.host}{note}")
+            return
+        if result.failed_approvals.get(d.name) != msg:
+            echo(f"warning: oc adm certificate approve {d.name} failed: {msg}")
+        result.failed_approvals[d.name] = msg
+
+    try:
+        while True:
+            result.rounds += 1
+            records: Optional[list[CSRRecord]] = None
             try:
-                records = parse_csr_list(proc.stdout, what="oc get csr")
-            except InputError as e:
+                records = fetch()
+            except (FetchError, InputError) as e:
                 if not fetched_once:
                     raise
                 echo(f"warning: {e} (retrying)")
-        if records is not None:
-            fetched_once = True
-            nodes: dict[str, list[tuple[str, str]]] = {}
-            if need_nodes:
-                nproc = _run_oc([oc_path, "get", "nodes", "-o", "json"], command_timeout)
-                if nproc.returncode == 0:
-                    try:
-                        nodes = parse_node_addresses(nproc.stdout, what="oc get nodes")
-                    except InputError as e:
-                        echo(f"warning: {e}")
-                else:
-                    echo(f"warning: oc get nodes failed: {_oc_message(nproc)}")
-            review = review_csrs(records, hosts, nodes)
-            for d in review.decisions:
-                if d.approve:
-                    if d.name in approved_names:
-                        continue
-                    aproc = _run_oc([oc_path, "adm", "certificate", "approve", d.name], command_timeout)
-                    if aproc.returncode == 0:
-                        approved_names.add(d.name)
-                        result.approved.append(d)
-                        result.failed_approvals.pop(d.name, None)
-                        result.refused.pop(d.name, None)
-                        note = f" ({'; '.join(d.notes)})" if d.notes else ""
-                        echo(f"approved {d.name}: {d.kind} CSR of {d.host}{note}")
-                    else:
-                        msg = _oc_message(aproc)
-                        if result.failed_approvals.get(d.name) != msg:
-                            echo(f"warning: oc adm certificate approve {d.name} failed: {msg}")
-                        result.failed_approvals[d.name] = msg
-                elif d.name not in result.refused:
-                    result.refused[d.name] = d
-                    echo(f"refused {d.name}: {'; '.join(r.message for r in d.reasons)}")
-            result.status = host_status(records, hosts, approved_names)
-            if result.complete:
+            if records is not None:
+                fetched_once = True
+                review = review_csrs(records, hosts, fetch_nodes() if need_nodes else {})
+                for d in review.decisions:
+                    if d.approve:
+                        if d.name not in approved_names:
+                            approve(d)
+                    elif d.name not in result.refused:
+                        result.refused[d.name] = d
+                        echo(f"refused {d.name}: {'; '.join(r.message for r in d.reasons)}")
+                result.status = host_status(records, hosts, approved_names)
+                if result.complete:
+                    break
+                waiting = _waiting_for(result.status)
+                if waiting != last_waiting:
+                    echo(f"waiting for {waiting}")
+                    last_waiting = waiting
+            elapsed = clock() - start
+            if elapsed >= timeout:
+                result.timed_out = True
                 break
-            waiting = _waiting_for(result.status)
-            if waiting != last_waiting:
-                echo(f"waiting for {waiting}")
-                last_waiting = waiting
-        elapsed = clock() - start
-        if elapsed >= timeout:
-            result.timed_out = True
-            break
-        sleep(min(interval, timeout - elapsed))
+            sleep(min(interval, timeout - elapsed))
+    except KeyboardInterrupt:
+        if not fetched_once:
+            raise
+        result.interrupted = True
     result.elapsed = clock() - start
     if not result.status:
         result.status = {h.hostname: HostStatus(h.hostname) for h in hosts}
@@ -830,8 +843,11 @@ def format_watch_summary(result: WatchResult) -> str:
         client = "client ok" if s.client else "client MISSING"
         serving = "serving ok" if s.serving else "serving MISSING"
         lines.append(f"{s.hostname}: {client}, {serving}")
-    head = (f"all inventory hosts ({len(result.status)}) have both certificates" if result.complete else
-            f"timed out after {result.elapsed:.0f} s: {done} of {len(result.status)} hosts have both certificates")
+    if result.complete:
+        head = f"all inventory hosts ({len(result.status)}) have both certificates"
+    else:
+        stop = "interrupted" if result.interrupted else "timed out"
+        head = f"{stop} after {result.elapsed:.0f} s: {done} of {len(result.status)} hosts have both certificates"
     lines.append(f"{head}; approved {len(result.approved)} CSRs, refused {len(result.refused)}")
     for name, d in result.refused.items():
         lines.append(f"  refused {name}: {'; '.join(r.message for r in d.reasons)}")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ W2 = "worker-2.example.com"
 # A pretend cluster. State lives in $OC_STATE/state.json:
 #   csrs: the current CSR objects; stages: CSRs that appear at the n-th `get csr`;
 #   on_approve: CSR name -> CSRs the node files once that one is approved (its serving CSR);
-#   fail_approve: names whose approval fails; fail_get: make `get csr` fail;
+#   fail_approve: names whose approval fails; fail_get / fail_gets: make every / the n-th `get csr` fail;
 #   nodes: Node objects, listed from the nodes_from_get-th `get csr` on.
 # Every call is appended to calls.log, every successful approval to approvals.log.
 OC_STANDIN = r'''
@@ -37,10 +40,12 @@ def save():
     with open(path, "w") as f:
         json.dump(st, f)
 if args == ["get", "csr", "-o", "json"]:
-    if st.get("fail_get"):
+    n = st.get("gets", 0)
+    if st.get("fail_get") or n in st.get("fail_gets", []):
+        st["gets"] = n + 1
+        save()
         sys.stderr.write("error: You must be logged in to the server (Unauthorized)\n")
         sys.exit(1)
-    n = st.get("gets", 0)
     stages = st.get("stages", [])
     if n < len(stages):
         st["csrs"].extend(stages[n])
@@ -210,3 +215,41 @@ def test_watch_dhcp_serving_csr_waits_for_the_node_object(
     assert "refused s-w2: cannot check IP:198.51.100.7" in out      # first round: no Node yet
     assert lines(cluster, "approvals.log") == ["s-w2"]
     assert "all inventory hosts (1) have both certificates; approved 1 CSRs, refused 0" in out
+
+
+def test_watch_retries_a_failing_list_after_the_first(
+        cluster: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv = inventory(tmp_path, f"{{hostname: {W0}, ip: 192.0.2.10/24}}")
+    set_state(cluster, csrs=[client_item("c", W0)], fail_gets=[1],
+              on_approve={"c": [serving_item("s", W0, dns=[W0], ips=["192.0.2.10"])]})
+    code = main(["csr", "watch", "--hosts", str(inv), "--interval", "0.05", "--timeout", "30"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "warning: oc get csr failed: error: You must be logged in to the server (Unauthorized) (retrying)" in err
+    assert lines(cluster, "approvals.log") == ["c", "s"]
+    assert len([c for c in lines(cluster, "calls.log") if c == "get csr -o json"]) == 3
+
+
+def test_watch_ctrl_c_prints_the_summary(cluster: Path, tmp_path: Path) -> None:
+    inv = inventory(tmp_path, f"{{hostname: {W0}, ip: 192.0.2.10/24}}")
+    set_state(cluster, csrs=[client_item("c", W0)])
+    proc = subprocess.Popen([sys.executable, "-m", "ignkit", "csr", "watch", "--hosts", str(inv),
+                             "--interval", "0.1", "--timeout", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not lines(cluster, "approvals.log") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    text = out.decode()
+    assert "approved c: client CSR of worker-0.example.com" in text
+    assert f"{W0}: client ok, serving MISSING" in text
+    assert re.search(r"^interrupted after \d+ s: 0 of 1 hosts have both certificates", text, re.M), text
+    assert b"Traceback" not in err

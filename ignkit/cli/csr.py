@@ -103,7 +103,8 @@ def watch(ctx: click.Context, hosts_file: str, interval: float, timeout: float, 
 
     Polls `oc get csr -o json` (and `oc get nodes -o json` for hosts on DHCP), approves with
     `oc adm certificate approve NAME` what `ignkit csr review` would approve, and prints a summary.
-    Exits 0 when every host has an approved client and serving CSR, 1 at the timeout.
+    Exits 0 when every host has an approved client and serving CSR, 1 at the timeout, 130 on Ctrl-C
+    (after the summary).
     """
     from ..csr import format_watch_summary, watch_csrs
 
@@ -114,5 +115,7 @@ def watch(ctx: click.Context, hosts_file: str, interval: float, timeout: float, 
 
     result = watch_csrs(hosts, oc=oc, interval=interval, timeout=timeout, echo=echo)
     click.echo(format_watch_summary(result), nl=False)
+    if result.interrupted:
+        ctx.exit(130)
     if not result.complete:
         ctx.exit(1)
