@@ -394,6 +394,8 @@ def test_cli_review_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert code == 2 and "not JSON" in err and "Traceback" not in err
     code, _, err = run(["csr", "review", "--hosts", str(inv), "--json", "--approve-names", str(bad)], capsys)
     assert code == 2 and "cannot be used together" in err
+    code, _, err = run(["csr", "review", "--hosts", str(inv), "--nodes", "-"], capsys)
+    assert code == 2 and "only one of CSRS and --nodes can come from standard input" in err
 
 
 def test_cli_review_reads_stdin(tmp_path: Path) -> None:

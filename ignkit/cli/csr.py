@@ -70,6 +70,8 @@ def review(ctx: click.Context, hosts_file: str, nodes_file: Optional[str], as_js
     """
     if as_json and approve_names:
         raise UsageError("--json and --approve-names cannot be used together")
+    if nodes_file == "-" and csrs == "-":
+        raise UsageError("only one of CSRS and --nodes can come from standard input")
     from ..csr import format_review_table, parse_csr_list, review_csrs
 
     hosts = _hosts(hosts_file)
