@@ -17,13 +17,14 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 import urllib.parse
 import zlib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
-__all__ = ["merge", "resolve", "merge_configs", "ConfigSource", "http_fetcher", "MERGE_FIELDS"]
+__all__ = ["merge", "resolve", "merge_configs", "ConfigSource", "http_fetcher", "HttpFetcher", "MERGE_FIELDS"]
 
 # ---------------------------------------------------------------------------------------------------------
 # Which fields of the config are lists, and how their items are matched (the keys of Ignition's dup check).
@@ -327,7 +328,7 @@ def merge_configs(parent: Union[ConfigSource, bytes, dict], *children: Union[Con
     """
     sources = [s if isinstance(s, ConfigSource) else ConfigSource(s, name="parent" if i == 0 else f"child {i}")
                for i, s in enumerate((parent, *children))]
-    fetcher = fetch or _default_fetch
+    fetcher = fetch or http_fetcher()
     nodes = []
     for src in sources:
         cfg, version = _load(src.data, src.name)
@@ -538,6 +539,7 @@ def _local_reference_paths(cfg: dict) -> list:
 def _expand(node: _Node, base_dir: Optional[str], local_refs: bool, fetcher: Fetcher, depth: int) -> None:
     from ..errors import InvalidConfig
 
+    _add_cas(node, base_dir, local_refs, fetcher)
     replace, merges = _references(node.config)
     if (replace is not None or merges) and depth >= MAX_DEPTH:
         raise InvalidConfig(f"{node.name}: references nested more than {MAX_DEPTH} deep (a loop?)")
@@ -552,16 +554,31 @@ def _expand(node: _Node, base_dir: Optional[str], local_refs: bool, fetcher: Fet
         node.merges.append(child)
 
 
+def _add_cas(node: _Node, base_dir: Optional[str], local_refs: bool, fetcher: Fetcher) -> None:
+    """Like Ignition, trust the config's ignition.security.tls.certificateAuthorities for later https fetches."""
+    from .translate import _member
+
+    add = getattr(fetcher, "add_ca", None)
+    if add is None:
+        return
+    cas = _member(_member(_member(_member(node.config, "ignition"), "security"), "tls"), "certificateAuthorities")
+    for i, ref in enumerate(cas if isinstance(cas, list) else []):
+        if isinstance(ref, dict) and isinstance(ref.get("source"), str) and ref["source"]:
+            pem, _, _ = _read_reference(ref, f"{node.name} -> certificateAuthorities[{i}] ({_short(ref['source'])})",
+                                        base_dir, local_refs, fetcher)
+            add(pem)
+
+
 def _short(source: str) -> str:
     return source if len(source) <= 60 else source[:57] + "..."
 
 
-def _fetch_child(ref: dict, label: str, base_dir: Optional[str], local_refs: bool, fetcher: Fetcher,
-                 depth: int) -> _Node:
+def _read_reference(ref: dict, name: str, base_dir: Optional[str], local_refs: bool,
+                    fetcher: Fetcher) -> tuple:
+    """Fetch, decompress and verify one resource; returns (bytes, base_dir, local_refs) for what it names."""
     from ..errors import InputError
 
     source = str(ref.get("source"))
-    name = f"{label} ({_short(source)})"
     child_base, child_local = base_dir, local_refs
     scheme = urllib.parse.urlsplit(source).scheme.lower()
     if scheme == "data":
@@ -581,12 +598,22 @@ def _fetch_child(ref: dict, label: str, base_dir: Optional[str], local_refs: boo
         for h in ref.get("httpHeaders") or []:
             if isinstance(h, dict) and isinstance(h.get("name"), str) and h.get("value") is not None:
                 headers[h["name"]] = str(h["value"])
-        raw = fetcher(source, headers)
+        try:
+            raw = fetcher(source, headers)
+        except Exception as e:
+            raise _prefixed(e, name) from None
         child_local = False
     if len(raw) > MAX_CONFIG_SIZE:
         raise InputError(f"{name}: larger than {MAX_CONFIG_SIZE} bytes")
     raw = _decompress(raw, ref.get("compression"), name)
     _verify(raw, ref.get("verification"), name)
+    return raw, child_base, child_local
+
+
+def _fetch_child(ref: dict, label: str, base_dir: Optional[str], local_refs: bool, fetcher: Fetcher,
+                 depth: int) -> _Node:
+    name = f"{label} ({_short(str(ref.get('source')))})"
+    raw, child_base, child_local = _read_reference(ref, name, base_dir, local_refs, fetcher)
     cfg, version = _load(raw, name)
     node = _Node(cfg, version, name)
     _expand(node, child_base, child_local, fetcher, depth + 1)
@@ -650,22 +677,45 @@ def _verify(raw: bytes, verification: Any, name: str) -> None:
         raise DigestMismatch(f"{name}: hash verification failed (calculated {func}-{got} but expected {expected})")
 
 
-def http_fetcher(*, ca_cert: Optional[str] = None, insecure: bool = False) -> Fetcher:
-    """A :data:`Fetcher` reading http(s) references with :mod:`ignkit.fetch` (these TLS settings), sending
-    the reference's ``httpHeaders``; other schemes (tftp, s3, gs, arn) raise :class:`~ignkit.errors.FetchError`."""
+class HttpFetcher:
+    """The default :data:`Fetcher`: reads http(s) references with :mod:`ignkit.fetch`, sending the reference's
+    ``httpHeaders`` and trusting ``ca_cert`` (or the system CAs) plus the CAs added with :meth:`add_ca`
+    (:func:`resolve` adds each config's ``ignition.security.tls.certificateAuthorities``, as Ignition does).
+    Other schemes (tftp, s3, gs, arn) raise :class:`~ignkit.errors.FetchError`."""
 
-    def fetch(url: str, headers: dict) -> bytes:
+    def __init__(self, *, ca_cert: Optional[str] = None, insecure: bool = False) -> None:
+        self.ca_cert = ca_cert
+        self.insecure = insecure
+        self.extra_cas: list = []
+
+    def add_ca(self, pem: bytes) -> None:
+        """Trust the PEM certificate(s) ``pem`` too for the following https fetches."""
+        if pem not in self.extra_cas:
+            self.extra_cas.append(pem)
+
+    def __call__(self, url: str, headers: dict) -> bytes:
         from ..errors import FetchError
 
         scheme = urllib.parse.urlsplit(url).scheme.lower()
         if scheme not in ("http", "https"):
-            raise FetchError(f"{_short(url)}: cannot fetch {scheme}: references "
-                             "(ignkit reads data:, http(s) and local files)")
+            raise FetchError(f"cannot fetch {scheme}: references (ignkit reads data:, http(s) and local files)")
+        if scheme == "https" and self.extra_cas and not self.insecure:
+            with tempfile.TemporaryDirectory(prefix="ignkit-ca.") as tmp:
+                bundle = os.path.join(tmp, "ca-bundle.pem")
+                with open(bundle, "wb") as f:
+                    f.write(_base_bundle(self.ca_cert))
+                    for pem in self.extra_cas:
+                        f.write(b"\n" + pem.strip() + b"\n")
+                return self._get(url, headers, bundle)
+        return self._get(url, headers, self.ca_cert)
+
+    def _get(self, url: str, headers: dict, ca_cert: Optional[str]) -> bytes:
+        from ..errors import FetchError
         from ..fetch import open_url
 
         parts: list = []
         total = 0
-        with open_url(url, headers=headers or None, ca_cert=ca_cert, insecure=insecure) as resp:
+        with open_url(url, headers=headers or None, ca_cert=ca_cert, insecure=self.insecure) as resp:
             for chunk in resp.iter_content(1 << 20):
                 total += len(chunk)
                 if total > MAX_CONFIG_SIZE:
@@ -673,7 +723,20 @@ def http_fetcher(*, ca_cert: Optional[str] = None, insecure: bool = False) -> Fe
                 parts.append(chunk)
         return b"".join(parts)
 
-    return fetch
+
+def _base_bundle(ca_cert: Optional[str]) -> bytes:
+    path = ca_cert
+    if path is None:
+        import requests.utils
+
+        path = requests.utils.DEFAULT_CA_BUNDLE_PATH
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
-_default_fetch = http_fetcher()
+def http_fetcher(*, ca_cert: Optional[str] = None, insecure: bool = False) -> HttpFetcher:
+    """A new default fetcher with these TLS settings (see :class:`HttpFetcher`)."""
+    return HttpFetcher(ca_cert=ca_cert, insecure=insecure)
