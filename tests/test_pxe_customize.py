@@ -1,0 +1,118 @@
+"""`ignkit pxe customize`: one appended xz layer on a CoreOS live initramfs, read back through the library."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import lzma
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CI_FIXTURES
+
+from ignkit.errors import ImageError, UsageError
+from ignkit.initrd import build_cpio, build_initrd, read_initrd
+from ignkit.live.customize import CustomizeOptions, customize_pxe, read_customization
+
+C = CI_FIXTURES / "customize"
+FEATURES = {"installer-config": True, "installer-config-directives": {"console": True},
+            "live-initrd-network": True}
+
+
+def make_initramfs(path: Path, features: dict | None = FEATURES, stamp: bool = True) -> Path:
+    files = {"usr/lib/dracut/hooks/x.sh": b"echo hi\n", "etc/os-release": b"ID=fedora\n"}
+    if stamp:
+        files["etc/coreos-live-initramfs"] = b"36.20220909.dev.0\n"
+    if features is not None:
+        files["etc/coreos/features.json"] = json.dumps(features, indent=2, sort_keys=True).encode()
+    data = gzip.compress(build_cpio(files), mtime=0)
+    data += bytes(-len(data) % 4)
+    path.write_bytes(data)
+    return path
+
+
+def run(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "ignkit", *map(str, args)], capture_output=True, timeout=60)
+
+
+def test_append_layer_and_read_back(tmp_path: Path) -> None:
+    src = make_initramfs(tmp_path / "initramfs.img")
+    original = src.read_bytes()
+    out = tmp_path / "custom.img"
+    opts = CustomizeOptions(dest_ignition=[C / "dest.ign"], dest_device="/dev/sda", dest_console=["ttyS0,115200"],
+                            network_keyfile=[C / "installer-test.nmconnection"], hostname="pxe1",
+                            installer_config=[C / "install-1.conf"])
+    result = customize_pxe(src, opts, out)
+    data = out.read_bytes()
+    assert src.read_bytes() == original  # input untouched
+    assert data[:len(original)] == original
+    assert data[len(original)] == 0xFD and data[len(original) + 1:len(original) + 5] == b"7zXZ"
+    # The layer is xz with a CRC32 check (the kernel's decoder needs it).
+    assert data[len(original) + 7] == lzma.CHECK_CRC32
+    layer = read_initrd(data[len(original):])
+    assert sorted(layer) == ["config.ign", "etc/coreos-firstboot-network/installer-test.nmconnection"]
+    whole = read_initrd(data)
+    assert "etc/coreos-live-initramfs" in whole and "config.ign" in whole
+    parts = read_customization(layer)
+    assert parts.installer_config == {"append-karg": ["install-config-karg-1"], "ignition-file": "/etc/coreos/dest.ign",
+                                      "console": ["ttyS0,115200n8"], "copy-network": True, "dest-device": "/dev/sda"}
+    assert list(parts.installer_files) == ["0000-install-1.conf", "0001-customize.yaml"]
+    assert parts.files["/etc/hostname"] == (0o644, b"pxe1\n")
+    assert parts.keyfiles == {"installer-test.nmconnection": (C / "installer-test.nmconnection").read_bytes()}
+    assert result.messages[-1] == "PXE configuration must include kernel arguments:\n\t" \
+        "ignition.firstboot ignition.platform.id=metal"
+
+
+def test_refusals(tmp_path: Path) -> None:
+    plain = make_initramfs(tmp_path / "plain.img", stamp=False)
+    with pytest.raises(ImageError, match="not a CoreOS live initramfs image"):
+        customize_pxe(plain, CustomizeOptions(), tmp_path / "o1.img")
+    src = make_initramfs(tmp_path / "live.img")
+    done = tmp_path / "done.img"
+    customize_pxe(src, CustomizeOptions(live_ignition=[C / "live.ign"]), done)
+    with pytest.raises(ImageError, match="input is already customized"):
+        customize_pxe(done, CustomizeOptions(), tmp_path / "o2.img")
+    old = make_initramfs(tmp_path / "old.img", features=None)
+    with pytest.raises(ImageError, match="does not support customizing network settings"):
+        customize_pxe(old, CustomizeOptions(network_keyfile=[C / "installer-test.nmconnection"]), tmp_path / "o3.img")
+    with pytest.raises(UsageError, match="ISO images only"):
+        customize_pxe(src, CustomizeOptions(live_karg_append=["x"]), tmp_path / "o4.img")
+    assert not any(p.name.startswith(("o1", "o2", "o3", "o4", ".o")) for p in tmp_path.iterdir())
+    with pytest.raises(UsageError, match="already exists"):
+        customize_pxe(src, CustomizeOptions(), done)
+
+
+def test_no_options_appends_an_empty_archive(tmp_path: Path) -> None:
+    src = make_initramfs(tmp_path / "live.img")
+    out = tmp_path / "out.img"
+    customize_pxe(src, CustomizeOptions(), out)
+    tail = out.read_bytes()[src.stat().st_size:]
+    assert tail == build_initrd({}) and read_initrd(tail) == {}
+
+
+def test_cli(tmp_path: Path) -> None:
+    src = make_initramfs(tmp_path / "live.img")
+    r = run("pxe", "customize", src, "-o", tmp_path / "a.img", "--dest-ignition", C / "dest.ign",
+            "--dest-device", "/dev/vda", "--hostname", "n1", "--ip", "192.0.2.21/24", "--gateway", "192.0.2.1",
+            "--interface", "eno1")
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.decode()
+    assert "Boot media will automatically install to /dev/vda without confirmation." in err
+    assert "\tignition.firstboot ignition.platform.id=metal" in err
+    layer = read_initrd((tmp_path / "a.img").read_bytes()[src.stat().st_size:])
+    assert "etc/coreos-firstboot-network/eno1.nmconnection" in layer
+    # stdout gives the same bytes.
+    r2 = run("pxe", "customize", src, "-o", "-", "--dest-ignition", C / "dest.ign", "--dest-device", "/dev/vda",
+             "--hostname", "n1", "--ip", "192.0.2.21/24", "--gateway", "192.0.2.1", "--interface", "eno1")
+    assert r2.returncode == 0 and r2.stdout == (tmp_path / "a.img").read_bytes()
+    # dry run writes nothing
+    r3 = run("pxe", "customize", src, "--dry-run", "--network-keyfile", C / "installer-test.nmconnection")
+    assert r3.returncode == 0 and b"network keyfiles: installer-test.nmconnection" in r3.stdout
+    r4 = run("pxe", "customize", src, "-o", tmp_path / "b.img", "--live-karg-append", "x")
+    assert r4.returncode == 2 and b"No such option" in r4.stderr
+    r5 = run("pxe", "customize", tmp_path / "a.img", "-o", tmp_path / "c.img")
+    assert r5.returncode == 2
+    assert r5.stderr.decode().splitlines() == ["ignkit: error: input is already customized"]
+    assert not (tmp_path / "b.img").exists() and not (tmp_path / "c.img").exists()
