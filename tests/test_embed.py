@@ -1,0 +1,212 @@
+"""`ignkit embed`: the command line, one ISO and one ISO per host, read back through the library."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import lzma
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CI_FIXTURES
+
+from ignkit.ignition import build
+from ignkit.live.customize import read_customization
+from ignkit.live.image import open_iso
+from ignkit.netconf import parse_keyfile
+
+C = CI_FIXTURES / "customize"
+
+
+@pytest.fixture(scope="module")
+def iso(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("embed") / "live.iso"
+    p.write_bytes(lzma.decompress((CI_FIXTURES / "iso" / "embed-areas-2023-07.x86_64.iso.xz").read_bytes()))
+    p.chmod(0o444)
+    return p
+
+
+def run(*args: object, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "ignkit", *map(str, args)], input=stdin, capture_output=True,
+                          timeout=120)
+
+
+def sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_one_host(iso: Path, tmp_path: Path) -> None:
+    before = sha(iso)
+    out = tmp_path / "w1.iso"
+    args = ["embed", iso, "--dest-ignition", C / "dest.ign", "--dest-ignition", C / "dest-2.ign",
+            "--dest-device", "/dev/sda", "--dest-console", "ttyS0,115200n8", "--hostname", "w1.example.com",
+            "--ip", "192.0.2.11/24", "--ip", "2001:db8::11/64", "--gateway", "192.0.2.1", "--dns", "192.0.2.53",
+            "--mac", "52:54:00:aa:bb:01", "--live-karg-append", "console=ttyS0"]
+    r = run(*args, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.decode().splitlines() == ["Boot media will automatically install to /dev/sda without confirmation."]
+    assert sha(iso) == before
+    back = open_iso(out)
+    assert back.current_kargs() == back.default_kargs + " console=ttyS0"
+    parts = read_customization(back.members())
+    assert parts.installer_config == {"ignition-file": "/etc/coreos/dest.ign", "console": ["ttyS0,115200n8"],
+                                      "copy-network": True, "dest-device": "/dev/sda"}
+    kf = parse_keyfile(parts.keyfiles["ethernet-525400aabb01.nmconnection"])
+    assert kf["ethernet"]["mac-address"] == "52:54:00:AA:BB:01"
+    assert kf["ipv4"]["address1"] == "192.0.2.11/24,192.0.2.1"
+    assert kf["ipv6"]["address1"] == "2001:db8::11/64"
+    assert parts.files["/etc/hostname"][1] == b"w1.example.com\n"
+    assert parts.dest_config is not None
+    assert build.files_of(parts.dest_config)["/etc/hostname"][1] == b"w1.example.com\n"
+    assert "dest-2-ignition-applied.service" in build.units_of(parts.dest_config)
+    # -o - streams the same bytes.
+    r2 = run(*args, "-o", "-")
+    assert r2.returncode == 0 and hashlib.sha256(r2.stdout).hexdigest() == sha(out)
+    # The output is customized now: refused without -f, accepted with it.
+    r3 = run("embed", out, "-o", tmp_path / "again.iso")
+    assert r3.returncode == 2
+    assert r3.stderr.decode().splitlines() == ["ignkit: error: This ISO image is already customized; use -f to force."]
+    r4 = run("embed", out, "-f", "-o", tmp_path / "again.iso", "--live-ignition", C / "live.ign")
+    assert r4.returncode == 0, r4.stderr
+    assert sorted(open_iso(tmp_path / "again.iso").members()) == ["config.ign"]
+    r5 = run("embed", iso, "-o", out, "--hostname", "x")
+    assert r5.returncode == 2 and b"already exists" in r5.stderr
+
+
+def test_dry_run_writes_nothing(iso: Path, tmp_path: Path) -> None:
+    r = run("embed", iso, "--dry-run", "--dest-ignition", C / "dest.ign", "--dest-device", "/dev/nvme0n1",
+            "--network-keyfile", C / "installer-test.nmconnection", "--live-karg-append", "quiet")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert "config.ign (" in out and "dest-device: /dev/nvme0n1" in out
+    assert "network keyfiles: installer-test.nmconnection" in out
+    assert "ignition.platform.id=metal quiet" in out
+    assert "of 262144 (" in out
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["-o", "x.iso", "--dest-console", "com1"], "invalid or unsupported console argument"),
+    (["-o", "x.iso", "--gateway", "192.0.2.1"], "need --ip"),
+    (["-o", "x.iso", "--dest-ignition-url", "http://192.0.2.1:9/w.ign", "--dest-ignition-hash", "md5-00"],
+     "unknown hash type"),
+    (["--dest-device", "/dev/sda"], "give -o OUT"),
+    (["-o", "a.iso", "--in-place"], "not both"),
+    (["--hosts", "h.yaml", "-o", "x.iso"], "drop -o"),
+    (["--hosts", "h.yaml", "--output-dir", "d", "--hostname", "a"], "--hostname is per host"),
+])
+def test_usage_errors_are_one_line(iso: Path, tmp_path: Path, args: list[str], fragment: str) -> None:
+    r = subprocess.run([sys.executable, "-m", "ignkit", "embed", str(iso), *args], capture_output=True, timeout=60,
+                       cwd=tmp_path)
+    lines = r.stderr.decode().splitlines()
+    assert r.returncode == 2, lines
+    assert len(lines) == 1 and lines[0].startswith("ignkit: error: ") and fragment in lines[0], lines
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dest_url_fetches_and_hashes(iso: Path, tmp_path: Path, httpserver) -> None:  # type: ignore[no-untyped-def]
+    cfg = (C / "dest.ign").read_bytes()
+    httpserver.expect_request("/worker.ign").respond_with_data(cfg)
+    url = httpserver.url_for("/worker.ign")
+    r = run("embed", iso, "-o", tmp_path / "u.iso", "--dest-ignition-url", url, "--dest-device", "/dev/sda")
+    assert r.returncode == 0, r.stderr
+    parts = read_customization(open_iso(tmp_path / "u.iso").members())
+    assert parts.installer_config == {"ignition-url": url,
+                                      "ignition-hash": "sha512-" + hashlib.sha512(cfg).hexdigest(),
+                                      "dest-device": "/dev/sda"}
+    assert parts.dest_config is None
+    r2 = run("embed", iso, "-o", tmp_path / "v.iso", "--dest-ignition-url", "http://127.0.0.1:9/none.ign")
+    assert r2.returncode == 2 and b"--insecure-ignition" in r2.stderr
+    r3 = run("embed", iso, "-o", tmp_path / "v.iso", "--dest-ignition-url", "http://127.0.0.1:9/none.ign",
+             "--insecure-ignition")
+    assert r3.returncode == 0, r3.stderr
+    assert read_customization(open_iso(tmp_path / "v.iso").members()).installer_config == {
+        "ignition-url": "http://127.0.0.1:9/none.ign", "insecure-ignition": True}
+
+
+NODES = """\
+cpuArchitecture: x86_64
+hosts:
+  - hostname: extra-worker-1
+    rootDeviceHints:
+      deviceName: /dev/sda
+    interfaces:
+      - name: eth0
+        macAddress: 00:16:3e:00:00:01
+    networkConfig:
+      interfaces:
+        - name: eth0
+          type: ethernet
+          state: up
+          mac-address: 00:16:3e:00:00:01
+          ipv4:
+            enabled: true
+            address:
+              - ip: 192.168.122.2
+                prefix-length: 23
+            dhcp: false
+      dns-resolver:
+        config:
+          server: [192.168.122.1]
+      routes:
+        config:
+          - destination: 0.0.0.0/0
+            next-hop-address: 192.168.122.1
+            next-hop-interface: eth0
+            table-id: 254
+  - hostname: extra-worker-2
+    mac: 00:16:3e:00:00:02
+    install_dev: /dev/vda
+    ip: 192.168.122.3/23
+    gateway: 192.168.122.1
+    console: ttyS0,115200n8
+    kargs: nosmt
+"""
+
+
+def test_hosts(iso: Path, tmp_path: Path) -> None:
+    hosts = tmp_path / "nodes-config.yaml"
+    hosts.write_text(NODES)
+    outdir = tmp_path / "out"
+    r = run("embed", iso, "--hosts", hosts, "--output-dir", outdir, "--dest-ignition", C / "dest.ign",
+            "--dest-karg-append", "quiet")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in outdir.iterdir()) == ["extra-worker-1.iso", "extra-worker-2.iso"]
+    assert "extra-worker-1 (/dev/sda)" in r.stderr.decode()
+    p1 = read_customization(open_iso(outdir / "extra-worker-1.iso").members())
+    assert p1.installer_config == {"ignition-file": "/etc/coreos/dest.ign", "append-karg": ["quiet"],
+                                   "copy-network": True, "dest-device": "/dev/sda"}
+    kf = parse_keyfile(p1.keyfiles["eth0.nmconnection"])
+    assert kf["ethernet"]["mac-address"] == "00:16:3E:00:00:01"
+    assert kf["ipv4"]["address1"] == "192.168.122.2/23,192.168.122.1"
+    assert kf["ipv4"]["dns"] == "192.168.122.1;"
+    assert p1.files["/etc/hostname"][1] == b"extra-worker-1\n"
+    p2 = read_customization(open_iso(outdir / "extra-worker-2.iso").members())
+    assert p2.installer_config == {"ignition-file": "/etc/coreos/dest.ign", "console": ["ttyS0,115200n8"],
+                                   "append-karg": ["quiet", "nosmt"], "copy-network": True, "dest-device": "/dev/vda"}
+    assert list(p2.keyfiles) == ["ethernet-00163e000002.nmconnection"]
+    assert p2.dest_config is not None
+    assert build.files_of(p2.dest_config)["/etc/hostname"][1] == b"extra-worker-2\n"
+    # The rest of each ISO is the input ISO.
+    a, b = iso.read_bytes(), (outdir / "extra-worker-2.iso").read_bytes()
+    assert len(a) == len(b)
+    diff = [i for i in range(0, len(a), 2048) if a[i:i + 2048] != b[i:i + 2048]]
+    area = open_iso(iso).ignition_area
+    assert all(area.offset <= i < area.offset + area.length for i in diff)
+    # Existing outputs are refused as a whole, before anything is written.
+    r2 = run("embed", iso, "--hosts", hosts, "--output-dir", outdir)
+    assert r2.returncode == 2 and b"already exists" in r2.stderr
+
+
+def test_hosts_bad_host_writes_nothing(iso: Path, tmp_path: Path) -> None:
+    hosts = tmp_path / "h.yaml"
+    hosts.write_text(json.dumps({"hosts": [{"hostname": "a", "console": "ttyS0"},
+                                           {"hostname": "b", "console": "com1"}]}))
+    r = run("embed", iso, "--hosts", hosts, "--output-dir", tmp_path / "o")
+    assert r.returncode == 2
+    assert r.stderr.decode().splitlines() == [
+        "ignkit: error: b: --dest-console 'com1': invalid or unsupported console argument (expected "
+        "ttyS<n>[,<speed>[n|o|e[5-8]]], ttyAMA<n>..., tty0, hvc0 or ttysclp0)"]
+    assert not (tmp_path / "o").exists()
