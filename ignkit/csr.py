@@ -182,6 +182,28 @@ def _load_json(data: Union[bytes, str, Mapping[str, Any]], what: str) -> Any:
         raise InputError(f"{what}: not JSON ({e})") from None
 
 
+def _items(data: Union[bytes, str, Mapping[str, Any]], kind: str, command: str,
+           what: str) -> list[Mapping[str, Any]]:
+    """The objects of a ``kind`` List (or the one object) that ``command`` printed."""
+    doc = _load_json(data, what)
+    if not isinstance(doc, Mapping):
+        raise InputError(f"{what}: expected a JSON object (the output of `{command}`)")
+    if doc.get("kind") == kind:
+        items: Any = [doc]
+    elif "items" in doc:
+        items = doc.get("items") or []
+    else:
+        raise InputError(f"{what}: not a list of {kind}s (no \"items\")")
+    if not isinstance(items, list):
+        raise InputError(f"{what}: \"items\" is not a list")
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise InputError(f"{what}: item {i}: not an object")
+        if item.get("kind") not in (None, kind):
+            raise InputError(f"{what}: item {i}: kind {item.get('kind')!r} is not {kind}")
+    return items
+
+
 def _state(status: Mapping[str, Any]) -> str:
     types = set()
     for cond in status.get("conditions") or []:
@@ -209,25 +231,9 @@ def parse_csr_list(data: Union[bytes, str, Mapping[str, Any]], *, what: str = "C
 
     Raises :class:`InputError` when the document is not JSON or not CertificateSigningRequests.
     """
-    doc = _load_json(data, what)
-    if not isinstance(doc, Mapping):
-        raise InputError(f"{what}: expected a JSON object (the output of `oc get csr -o json`)")
-    if doc.get("kind") == "CertificateSigningRequest":
-        items: Any = [doc]
-    elif "items" in doc:
-        items = doc.get("items") or []
-    else:
-        raise InputError(f"{what}: not a list of CertificateSigningRequests (no \"items\")")
-    if not isinstance(items, list):
-        raise InputError(f"{what}: \"items\" is not a list")
     records = []
-    for i, item in enumerate(items):
+    for i, item in enumerate(_items(data, "CertificateSigningRequest", "oc get csr -o json", what)):
         where = f"{what}: item {i}"
-        if not isinstance(item, Mapping):
-            raise InputError(f"{where}: not an object")
-        kind = item.get("kind")
-        if kind is not None and kind != "CertificateSigningRequest":
-            raise InputError(f"{where}: kind {kind!r} is not CertificateSigningRequest")
         meta = item.get("metadata") or {}
         spec = item.get("spec") or {}
         status = item.get("status") or {}
@@ -255,29 +261,20 @@ def parse_csr_list(data: Union[bytes, str, Mapping[str, Any]], *, what: str = "C
 def parse_node_addresses(data: Union[bytes, str, Mapping[str, Any]], *,
                          what: str = "node list") -> dict[str, list[tuple[str, str]]]:
     """Parse ``oc get nodes -o json`` into ``{node name: [(address type, address), ...]}``."""
-    doc = _load_json(data, what)
-    if not isinstance(doc, Mapping):
-        raise InputError(f"{what}: expected a JSON object (the output of `oc get nodes -o json`)")
-    if doc.get("kind") == "Node":
-        items: Any = [doc]
-    elif "items" in doc:
-        items = doc.get("items") or []
-    else:
-        raise InputError(f"{what}: not a list of Nodes (no \"items\")")
-    if not isinstance(items, list):
-        raise InputError(f"{what}: \"items\" is not a list")
     out: dict[str, list[tuple[str, str]]] = {}
-    for i, item in enumerate(items):
-        if not isinstance(item, Mapping):
-            raise InputError(f"{what}: item {i}: not an object")
-        kind = item.get("kind")
-        if kind is not None and kind != "Node":
-            raise InputError(f"{what}: item {i}: kind {kind!r} is not Node")
-        name = (item.get("metadata") or {}).get("name")
+    for i, item in enumerate(_items(data, "Node", "oc get nodes -o json", what)):
+        meta = item.get("metadata") or {}
+        status = item.get("status") or {}
+        if not isinstance(meta, Mapping) or not isinstance(status, Mapping):
+            raise InputError(f"{what}: item {i}: metadata and status must be objects")
+        name = meta.get("name")
         if not isinstance(name, str) or not name:
             raise InputError(f"{what}: item {i}: no metadata.name")
         addrs = []
-        for a in (item.get("status") or {}).get("addresses") or []:
+        listed = status.get("addresses") or []
+        if not isinstance(listed, list):
+            raise InputError(f"{what}: {name}: status.addresses is not a list")
+        for a in listed:
             if isinstance(a, Mapping) and isinstance(a.get("type"), str) and isinstance(a.get("address"), str):
                 addrs.append((a["type"], a["address"]))
         out[name] = addrs

@@ -288,6 +288,22 @@ def test_parse_errors(text: str, message: str) -> None:
         csrmod.parse_csr_list(text)
 
 
+@pytest.mark.parametrize("text, message", [
+    ('{"items": [{"kind": "Pod", "metadata": {"name": "p"}}]}', "kind 'Pod' is not Node"),
+    ('{"items": [{"metadata": [1]}]}', "metadata and status must be objects"),
+    ('{"items": [{"metadata": {"name": "n"}, "status": {"addresses": 5}}]}', "n: status.addresses is not a list"),
+])
+def test_parse_node_errors(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        csrmod.parse_node_addresses(text)
+
+
+def test_parse_nodes() -> None:
+    doc = node_list({"a": [("InternalIP", "192.0.2.1"), ("Hostname", "a")], "b": []})
+    assert csrmod.parse_node_addresses(json.dumps(doc)) == {"a": [("InternalIP", "192.0.2.1"), ("Hostname", "a")],
+                                                            "b": []}
+
+
 def test_host_status() -> None:
     records = csrmod.parse_csr_list(json.dumps(csr_list(
         client_item("c0", W0, state="Approved"), serving_item("s0", W0, dns=[W0], ips=[], state="Approved"),

@@ -4,31 +4,26 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 import click
 
 from ..errors import InputError, UsageError
 
-
-def _read(path: str, what: str) -> bytes:
-    if path == "-":
-        if sys.stdin.isatty():
-            raise UsageError(f"{what}: reading standard input from a terminal (pipe `oc get csr -o json` in, "
-                             f"or give a file)")
-        return sys.stdin.buffer.read()
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory") from None
-    except OSError as e:
-        raise InputError(f"{path}: {e.strerror or e}") from None
+if TYPE_CHECKING:
+    from ..inventory import Host
 
 
-def _hosts(path: str) -> list[Any]:
+def _read(source: str, what: str) -> bytes:
+    from ..fetch import read_source
+
+    if source == "-" and sys.stdin.isatty():
+        raise UsageError(f"{what}: reading standard input from a terminal (pipe `oc get ... -o json` in, "
+                         f"or give a file)")
+    return read_source(source)
+
+
+def _hosts(path: str) -> list[Host]:
     from ..inventory import load_inventory
 
     hosts = load_inventory(path)
