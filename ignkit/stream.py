@@ -1,0 +1,411 @@
+"""CoreOS stream metadata (FCOS, RHCOS, the ``coreos-bootimages`` ConfigMap) and verified artifact downloads.
+
+Reads the three shapes into :class:`Stream` objects, lists :class:`Artifact` locations and digests, and
+downloads artifacts with their sha256 (and uncompressed sha256) checked while they stream, Range resume,
+skip-if-already-verified, and an optional GPG check of the stream's detached signatures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import lzma
+import os
+import posixpath
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Union
+from urllib.parse import unquote, urlsplit
+
+from .errors import CheckFailed, DigestMismatch, InputError, UsageError
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: Where Fedora CoreOS publishes its streams; ``stable``, ``testing`` and ``next`` resolve here.
+FCOS_STREAM_BASE = "https://builds.coreos.fedoraproject.org/streams/"
+FCOS_STREAMS = ("stable", "testing", "next")
+ARCHITECTURES = ("x86_64", "aarch64", "ppc64le", "s390x")
+_ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64", "x86-64": "x86_64", "ppc64el": "ppc64le"}
+#: Artifact kinds in the order they are listed and downloaded.
+_KIND_ORDER = {"disk": 0, "kernel": 1, "initramfs": 2, "rootfs": 3}
+
+
+def normalize_arch(arch: str) -> str:
+    """``arm64`` → ``aarch64``, ``amd64`` → ``x86_64``; other names are returned unchanged."""
+    return _ARCH_ALIASES.get(arch.lower(), arch)
+
+
+@dataclass
+class Artifact:
+    """One downloadable file of a stream: e.g. the x86_64 metal ``pxe`` ``initramfs``."""
+
+    arch: str
+    platform: str
+    format: str
+    kind: str
+    location: str
+    sha256: Optional[str] = None
+    uncompressed_sha256: Optional[str] = None
+    signature: Optional[str] = None
+    release: Optional[str] = None
+
+    @property
+    def filename(self) -> str:
+        """The last path component of :attr:`location` (the name it is saved under)."""
+        name = posixpath.basename(unquote(urlsplit(self.location).path))
+        if not name or name in (".", "..") or "/" in name or "\\" in name or name.startswith("."):
+            raise InputError(f"stream metadata: cannot derive a file name from location {self.location!r}")
+        return name
+
+
+@dataclass
+class Stream:
+    """One stream document (``{"stream": ..., "architectures": {...}}``)."""
+
+    name: str
+    doc: dict[str, Any] = field(repr=False)
+
+    @property
+    def architectures(self) -> list[str]:
+        return sorted(self.doc.get("architectures", {}))
+
+    def _arch(self, arch: str) -> dict[str, Any]:
+        arch = normalize_arch(arch)
+        archs = self.doc.get("architectures") or {}
+        if arch not in archs:
+            have = ", ".join(sorted(archs)) or "none"
+            raise InputError(f"architecture {arch} is not in stream {self.name} (it has: {have})")
+        return archs[arch]  # type: ignore[no-any-return]
+
+    def release(self, arch: str, platform: str = "metal") -> Optional[str]:
+        """The release (build version) of ``platform`` artifacts for ``arch``."""
+        plat = (self._arch(arch).get("artifacts") or {}).get(platform) or {}
+        rel = plat.get("release")
+        return str(rel) if rel is not None else None
+
+    def formats(self, arch: str) -> list[tuple[str, str]]:
+        """``(platform, format)`` pairs available for ``arch``, sorted."""
+        out = []
+        for plat, pd in (self._arch(arch).get("artifacts") or {}).items():
+            for fmt in (pd.get("formats") or {}):
+                out.append((plat, fmt))
+        return sorted(out)
+
+    def artifacts(self, arch: str, fmt: str = "iso", platform: str = "metal") -> list[Artifact]:
+        """The artifacts of ``arch``/``platform``/``fmt`` (e.g. kernel, initramfs, rootfs for ``pxe``)."""
+        arch = normalize_arch(arch)
+        ad = self._arch(arch)
+        plat = (ad.get("artifacts") or {}).get(platform)
+        formats = (plat or {}).get("formats") or {}
+        if fmt not in formats:
+            raise InputError(f"couldn't find architecture {arch}, platform {platform}, format {fmt} "
+                             f"in stream {self.name}")
+        out = []
+        for kind, entry in formats[fmt].items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("location"), str):
+                raise InputError(f"stream {self.name}: {arch}/{platform}/{fmt}/{kind} has no location")
+            out.append(Artifact(arch=arch, platform=platform, format=fmt, kind=kind, location=entry["location"],
+                                sha256=entry.get("sha256"), uncompressed_sha256=entry.get("uncompressed-sha256"),
+                                signature=entry.get("signature"), release=plat.get("release") if plat else None))
+        out.sort(key=lambda a: (_KIND_ORDER.get(a.kind, 99), a.kind))
+        return out
+
+
+def _json_or_yaml(data: bytes, what: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        pass
+    try:
+        import yaml
+
+        doc = yaml.safe_load(data)
+    except Exception:  # noqa: BLE001 - any parse failure is one message
+        doc = None
+    if not isinstance(doc, dict):
+        raise InputError(f"{what}: not stream metadata (expected JSON)")
+    return doc
+
+
+def _stream_doc(obj: Any, what: str) -> dict[str, Any]:
+    if isinstance(obj, str):
+        obj = _json_or_yaml(obj.encode(), what)
+    if not isinstance(obj, dict) or not isinstance(obj.get("architectures"), dict):
+        raise InputError(f"{what}: not CoreOS stream metadata (no \"architectures\" object)")
+    return obj
+
+
+def parse_streams(data: bytes, what: str = "stream metadata") -> list[Stream]:
+    """Parse a stream document, or the ``coreos-bootimages`` ConfigMap (``data.stream`` and/or ``data.streams``).
+
+    ``data.streams`` may hold a map of name → stream (or a list of streams), as a JSON string or object.
+    Returns every stream found, the legacy ``data.stream`` first.
+    """
+    doc = _json_or_yaml(data, what)
+    if not isinstance(doc, dict):
+        raise InputError(f"{what}: not stream metadata")
+    if "architectures" in doc:
+        s = _stream_doc(doc, what)
+        return [Stream(str(s.get("stream") or "stream"), s)]
+    cm = doc.get("data")
+    if doc.get("kind") == "List" and isinstance(doc.get("items"), list) and len(doc["items"]) == 1:
+        return parse_streams(json.dumps(doc["items"][0]).encode(), what)
+    if not isinstance(cm, dict) or not ("stream" in cm or "streams" in cm):
+        raise InputError(f"{what}: neither a stream document nor the coreos-bootimages ConfigMap "
+                         f"(no data.stream or data.streams)")
+    out: list[Stream] = []
+    if "stream" in cm:
+        s = _stream_doc(cm["stream"], f"{what}: data.stream")
+        out.append(Stream(str(s.get("stream") or "stream"), s))
+    if "streams" in cm:
+        many = cm["streams"]
+        if isinstance(many, str):
+            many = _json_or_yaml(many.encode(), f"{what}: data.streams")
+        if isinstance(many, dict) and "architectures" not in many:
+            for key in sorted(many):
+                s = _stream_doc(many[key], f"{what}: data.streams.{key}")
+                out.append(Stream(str(key), s))
+        elif isinstance(many, list):
+            for i, item in enumerate(many):
+                s = _stream_doc(item, f"{what}: data.streams[{i}]")
+                out.append(Stream(str(s.get("stream") or i), s))
+        else:
+            s = _stream_doc(many, f"{what}: data.streams")
+            out.append(Stream(str(s.get("stream") or "stream"), s))
+    return out
+
+
+def resolve_source(source: str) -> str:
+    """``stable``/``testing``/``next`` (when no such file exists) → the Fedora CoreOS stream URL."""
+    if source in FCOS_STREAMS and not os.path.exists(source):
+        return f"{FCOS_STREAM_BASE}{source}.json"
+    return source
+
+
+def load_streams(source: str, *, ca_cert: Optional[PathLike] = None, insecure: bool = False) -> list[Stream]:
+    """Read stream metadata from a file, ``-``, an http(s) URL or an FCOS stream name (see :func:`parse_streams`)."""
+    from .fetch import read_source
+
+    source = resolve_source(source)
+    return parse_streams(read_source(source, ca_cert=ca_cert, insecure=insecure), source)
+
+
+def select_stream(streams: list[Stream], name: Optional[str] = None) -> Stream:
+    """Pick the stream called ``name``, or the only one; with several and no name, raise UsageError."""
+    if name is not None:
+        for s in streams:
+            if s.name == name:
+                return s
+        raise UsageError(f"no stream named {name!r} (have: {', '.join(s.name for s in streams)})")
+    if len(streams) == 1:
+        return streams[0]
+    names = ", ".join(s.name for s in streams)
+    raise UsageError(f"the metadata holds several streams ({names}); choose one with --stream-name")
+
+
+def load_stream(source: str, name: Optional[str] = None, *, ca_cert: Optional[PathLike] = None,
+                insecure: bool = False) -> Stream:
+    """:func:`load_streams` then :func:`select_stream`."""
+    return select_stream(load_streams(source, ca_cert=ca_cert, insecure=insecure), name)
+
+
+# --- verification while streaming ----------------------------------------------------------------------------
+
+_OUT_CHUNK = 4 * 1024 * 1024
+
+
+class _DigestWriter:
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+
+    def write(self, data: bytes) -> int:
+        self.sink.update(data)
+        return len(data)
+
+
+class UncompressedDigestSink:
+    """Decompresses (xz, gzip or zstd) what it is fed and checks the sha256 of the result at the end.
+
+    Output is produced in bounded pieces, so even a tiny file that expands enormously stays in constant
+    memory. Concatenated xz/gzip streams are followed.
+    """
+
+    def __init__(self, compression: str, expected_hex: str, label: str = "") -> None:
+        from .digest import DigestSink
+
+        if compression not in ("xz", "gz", "zst"):
+            raise ValueError(compression)
+        self.compression = compression
+        self.label = label
+        self._digest = DigestSink("sha256", expected_hex, f"{label} (uncompressed)" if label else "uncompressed")
+        self.reset()
+
+    def _new(self) -> Any:
+        if self.compression == "xz":
+            return lzma.LZMADecompressor()
+        if self.compression == "gz":
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_writer(
+            _DigestWriter(self._digest), write_size=_OUT_CHUNK)  # type: ignore[arg-type]
+
+    def reset(self) -> None:
+        self._digest.reset()
+        self._d: Any = self._new()
+
+    def update(self, data: bytes) -> None:
+        try:
+            if self.compression == "zst":
+                self._d.write(data)
+            elif self.compression == "xz":
+                self._update_xz(data)
+            else:
+                self._update_gz(data)
+        except (lzma.LZMAError, zlib.error) as e:
+            raise DigestMismatch(f"{self.label}: corrupt {self.compression} data: {e}") from None
+        except Exception as e:  # noqa: BLE001 - zstandard.ZstdError and friends
+            raise DigestMismatch(f"{self.label}: corrupt {self.compression} data: {e}") from None
+
+    def _update_xz(self, data: bytes) -> None:
+        d = self._d
+        while True:
+            if d.eof:
+                if not data:
+                    return
+                d = self._d = lzma.LZMADecompressor()  # a concatenated stream follows
+            self._digest.update(d.decompress(data, _OUT_CHUNK))
+            data = b""
+            if d.eof:
+                data = d.unused_data
+                continue
+            if d.needs_input:
+                return
+
+    def _update_gz(self, data: bytes) -> None:
+        d = self._d
+        while data:
+            if d.eof:
+                d = self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            self._digest.update(d.decompress(data, _OUT_CHUNK))
+            data = d.unconsumed_tail or d.unused_data
+
+    def verify(self) -> None:
+        if self.compression == "gz":
+            with contextlib.suppress(zlib.error):
+                self._digest.update(self._d.flush())
+        elif self.compression == "zst":
+            self._d.flush()
+        self._digest.verify()
+
+
+def compression_of(name: str) -> Optional[str]:
+    """``xz``, ``gz`` or ``zst`` from a file name (tarballs excluded), else None."""
+    lower = name.lower()
+    if lower.endswith((".tar.xz", ".tar.gz", ".tar.zst")):
+        return None
+    for ext in ("xz", "gz", "zst"):
+        if lower.endswith("." + ext):
+            return ext
+    return None
+
+
+@dataclass
+class DownloadResult:
+    """What :func:`download_artifact` did: ``path`` of the verified file, ``skipped`` when it already was."""
+
+    artifact: Artifact
+    path: Path
+    skipped: bool
+    signature_path: Optional[Path] = None
+
+
+def _verified_on_disk(artifact: Artifact, path: Path) -> bool:
+    if not path.is_file() or not artifact.sha256:
+        return False
+    from .digest import digest
+
+    try:
+        return digest(path, "sha256") == f"sha256-{artifact.sha256.lower()}"
+    except InputError:
+        return False
+
+
+def download_artifact(artifact: Artifact, directory: PathLike = ".", *, verify_signature: Optional[PathLike] = None,
+                      ca_cert: Optional[PathLike] = None, insecure: bool = False, progress: Optional[bool] = None,
+                      attempts: int = 5) -> DownloadResult:
+    """Download one artifact into ``directory`` under its own file name, checked before it gets that name.
+
+    The stream's ``sha256`` (and ``uncompressed-sha256`` of xz/gz/zst files) is computed while the bytes
+    arrive; a mismatch deletes the download. With ``verify_signature`` (a public key file) the stream's
+    detached signature is fetched and checked by gpg too, and saved beside the file as ``<name>.sig``.
+    A file already present that verifies is not downloaded again. Interrupted downloads resume with
+    HTTP Range (also across runs, from ``.<name>.part``).
+    """
+    from . import fetch
+    from .digest import DigestSink
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no such directory")
+    name = artifact.filename
+    dest = directory / name
+    label = f"{artifact.kind} {name}"
+    if not artifact.sha256:
+        raise InputError(f"stream metadata lists no sha256 for {label}: refusing an unverifiable download")
+    sig: Optional[bytes] = None
+    sig_path: Optional[Path] = None
+    if verify_signature is not None:
+        if not os.path.isfile(os.fspath(verify_signature)):
+            raise InputError(f"{os.fspath(verify_signature)}: no such key file")
+        if not artifact.signature:
+            raise CheckFailed(f"stream metadata lists no signature for {label}; cannot --verify-signature")
+        sig = fetch.fetch_bytes(artifact.signature, max_size=1024 * 1024, ca_cert=ca_cert, insecure=insecure)
+        sig_path = directory / f"{name}.sig"
+
+    def check_signature(path: Path) -> None:
+        if sig is not None:
+            from .gpg import verify_detached
+
+            verify_detached(path, sig, verify_signature)  # type: ignore[arg-type]
+
+    def save_signature() -> None:
+        if sig is not None and sig_path is not None:
+            from .outfile import write_bytes_atomic
+
+            write_bytes_atomic(sig_path, sig)
+
+    if _verified_on_disk(artifact, dest):
+        try:
+            check_signature(dest)
+        except CheckFailed:
+            pass  # the file on disk is not the signed one: download it again
+        else:
+            save_signature()
+            return DownloadResult(artifact, dest, True, sig_path)
+
+    sinks: list[Any] = [DigestSink("sha256", artifact.sha256, label)]
+    comp = compression_of(name)
+    if artifact.uncompressed_sha256 and comp:
+        sinks.append(UncompressedDigestSink(comp, artifact.uncompressed_sha256, label))
+    part = fetch.part_path(dest)
+
+    def finish() -> None:
+        for s in sinks:
+            s.verify()
+        check_signature(part)
+
+    fetch.download(artifact.location, dest, sinks=sinks, finish=finish, ca_cert=ca_cert, insecure=insecure,
+                   progress=progress, attempts=attempts)
+    save_signature()
+    return DownloadResult(artifact, dest, False, sig_path)
+
+
+def download(stream: Stream, arch: str, fmt: str = "iso", directory: PathLike = ".", *, platform: str = "metal",
+             verify_signature: Optional[PathLike] = None, ca_cert: Optional[PathLike] = None,
+             insecure: bool = False, progress: Optional[bool] = None) -> list[DownloadResult]:
+    """Download (and verify) every artifact of ``arch``/``platform``/``fmt``; see :func:`download_artifact`."""
+    return [download_artifact(a, directory, verify_signature=verify_signature, ca_cert=ca_cert, insecure=insecure,
+                              progress=progress)
+            for a in stream.artifacts(arch, fmt, platform)]
