@@ -1,0 +1,285 @@
+"""Validate Ignition configs like upstream ``ignition-validate``.
+
+Pipeline (Ignition's ``ParseCompatibleVersion`` plus its validation passes):
+
+1. empty input -> ``not a config (empty)``; JSON syntax errors with Go's messages and offsets;
+2. version detection (:mod:`ignkit.ignition.versions`);
+3. Go-style decoding against that version's schema (:mod:`ignkit.ignition.schema`): type errors;
+4. semantic rules (:mod:`ignkit.ignition.rules`), walked in Go struct order;
+5. duplicate entries; 6. unused keys (warnings).
+
+Positions (line/column) are computed only when there is something to report.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional, Union
+
+from ..errors import InvalidConfig
+from . import versions
+from .jsonpos import JSONSyntaxError, Obj, PosTree, line_col, loads
+from .report import Entry, Report, path_string
+from .rules import VALIDATORS, Ctx
+from .rules.dups import check_dups
+from .schema import Struct, decode_tree, field_tree
+from .versions import ERR_EMPTY, ERR_INVALID_VERSION, VersionError, match_version, stub_version, version_tuple
+
+__all__ = ["validate", "decode", "Report", "Entry"]
+
+PathT = tuple[Union[str, int], ...]
+_CONTEXT_TREE = ("context tree does not match content tree at {}. Line and column reporting may be "
+                 "inconsistent. Unused keys may not be reported")
+
+
+def _as_bytes(config: Union[bytes, str]) -> bytes:
+    if isinstance(config, str):
+        return config.encode("utf-8", errors="surrogatepass")
+    return bytes(config)
+
+
+def _dict_to_doc(v: Any) -> Any:
+    """A plain Python structure as the pair-list document the decoder expects."""
+    if isinstance(v, dict):
+        return Obj((str(k), _dict_to_doc(x)) for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return [_dict_to_doc(x) for x in v]
+    return v
+
+
+def _raw_offset(data: bytes, raw_path: list[int], container: bool) -> tuple[int, str]:
+    """Go's offset for a type error at ``raw_path`` (pair/element indices), and the literal text."""
+    from .jsonpos import PArr, PObj
+
+    tree = PosTree(data)
+    node = tree.root
+    for idx in raw_path:
+        if isinstance(node, PObj):
+            node = node.pairs[idx][2]
+        elif isinstance(node, PArr):
+            node = node.items[idx]
+    if node is None:  # pragma: no cover
+        return len(data), ""
+    text = data[node.start:node.end].decode("utf-8", errors="replace")
+    if container:
+        return node.start, text  # containers already start just past their bracket
+    return node.end, text
+
+
+class _Doc:
+    """The raw input and its lazily built position tree."""
+
+    def __init__(self, data: Optional[bytes]) -> None:
+        self.data = data
+        self._tree: Optional[PosTree] = None
+
+    @property
+    def tree(self) -> Optional[PosTree]:
+        if self.data is None:
+            return None
+        if self._tree is None:
+            self._tree = PosTree(self.data)
+        return self._tree
+
+
+def _document_error(message: str, offset: Optional[int], data: Optional[bytes]) -> Entry:
+    if offset is None or data is None:
+        return Entry("error", None, None, None, message)
+    line, col = line_col(data, offset)
+    return Entry("error", None, line, col, message)
+
+
+def _parse_error(reason: str) -> Entry:
+    return Entry("error", None, None, None, reason, parse_error=True)
+
+
+def _lookup_raw(node: Any, key: str) -> tuple[bool, Any]:
+    """Case-sensitive member lookup in a pair list; the last occurrence wins (like a Go map)."""
+    found, value = False, None
+    for k, v in node:
+        if k == key:
+            found, value = True, v
+    return found, value
+
+
+def _pointer_structs(v: tuple[int, int]) -> frozenset[str]:
+    # In spec 3.2 only, luks clevis and its custom object are Go pointers (not walked when absent).
+    return frozenset({"Clevis", "ClevisCustom"}) if v == (3, 2) else frozenset()
+
+
+def _walk_validate(st: Struct, obj: dict[str, Any], path: PathT, ctx: Ctx) -> None:
+    fn = VALIDATORS.get(st.name)
+    if fn is not None:
+        fn(obj, path, ctx)
+    fields = st.fields
+    for name in st.order:
+        val = obj.get(name)
+        if val is None:
+            continue
+        ft = fields[name]
+        if ft.kind == "struct":
+            assert ft.struct is not None
+            _walk_validate(ft.struct, val, path + (name,), ctx)
+        elif ft.kind == "list" and ft.item is not None and ft.item.kind == "struct":
+            sub = ft.item.struct
+            assert sub is not None
+            for i, item in enumerate(val):
+                _walk_validate(sub, item, path + (name, i), ctx)
+
+
+def _walk_dups(st: Struct, obj: dict[str, Any], path: PathT, ctx: Ctx) -> None:
+    check_dups(st.name, obj, path, ctx)
+    fields = st.fields
+    for name in st.order:
+        val = obj.get(name)
+        if val is None:
+            continue
+        ft = fields[name]
+        if ft.kind == "struct":
+            assert ft.struct is not None
+            _walk_dups(ft.struct, val, path + (name,), ctx)
+        elif ft.kind == "list" and ft.item is not None and ft.item.kind == "struct":
+            sub = ft.item.struct
+            assert sub is not None
+            for i, item in enumerate(val):
+                _walk_dups(sub, item, path + (name, i), ctx)
+
+
+def _walk_unused(st: Struct, obj: dict[str, Any], raw: Any, path: PathT, ctx: Ctx,
+                 pointers: frozenset[str]) -> None:
+    if not isinstance(raw, Obj):
+        ctx.findings.append(("warning", path, _CONTEXT_TREE.format(path_string(path)), False))
+        return
+    fields = st.fields
+    seen: set[str] = set()
+    for k, _ in raw:
+        if k not in fields and k not in seen:
+            seen.add(k)
+            ctx.findings.append(("warning", path + (k,), f"unused key {k}", True))
+    for name in st.order:
+        ft = fields[name]
+        if ft.kind == "struct":
+            assert ft.struct is not None
+            if ft.struct.name in pointers and name not in obj:
+                continue
+            found, sub = _lookup_raw(raw, name)
+            if found:
+                _walk_unused(ft.struct, obj.get(name) or {}, sub, path + (name,), ctx, pointers)
+        elif ft.kind == "list" and ft.item is not None and ft.item.kind == "struct":
+            found, sub = _lookup_raw(raw, name)
+            items = obj.get(name) or []
+            if not found or not isinstance(sub, list) or isinstance(sub, Obj):
+                continue
+            for i, item in enumerate(items):
+                if i < len(sub):
+                    assert ft.item.struct is not None
+                    _walk_unused(ft.item.struct, item, sub[i], path + (name, i), ctx, pointers)
+
+
+def _decode(config: Union[bytes, str, dict], spec: Optional[str],  # type: ignore[type-arg]
+            only_version: bool = False) -> tuple[Report, Optional[dict[str, Any]], Any, _Doc]:
+    """Steps 1-3. Returns (report so far, decoded config or None, raw document, doc)."""
+    report = Report()
+    if isinstance(config, dict):
+        data = None
+        doc_obj: Any = _dict_to_doc(config)
+    else:
+        data = _as_bytes(config)
+        if not data:
+            report.entries.append(_parse_error(ERR_EMPTY))
+            return report, None, None, _Doc(data)
+        try:
+            doc_obj = loads(data)
+        except JSONSyntaxError as e:
+            report.entries.append(_document_error(e.message, e.offset, data))
+            return report, None, None, _Doc(data)
+    doc = _Doc(data)
+    version, type_error = stub_version(doc_obj)
+    if type_error is not None:
+        msg, raw_path = type_error
+        if data is not None:
+            container = isinstance(_follow(doc_obj, raw_path), list)
+            off, _ = _raw_offset(data, raw_path, container)
+            report.entries.append(_document_error(msg, off, data))
+        else:
+            report.entries.append(_document_error(msg, None, None))
+        return report, None, doc_obj, doc
+    try:
+        if spec is not None:
+            detected = match_version(spec)
+        elif version is None:
+            raise VersionError(ERR_INVALID_VERSION)
+        else:
+            detected = match_version(version)
+    except VersionError as e:
+        report.entries.append(_parse_error(e.reason))
+        return report, None, doc_obj, doc
+    report.version = detected
+    if only_version:
+        return report, None, doc_obj, doc
+    cfg, err = decode_tree(doc_obj, detected)
+    if err is not None:
+        msg = err.message
+        if data is not None:
+            off, text = _raw_offset(data, err.raw_path, err.container)
+            msg = msg.replace("\x00", text)
+            report.entries.append(_document_error(msg, off, data))
+        else:
+            value = _follow(doc_obj, err.raw_path)
+            report.entries.append(_document_error(msg.replace("\x00", json.dumps(value)), None, None))
+        return report, None, doc_obj, doc
+    report.config = cfg
+    return report, cfg, doc_obj, doc
+
+
+def _follow(doc: Any, raw_path: list[int]) -> Any:
+    node = doc
+    for idx in raw_path:
+        if isinstance(node, Obj):
+            node = node[idx][1]
+        elif isinstance(node, list):
+            node = node[idx]
+    return node
+
+
+def validate(config: Union[bytes, str, dict], *, spec: Optional[str] = None,  # type: ignore[type-arg]
+             only_version: bool = False) -> Report:
+    """Validate an Ignition config and return a :class:`Report` (never raises for bad configs).
+
+    ``config`` is the raw file (bytes or str; positions are byte offsets of its UTF-8 form) or an
+    already parsed dict (validated without positions). ``spec`` forces a spec version instead of
+    the one the config declares. ``str(entry)`` of each entry is the line ignition-validate prints;
+    ``report.ok`` is False when there is any error.
+    """
+    report, cfg, raw, doc = _decode(config, spec, only_version)
+    if cfg is None or report.version is None:
+        return report
+    detected = report.version
+    v = version_tuple(detected)
+    root = field_tree(detected)
+    ctx = Ctx(detected, v, cfg)
+    _walk_validate(root, cfg, (), ctx)
+    _walk_dups(root, cfg, (), ctx)
+    _walk_unused(root, cfg, raw, (), ctx, _pointer_structs(v))
+    if ctx.findings:
+        tree = doc.tree
+        for kind, path, message, at_key in ctx.findings:
+            line: Optional[int] = None
+            col: Optional[int] = None
+            if tree is not None:
+                off = tree.key_offset(path) if at_key else tree.value_offset(path)
+                line, col = tree.line_col(off)
+            report.entries.append(Entry(kind, path_string(path), line, col, message))
+    return report
+
+
+def decode(raw: Union[bytes, str]) -> tuple[dict[str, Any], str]:
+    """Parse and type-check ``raw``; return ``(config, spec)`` or raise :class:`InvalidConfig`."""
+    report, cfg, _, _ = _decode(raw, None)
+    if cfg is None or report.version is None:
+        first = report.errors[0] if report.errors else None
+        raise InvalidConfig(str(first) if first else "config is not valid", report)
+    return cfg, report.version
+
+
+__all__ += ["versions"]

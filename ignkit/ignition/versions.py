@@ -1,0 +1,239 @@
+"""Supported Ignition spec versions and upstream Ignition's version detection.
+
+Detection works like Ignition's ``ParseCompatibleVersion``: an empty input is ``not a config
+(empty)``; the input must be JSON whose ``ignition.version`` (keys matched case-insensitively, as
+Go does) is a string; that string must parse as a semantic version (go-semver rules) and equal one
+of :data:`SUPPORTED` exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional, Union
+
+from ..errors import InvalidConfig
+
+__all__ = [
+    "SUPPORTED",
+    "LATEST",
+    "DEBIAN_SUPPORTED",
+    "ERR_EMPTY",
+    "ERR_INVALID_VERSION",
+    "ERR_UNKNOWN_VERSION",
+    "ERR_INVALID",
+    "VersionError",
+    "SemVer",
+    "parse_semver",
+    "detect_version",
+    "parse_config",
+    "version_tuple",
+]
+
+#: Spec versions accepted, oldest first (upstream Ignition HEAD).
+SUPPORTED: list[str] = ["3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental"]
+#: The newest accepted version.
+LATEST = SUPPORTED[-1]
+#: What Debian's ignition-validate 2.14 accepts (for comparisons only).
+DEBIAN_SUPPORTED: list[str] = ["3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0-experimental"]
+
+ERR_EMPTY = "not a config (empty)"
+ERR_INVALID_VERSION = "invalid config version (couldn't parse)"
+ERR_UNKNOWN_VERSION = "unsupported config version"
+ERR_INVALID = "config is not valid"
+
+
+class VersionError(InvalidConfig):
+    """The config is empty or its version is missing, unparsable or unsupported.
+
+    ``reason`` is Ignition's message (e.g. ``unsupported config version``); ``str()`` is the
+    ``couldn't parse config: ...`` line ignition-validate prints.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"couldn't parse config: {reason}")
+        self.reason = reason
+
+
+class SemVer:
+    """A parsed semantic version (go-semver): major, minor, patch, pre-release and metadata."""
+
+    __slots__ = ("major", "minor", "patch", "pre", "meta")
+
+    def __init__(self, major: int, minor: int, patch: int, pre: str = "", meta: str = "") -> None:
+        self.major, self.minor, self.patch, self.pre, self.meta = major, minor, patch, pre, meta
+
+    def key(self) -> tuple[int, int, int, str, str]:
+        return (self.major, self.minor, self.patch, self.pre, self.meta)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SemVer) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def __str__(self) -> str:
+        s = f"{self.major}.{self.minor}.{self.patch}"
+        if self.pre:
+            s += "-" + self.pre
+        if self.meta:
+            s += "+" + self.meta
+        return s
+
+
+_NUM = re.compile(r"[0-9]+\Z")
+_IDENT = re.compile(r"[0-9A-Za-z-]+\Z")
+
+
+def parse_semver(text: str) -> Optional[SemVer]:
+    """Parse ``text`` like go-semver's ``NewVersion`` (leading zeros allowed); None when invalid."""
+    core, plus, meta = text.partition("+")
+    if plus and (not meta or not all(_IDENT.match(p) for p in meta.split("."))):
+        return None
+    core, dash, pre = core.partition("-")
+    if dash and (not pre or not all(_IDENT.match(p) for p in pre.split("."))):
+        return None
+    parts = core.split(".")
+    if len(parts) != 3 or not all(_NUM.match(p) for p in parts):
+        return None
+    try:
+        nums = [int(p) for p in parts]
+    except ValueError:  # pragma: no cover
+        return None
+    if any(n >= 1 << 63 for n in nums):
+        return None
+    return SemVer(nums[0], nums[1], nums[2], pre, meta)
+
+
+_SUPPORTED_SEMVER = {parse_semver(v): v for v in SUPPORTED}
+
+
+def version_tuple(spec: str) -> tuple[int, int]:
+    """``(major, minor)`` of a supported spec string, for "applies from 3.N" comparisons."""
+    v = parse_semver(spec)
+    if v is None:
+        raise ValueError(spec)
+    return (v.major, v.minor)
+
+
+def match_version(text: str) -> str:
+    """Map a version string to its canonical supported spec, or raise :class:`VersionError`."""
+    v = parse_semver(text)
+    if v is None:
+        raise VersionError(ERR_INVALID_VERSION)
+    spec = _SUPPORTED_SEMVER.get(v)
+    if spec is None:
+        raise VersionError(ERR_UNKNOWN_VERSION)
+    return spec
+
+
+def _fold(s: str) -> str:
+    return s.casefold() if len(s.casefold()) == len(s) else s.lower()
+
+
+def _stub_lookup(obj: Any, name: str) -> tuple[bool, Any]:
+    """Go's field matching for one member of a decoded object: exact match wins, else case-folded.
+
+    Repeated keys: Go decodes every matching occurrence in order, so the last one wins for
+    scalars and objects merge; the stub only needs the final value's kind.
+    """
+    from .jsonpos import Obj
+
+    found = False
+    value: Any = None
+    for k, v in obj:
+        if k == name or _fold(k) == name:
+            if v is None:
+                continue  # null leaves the previous value
+            if isinstance(v, Obj) and isinstance(value, Obj):
+                value = Obj(list(value) + list(v))
+            else:
+                value = v
+            found = True
+    return found, value
+
+
+def stub_version(doc: Any) -> tuple[Optional[str], Optional[tuple[str, list[int]]]]:
+    """Decode ``doc`` into Ignition's ``{ignition:{version:string}}`` stub.
+
+    Returns ``(version or None, type_error)`` where ``type_error`` is ``(go_message, raw_path)``
+    describing the first JSON type mismatch (raw_path locates the offending value).
+    """
+    from .jsonpos import Obj
+
+    if doc is None:
+        return None, None
+    if not isinstance(doc, Obj):
+        kind = _json_kind(doc)
+        return None, (f"json: cannot unmarshal {kind} into Go value of type util.versionStub", [])
+    version: Optional[str] = None
+    error = None
+    for i, (k, v) in enumerate(doc):
+        if not (k == "ignition" or _fold(k) == "ignition") or v is None:
+            continue
+        if not isinstance(v, Obj):
+            if error is None:
+                kind = _json_kind(v)
+                error = (f"json: cannot unmarshal {kind} into Go struct field versionStub.{k} of type "
+                         "struct { Version string }", [i])
+            continue
+        for j, (k2, v2) in enumerate(v):
+            if not (k2 == "version" or _fold(k2) == "version") or v2 is None:
+                continue
+            if isinstance(v2, str):
+                version = v2
+            elif error is None:
+                kind = _json_kind(v2)
+                error = (f"json: cannot unmarshal {kind} into Go struct field versionStub.{k}.{k2} "
+                         "of type string", [i, j])
+    return version, error
+
+
+def _json_kind(v: Any) -> str:
+    from .jsonpos import Obj
+
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, Obj):
+        return "object"
+    if isinstance(v, list):
+        return "array"
+    return "null"  # pragma: no cover
+
+
+def detect_version(raw: Union[bytes, str, dict]) -> str:  # type: ignore[type-arg]
+    """Return the supported spec string ``raw`` declares, or raise :class:`InvalidConfig`.
+
+    The message of the exception is what ignition-validate prints: ``couldn't parse config:
+    ...`` for empty input and version problems, or the ``error at line L col C: ...`` line of a
+    JSON syntax or type error.
+    """
+    if isinstance(raw, dict):
+        ign = raw.get("ignition")
+        version = ign.get("version") if isinstance(ign, dict) else None
+        if not isinstance(version, str):
+            raise VersionError(ERR_INVALID_VERSION)
+        return match_version(version)
+    from .validate import validate
+
+    report = validate(raw, only_version=True)
+    if report.errors:
+        raise InvalidConfig(report.errors[0].line_text(), report)
+    assert report.version is not None
+    return report.version
+
+
+def parse_config(raw: Union[bytes, str]) -> tuple[dict, str]:  # type: ignore[type-arg]
+    """Parse ``raw`` into a plain dict with Go's decoding semantics and return ``(config, spec)``.
+
+    Keys are the spec's own field names (matched case-insensitively like Go, repeated objects
+    merged, unknown keys and nulls dropped). Raises :class:`InvalidConfig` with ignition-validate's
+    message when the input is empty, not JSON, has a bad version or a JSON type error. Semantic
+    rules are not checked here: use :func:`ignkit.ignition.validate.validate` for that.
+    """
+    from .validate import decode
+
+    return decode(raw)

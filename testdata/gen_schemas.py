@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""Generate schemas/ignition-<spec>.json, one JSON Schema (draft-07) per Ignition spec version.
+
+The schemas serve two readers:
+
+* ignkit's validator uses their structure (``type``, ``properties``, ``items``, ``$ref``) as the
+  field tree Go's decoder would use: which members exist in which version and what JSON type
+  each one takes. Property order is Go's struct field order (it drives report order).
+* editors: ``$id``, titles, descriptions, and ``enum``/``pattern``/``additionalProperties`` where
+  the spec fixes a value. Ignition itself reports those as semantic errors (or unknown keys as
+  warnings), so ignkit's type pass ignores these keywords.
+
+Every member also accepts ``null``: Go's decoder treats ``null`` as "absent" for every field.
+Run: python3 testdata/gen_schemas.py  (writes into ../schemas/)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+VERSIONS = ["3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental"]
+BASE_ID = "https://ignkit.invalid/schemas/ignition-{}.json"
+INT64 = {"minimum": -(1 << 63), "maximum": (1 << 63) - 1}
+
+
+def vt(spec: str) -> tuple[int, int]:
+    major, minor = spec.split("-")[0].split(".")[:2]
+    return (int(major), int(minor))
+
+
+def s(desc: str, **kw: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {"type": ["string", "null"], "description": desc}
+    d.update(kw)
+    return d
+
+
+def i(desc: str, **kw: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {"type": ["integer", "null"], "description": desc}
+    d.update(INT64)
+    d.update(kw)
+    return d
+
+
+def b(desc: str) -> dict[str, Any]:
+    return {"type": ["boolean", "null"], "description": desc}
+
+
+def ref(name: str, desc: str) -> dict[str, Any]:
+    # draft-07 ignores siblings of $ref: the definition carries the description and allows null.
+    return {"$ref": f"#/definitions/{name}"}
+
+
+def arr(items: dict[str, Any], desc: str) -> dict[str, Any]:
+    return {"type": ["array", "null"], "description": desc, "items": items}
+
+
+def sarr(desc: str, item_desc: str = "", **kw: Any) -> dict[str, Any]:
+    it: dict[str, Any] = {"type": "string"}
+    if item_desc:
+        it["description"] = item_desc
+    it.update(kw)
+    return arr(it, desc)
+
+
+def rarr(name: str, desc: str) -> dict[str, Any]:
+    return arr({"$ref": f"#/definitions/{name}"}, desc)
+
+
+ABS_PATH = r"^/"
+
+
+def url_schemes(v: tuple[int, int]) -> list[str]:
+    schemes = ["http", "https", "tftp", "s3", "data"]
+    if v >= (3, 2):
+        schemes.append("gs")
+    if v >= (3, 4):
+        schemes.append("arn")
+    return schemes
+
+
+def hash_pattern(v: tuple[int, int]) -> str:
+    if v >= (3, 1):
+        return r"^(sha512-[0-9a-fA-F]{128}|sha256-[0-9a-fA-F]{64})$"
+    return r"^sha512-[0-9a-fA-F]{128}$"
+
+
+def struct(title: str, desc: str, props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    d: dict[str, Any] = {"title": title, "description": desc, "type": ["object", "null"],
+                         "properties": props, "additionalProperties": False}
+    if required:
+        d["required"] = required
+    return d
+
+
+def definitions(spec: str) -> dict[str, Any]:
+    v = vt(spec)
+    schemes = url_schemes(v)
+    source_desc = ("URL of the contents; schemes: " + ", ".join(schemes) + ". "
+                   "Data URLs follow RFC 2397.")
+    source = s(source_desc, pattern="^(" + "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" for c in sch) for sch in schemes) + "):")
+    verification = struct("Verification", "Verification of fetched contents.", {
+        "hash": s("Hash of the (decompressed) contents as <function>-<hex digest>: sha512"
+                  + (" or sha256" if v >= (3, 1) else "") + ".", pattern=hash_pattern(v)),
+    })
+    defs: dict[str, Any] = {}
+    defs["Verification"] = verification
+    mode_desc = ("File mode as a decimal integer (e.g. 420 for 0644); 0 to 4095"
+                 + ("; setuid/setgid/sticky bits are honoured." if v >= (3, 6)
+                    else "; setuid/setgid/sticky bits are not honoured before spec 3.6.0."))
+    compression = s("Compression of the fetched contents: gzip, or empty for none.", enum=["", "gzip", None])
+
+    if v >= (3, 1):
+        defs["HTTPHeader"] = struct("HTTPHeader", "An HTTP header sent when fetching an http(s) resource.", {
+            "name": s("Header name (required, non-empty)."),
+            "value": s("Header value; null in a merged config removes the header."),
+        })
+        defs["Resource"] = struct("Resource", "A remote or inline resource.", {
+            "compression": compression,
+            "httpHeaders": rarr("HTTPHeader", "Extra HTTP headers (http/https sources only)."),
+            "source": source,
+            "verification": ref("Verification", "Verification of the fetched contents."),
+        })
+        cfgref = "Resource"
+        caref = "Resource"
+        contents = "Resource"
+    else:
+        defs["ConfigReference"] = struct("ConfigReference", "A config to merge or replace with.", {
+            "source": source,
+            "verification": ref("Verification", "Verification of the fetched config."),
+        })
+        defs["CaReference"] = struct("CaReference", "A certificate authority bundle (PEM).", {
+            "source": s(source_desc, pattern=source["pattern"]),
+            "verification": ref("Verification", "Verification of the fetched bundle."),
+        })
+        defs["FileContents"] = struct("FileContents", "File contents.", {
+            "compression": compression,
+            "source": source,
+            "verification": ref("Verification", "Verification of the fetched contents."),
+        })
+        cfgref = "ConfigReference"
+        caref = "CaReference"
+        contents = "FileContents"
+
+    defs["IgnitionConfig"] = struct("IgnitionConfig", "Other configs to merge with or replace this one.", {
+        "merge": rarr(cfgref, "Configs merged into this one, in order."),
+        "replace": ref(cfgref, "A config that replaces this one."),
+    })
+    if v >= (3, 1):
+        defs["Proxy"] = struct("Proxy", "HTTP(S) proxy used while fetching resources.", {
+            "httpProxy": s("Proxy URL (http or https) for http requests.", pattern="^[hH][tT][tT][pP][sS]?://"),
+            "httpsProxy": s("Proxy URL (http or https) for https requests.",
+                            pattern="^[hH][tT][tT][pP][sS]?://"),
+            "noProxy": sarr("Hosts excluded from proxying.", "A host, domain or address."),
+        })
+    defs["TLS"] = struct("TLS", "TLS options.", {
+        "certificateAuthorities": rarr(caref, "Additional certificate authorities trusted for https."),
+    })
+    defs["Security"] = struct("Security", "Security options.", {"tls": ref("TLS", "TLS options.")})
+    defs["Timeouts"] = struct("Timeouts", "HTTP timeouts, in seconds.", {
+        "httpResponseHeaders": i("Seconds to wait for response headers."),
+        "httpTotal": i("Seconds an HTTP fetch may take in total (0: no limit)."),
+    })
+    ign_props: dict[str, Any] = {"config": ref("IgnitionConfig", "Config merging and replacement.")}
+    if v >= (3, 1):
+        ign_props["proxy"] = ref("Proxy", "Proxy settings.")
+    ign_props["security"] = ref("Security", "Security options.")
+    ign_props["timeouts"] = ref("Timeouts", "HTTP timeouts.")
+    ign_props["version"] = {"type": ["string", "null"], "description": "The spec version of this config.",
+                            "const": spec}
+    defs["Ignition"] = struct("Ignition", "Metadata about the config itself.", ign_props, required=["version"])
+
+    if v >= (3, 3):
+        defs["KernelArguments"] = struct("KernelArguments", "Kernel arguments to ensure present or absent.", {
+            "shouldExist": sarr("Kernel arguments that must be present.", "A kernel argument."),
+            "shouldNotExist": sarr("Kernel arguments that must be absent.", "A kernel argument."),
+        })
+
+    group_props: dict[str, Any] = {
+        "gid": i("Group ID."),
+        "name": s("Group name."),
+        "passwordHash": s("Hashed password (crypt(3))."),
+    }
+    if v >= (3, 2):
+        group_props["shouldExist"] = b("Whether the group should exist (false deletes it).")
+    group_props["system"] = b("Create a system group.")
+    defs["PasswdGroup"] = struct("PasswdGroup", "A group to create or modify.", group_props)
+    user_props: dict[str, Any] = {
+        "gecos": s("GECOS field."),
+        "groups": sarr("Supplementary groups.", "A group name."),
+        "homeDir": s("Home directory."),
+        "name": s("User name."),
+        "noCreateHome": b("Do not create the home directory."),
+        "noLogInit": b("Do not add the user to lastlog/faillog."),
+        "noUserGroup": b("Do not create a group named after the user."),
+        "passwordHash": s("Hashed password (crypt(3))."),
+        "primaryGroup": s("Primary group."),
+        "sshAuthorizedKeys": sarr("SSH public keys added to authorized_keys.", "An SSH public key line."),
+        "shell": s("Login shell."),
+    }
+    if v >= (3, 2):
+        user_props["shouldExist"] = b("Whether the user should exist (false deletes it).")
+    user_props["system"] = b("Create a system user.")
+    user_props["uid"] = i("User ID.")
+    defs["PasswdUser"] = struct("PasswdUser", "A user to create or modify.", user_props)
+    defs["Passwd"] = struct("Passwd", "Users and groups.", {
+        "groups": rarr("PasswdGroup", "Groups."),
+        "users": rarr("PasswdUser", "Users."),
+    })
+
+    guid = s("GPT GUID (8-4-4-4-12 hex digits).",
+             pattern=r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")
+    part_props: dict[str, Any] = {
+        "guid": guid,
+        "label": s("GPT partition label (at most 36 characters, no colon).", maxLength=36, pattern="^[^:]*$"),
+        "number": i("Partition number (0: next free, then a label is required)."),
+    }
+    if v >= (3, 2):
+        part_props["resize"] = b("Resize an existing partition to sizeMiB.")
+    part_props.update({
+        "shouldExist": b("Whether the partition should exist."),
+        "sizeMiB": i("Size in MiB (0: fill the available space)."),
+        "startMiB": i("Start in MiB (0: start of the largest free block)."),
+        "typeGuid": dict(guid, description="GPT partition type GUID."),
+        "wipePartitionEntry": b("Allow Ignition to wipe a mismatching partition entry."),
+    })
+    defs["Partition"] = struct("Partition", "A GPT partition.", part_props)
+    defs["Disk"] = struct("Disk", "A disk to partition.", {
+        "device": s("Absolute path of the disk device.", pattern=ABS_PATH),
+        "partitions": rarr("Partition", "Partitions of the disk."),
+        "wipeTable": b("Wipe the partition table first."),
+    })
+    levels = ["linear", "raid0", "0", "stripe", "raid1", "1", "mirror", "raid4", "4", "raid5", "5",
+              "raid6", "6", "raid10", "10"]
+    defs["Raid"] = struct("Raid", "A software RAID array.", {
+        "devices": sarr("Member devices (absolute paths).", "An absolute device path.", pattern=ABS_PATH),
+        "level": s("RAID level.", enum=levels + [None]),
+        "name": s("Array name (/dev/md/<name>)."),
+        "options": sarr("Extra mdadm options.", "An mdadm option."),
+        "spares": i("Number of spare devices."),
+    })
+    formats = ["ext4", "btrfs", "xfs", "swap", "vfat"]
+    if v >= (3, 3):
+        formats.append("none")
+    if v >= (3, 7):
+        formats.append("virtiofs")
+    fs_props: dict[str, Any] = {
+        "device": s("Absolute path of the device" + (" (virtiofs: the tag)." if v >= (3, 7) else ".")),
+        "format": s("Filesystem type.", enum=formats + ["", None]),
+        "label": s("Filesystem label (length limit depends on the format)."),
+    }
+    if v >= (3, 1):
+        fs_props["mountOptions"] = sarr("Mount options.", "A mount option.")
+    fs_props.update({
+        "options": sarr("mkfs options.", "An mkfs option."),
+        "path": s("Mount point in the real root (absolute).", pattern=ABS_PATH),
+        "uuid": s("Filesystem UUID."),
+        "wipeFilesystem": b("Wipe an existing filesystem."),
+    })
+    if v < (3, 7):
+        fs_props["device"]["pattern"] = ABS_PATH
+    defs["Filesystem"] = struct("Filesystem", "A filesystem to create or reuse.", fs_props)
+
+    owner = {"id": i("Numeric ID."), "name": s("Name (do not combine with id).")}
+    defs["NodeUser"] = struct("NodeUser", "Owner user.", dict(owner))
+    defs["NodeGroup"] = struct("NodeGroup", "Owner group.", dict(owner))
+
+    def node(extra: dict[str, Any]) -> dict[str, Any]:
+        props = {
+            "group": ref("NodeGroup", "Owner group."),
+            "overwrite": b("Replace an existing node at the path."),
+            "path": s("Absolute, fully simplified path.", pattern=ABS_PATH),
+            "user": ref("NodeUser", "Owner user."),
+        }
+        props.update(extra)
+        return props
+
+    defs["File"] = struct("File", "A regular file.", node({
+        "append": rarr(contents, "Contents appended to the file."),
+        "contents": ref(contents, "Contents of the file."),
+        "mode": i(mode_desc),
+    }))
+    defs["Directory"] = struct("Directory", "A directory.", node({"mode": i(mode_desc)}))
+    defs["Link"] = struct("Link", "A symbolic or hard link.", node({
+        "hard": b("Create a hard link."),
+        "target": s("Link target" + (" (required)." if v >= (3, 3) else ".")),
+    }))
+
+    storage_props: dict[str, Any] = {
+        "directories": rarr("Directory", "Directories."),
+        "disks": rarr("Disk", "Disks to partition."),
+        "files": rarr("File", "Files."),
+        "filesystems": rarr("Filesystem", "Filesystems."),
+        "links": rarr("Link", "Links."),
+    }
+    if v >= (3, 2):
+        defs["Tang"] = struct("Tang", "A Tang server for Clevis.", dict(
+            ({"advertisement": s("The server's advertisement (JSON).")} if v >= (3, 4) else {}),
+            thumbprint=s("Thumbprint of a trusted signing key (required)."),
+            url=s("URL of the Tang server (http or https).", pattern="^[hH][tT][tT][pP][sS]?://"),
+        ))
+        pins = {"enum": ["tpm2", "tang", "sss", "", None]} if v < (3, 6) else {}
+        defs["ClevisCustom"] = struct("ClevisCustom", "A custom Clevis pin and config.", {
+            "config": s("The Clevis config (JSON)."),
+            "needsNetwork": b("The config needs networking."),
+            "pin": s("The Clevis pin" + (": tpm2, tang or sss." if v < (3, 6) else "."), **pins),
+        })
+        defs["Clevis"] = struct("Clevis", "Clevis bindings.", {
+            "custom": ref("ClevisCustom", "A custom pin (not combinable with tang, tpm2 or threshold)."),
+            "tang": rarr("Tang", "Tang servers."),
+            "threshold": i("How many pins must succeed (sss)."),
+            "tpm2": b("Bind to the TPM2."),
+        })
+        luks: dict[str, Any] = {}
+        if v >= (3, 5):
+            defs["Cex"] = struct("Cex", "IBM Crypto Express (s390x) secure key.", {"enabled": b("Use CEX.")})
+            luks["cex"] = ref("Cex", "IBM Crypto Express settings.")
+        luks["clevis"] = ref("Clevis", "Clevis bindings.")
+        luks["device"] = s("Absolute path of the underlying device (required).", pattern=ABS_PATH)
+        if v >= (3, 4):
+            luks["discard"] = b("Allow discards.")
+        luks["keyFile"] = ref("Resource", "Key file.")
+        luks["label"] = s("LUKS label (at most 47 characters).", maxLength=47)
+        luks["name"] = s("Mapped device name (/dev/mapper/<name>), without slashes.", pattern="^[^/]*$")
+        if v >= (3, 4):
+            luks["openOptions"] = sarr("cryptsetup options used when opening.", "A cryptsetup option.")
+        luks["options"] = sarr("cryptsetup luksFormat options.", "A cryptsetup option.")
+        luks["uuid"] = s("LUKS UUID.")
+        luks["wipeVolume"] = b("Wipe an existing LUKS volume.")
+        defs["Luks"] = struct("Luks", "A LUKS2 volume.", luks)
+        storage_props["luks"] = rarr("Luks", "LUKS volumes.")
+    storage_props["raid"] = rarr("Raid", "Software RAID arrays.")
+    defs["Storage"] = struct("Storage", "Disks, filesystems and files.", storage_props)
+
+    unit_ext = (r"\.(service|socket|device|mount|automount|swap|target|path|timer|snapshot|slice|scope)$")
+    defs["Dropin"] = struct("Dropin", "A systemd drop-in.", {
+        "contents": s("Contents of the drop-in."),
+        "name": s("File name of the drop-in (ends in .conf).", pattern=r"\.conf$"),
+    })
+    defs["Unit"] = struct("Unit", "A systemd unit.", {
+        "contents": s("Contents of the unit file."),
+        "dropins": rarr("Dropin", "Drop-ins."),
+        "enabled": b("Enable (true) or disable (false) the unit."),
+        "mask": b("Mask the unit."),
+        "name": s("Unit name with its type suffix.", pattern=unit_ext),
+    })
+    defs["Systemd"] = struct("Systemd", "systemd units.", {"units": rarr("Unit", "Units.")})
+    return defs
+
+
+def schema(spec: str) -> dict[str, Any]:
+    v = vt(spec)
+    props: dict[str, Any] = {"ignition": {"$ref": "#/definitions/Ignition"}}
+    if v >= (3, 3):
+        props["kernelArguments"] = ref("KernelArguments", "Kernel arguments.")
+    props["passwd"] = ref("Passwd", "Users and groups.")
+    props["storage"] = ref("Storage", "Storage.")
+    props["systemd"] = ref("Systemd", "systemd units.")
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": BASE_ID.format(spec),
+        "title": f"Ignition config, spec {spec}",
+        "description": (f"CoreOS Ignition config, spec version {spec}. Generated by ignkit's "
+                        "testdata/gen_schemas.py; Ignition also enforces semantic rules that a schema "
+                        "cannot express (run `ignkit validate`)."),
+        "type": "object",
+        "properties": props,
+        "required": ["ignition"],
+        "additionalProperties": False,
+        "definitions": definitions(spec),
+    }
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent.parent / "schemas"
+    for spec in VERSIONS:
+        path = out / f"ignition-{spec}.json"
+        path.write_text(json.dumps(schema(spec), indent=2) + "\n")
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
