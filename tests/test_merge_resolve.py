@@ -169,9 +169,10 @@ def test_custom_fetcher_gets_url_and_headers():
         seen.append((url, headers))
         return raw(cfg(storage=files("/s3")))
 
-    ref = {"source": "s3://bucket/c.ign", "httpHeaders": [{"name": "A", "value": "1"}, {"name": "B"}]}
-    assert paths(resolve(with_merge(cfg(), ref), fetch=fetch)) == ["/s3"]
-    assert seen == [("s3://bucket/c.ign", {"A": "1"})]
+    ref = {"source": "http://unreachable.invalid/c.ign",
+           "httpHeaders": [{"name": "A", "value": "1"}, {"name": "B"}]}
+    assert paths(resolve(with_merge(cfg(), ref, {"source": "s3://bucket/c.ign"}), fetch=fetch)) == ["/s3"]
+    assert seen == [("http://unreachable.invalid/c.ign", {"A": "1"}), ("s3://bucket/c.ign", {})]
 
 
 @pytest.mark.parametrize("bad", [b"", b"not json", b'{"ignition":{"version":"2.2.0"}}', b"[1]",

@@ -410,17 +410,9 @@ def _report_errors(report: Any) -> list:
     return [str(e) for e in getattr(report, "errors", [])] or ["config is not valid"]
 
 
-def _check(raw: bytes, name: str, local_sources: Sequence[str] = ()) -> None:
-    """Validate one config on its own; local-file reference sources (ignkit's extension) are tolerated."""
+def _raise_errors(errors: list, name: str, report: Any) -> None:
     from ..errors import InvalidConfig
 
-    validate = _validator()
-    if validate is None:
-        return
-    report = validate(raw)
-    errors = _report_errors(report)
-    if local_sources:
-        errors = [e for e in errors if not _is_local_source_error(e, local_sources)]
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise InvalidConfig(f"{name}: {errors[0]}{more}", report)
@@ -433,7 +425,11 @@ def _is_local_source_error(line: str, local_paths: Sequence[str]) -> bool:
 
 
 def _load(data: Union[bytes, dict], name: str) -> tuple:
-    """Parse (if bytes) and validate one config; returns (dict, spec version)."""
+    """Parse (if bytes) and validate one config on its own; returns (dict, spec version).
+
+    Errors name the config. The ``invalid url scheme`` errors of references to local files (an ignkit
+    extension, resolved before Ignition sees the config) are not counted.
+    """
     from ..errors import IgnkitError, InputError
 
     if isinstance(data, dict):
@@ -442,14 +438,21 @@ def _load(data: Union[bytes, dict], name: str) -> tuple:
         raw = bytes(data)
     else:
         raise InputError(f"{name}: a config must be bytes or a dict")
-    cfg = data if isinstance(data, dict) else None
     try:
-        if cfg is None:
-            cfg = _parse_json(raw, name)
-        _check(raw, name, _local_reference_paths(cfg))
+        validate = _validator()
+        if validate is not None:
+            report = validate(raw)
+            cfg = getattr(report, "config", None)
+            if not isinstance(cfg, dict):
+                _raise_errors(_report_errors(report), name, report)
+                cfg = data if isinstance(data, dict) else _parse_json(raw, name)
+            local = _local_reference_paths(cfg)
+            _raise_errors([e for e in _report_errors(report) if not _is_local_source_error(e, local)], name, report)
+        else:
+            cfg = data if isinstance(data, dict) else _parse_json(raw, name)
         from .translate import config_version, spec_index
 
-        version = config_version(cfg)
+        version = (getattr(report, "version", None) if validate is not None else None) or config_version(cfg)
         spec_index(version)
     except IgnkitError as e:
         if e.message.startswith(f"{name}: "):
@@ -501,7 +504,10 @@ def _validate_result(result: dict) -> None:
     errors = [_POSITION.sub("", e) for e in _report_errors(report)]
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise InvalidConfig(f"merging configs resulted in an invalid config: {errors[0]}{more}", report)
+        hint = ""
+        if "invalid url scheme" in errors[0] and "$.ignition.config." in errors[0]:
+            hint = " (references to local files must be resolved)"
+        raise InvalidConfig(f"merging configs resulted in an invalid config: {errors[0]}{more}{hint}", report)
 
 
 # --- references ---------------------------------------------------------------------------------------------
