@@ -119,3 +119,34 @@ def test_merge_of_nothing_is_a_copy():
     assert r == p and r is not p
     r["storage"]["files"].append({"path": "/b"})
     assert p["storage"]["files"] == [{"path": "/a"}]
+
+
+FAILING_RENDERS = [
+    ("child invalid on its own",
+     {"storage": {"files": [{"path": "/a"}]}}, [{"storage": {"files": [{"path": "relative"}]}}],
+     "path not absolute"),
+    ("file below a link of another config",
+     {"storage": {"links": [{"path": "/l", "target": "/t"}]}}, [{"storage": {"files": [{"path": "/l/f"}]}}],
+     "file path includes link in config"),
+    ("partition number vs label do not merge",
+     {"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"number": 1, "label": "root"}]}]}},
+     [{"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"label": "root", "sizeMiB": 5}]}]}}],
+     "cannot use the same partition label twice"),
+    ("luks patch without device is invalid alone",
+     {"storage": {"luks": [{"name": "r", "device": "/dev/sda2"}]}},
+     [{"storage": {"luks": [{"name": "r", "label": "x"}]}}],
+     "disk device is required"),
+]
+
+
+@pytest.mark.parametrize("name,parent,children,message", FAILING_RENDERS, ids=[f[0] for f in FAILING_RENDERS])
+def test_render_must_fail(name, parent, children, message):
+    from ignkit.errors import InvalidConfig
+
+    def v(c):
+        return {"ignition": {"version": "3.3.0"}, **c}
+
+    p = v(copy.deepcopy(parent))
+    p["ignition"]["config"] = {"merge": [{"source": data_url(v(c))} for c in children]}
+    with pytest.raises(InvalidConfig, match=message):
+        resolve(json.dumps(p).encode())
