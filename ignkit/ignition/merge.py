@@ -158,7 +158,8 @@ def merge(parent: dict, *children: dict) -> dict:
       between ``shouldExist`` and ``shouldNotExist`` removes the parent's item; a child HTTP header without
       a ``value`` deletes the parent's header of that name;
     * ``files[].append``, filesystem ``options``/``mountOptions``, luks and raid ``options`` concatenate;
-    * an empty child list never removes anything.
+    * an empty child list never removes anything;
+    * ``ignition.version`` is the child's when the child gives one.
 
     No validation and no version translation happen here: give configs of one spec version (see
     :func:`ignkit.ignition.translate.translate`). Nulls are dropped from the result.
