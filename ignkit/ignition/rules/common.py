@@ -164,9 +164,12 @@ def _parse_host(host: str) -> str:
     return _unescape(host, "host")
 
 
+_CTL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def go_url_parse(raw: str) -> GoURL:
     """Parse like Go's ``url.Parse``; raise :class:`URLError` where Go returns an error."""
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
+    if _CTL.search(raw):
         raise URLError("invalid control character in URL")
     rest, hashmark, frag = raw.partition("#")
     u = GoURL()
@@ -280,8 +283,13 @@ def _is_token_char(c: str) -> bool:
     return 0x20 < ord(c) < 0x7F and c not in _TSPECIALS
 
 
-_URLCHAR = re.compile(r"(?:[A-Za-z0-9;/?:@&=+$,\-_.!~*'()]|%[0-9A-Fa-f]{2})*\Z")
-_B64CHAR = re.compile(r"(?:[A-Za-z0-9+/=]|%[0-9A-Fa-f]{2})*\Z")
+_NOT_URLCHAR = re.compile(r"[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()%]")
+_NOT_B64CHAR = re.compile(r"[^A-Za-z0-9+/=%]")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _bad_data(data: str, chars: re.Pattern[str]) -> bool:
+    return chars.search(data) is not None or ("%" in data and _BAD_ESCAPE.search(data) is not None)
 
 
 def check_dataurl(s: str) -> Optional[str]:
@@ -338,7 +346,7 @@ def check_dataurl(s: str) -> Optional[str]:
         return "missing comma before data"
     data = s[i + 1:]
     if base64:
-        if not _B64CHAR.match(data):
+        if _bad_data(data, _NOT_B64CHAR):
             return "invalid data character"
         import base64 as b64
         import binascii
@@ -353,7 +361,7 @@ def check_dataurl(s: str) -> Optional[str]:
             except (binascii.Error, ValueError):
                 return "illegal base64 data at input byte 0"
         return None
-    if not _URLCHAR.match(data):
+    if _bad_data(data, _NOT_URLCHAR):
         return "invalid data character"
     return None
 

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Benchmark ``ignkit validate`` against Debian's ``ignition-validate`` on the same files.
+
+1. A generated 2.7 MB config (spec 3.3.0, which both tools accept) with 3000 files and 200 units:
+   both tools run on it side by side; prints the median wall time of each and the ratio
+   (target: ignkit no slower, ratio <= 1).
+2. A small config: ``ignkit validate`` wall time including interpreter start-up, against
+   ``python3 -c pass`` (target: under 0.1 s).
+
+Usage: python3 bench/bench_validate.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SPEC = "3.3.0"
+
+
+def big_config(target_bytes: int = 2_700_000, files: int = 3000, units: int = 200) -> dict:
+    rnd = random.Random(42)
+    per_file = (target_bytes - units * 300) // files - 200
+    cfg: dict = {"ignition": {"version": SPEC}, "storage": {"files": [], "directories": []},
+                 "systemd": {"units": []}, "passwd": {"users": [{"name": "core", "sshAuthorizedKeys": [
+                     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXAMPLEKEY core@example"]}]}}
+    for i in range(files):
+        payload = base64.b64encode(rnd.randbytes(max(per_file * 3 // 4, 16))).decode()
+        entry: dict = {"path": f"/etc/ignkit/bench/dir{i % 50}/file{i}.conf", "mode": 420,
+                       "overwrite": True, "contents": {"source": f"data:;base64,{payload}"}}
+        if i % 7 == 0:
+            entry["user"] = {"name": "core"}
+            entry["group"] = {"id": 1000}
+        cfg["storage"]["files"].append(entry)
+    for d in range(50):
+        cfg["storage"]["directories"].append({"path": f"/etc/ignkit/bench/dir{d}", "mode": 493})
+    for u in range(units):
+        cfg["systemd"]["units"].append({
+            "name": f"bench-{u}.service", "enabled": True,
+            "contents": f"[Unit]\nDescription=bench unit {u}\nAfter=network-online.target\n\n"
+                        f"[Service]\nType=oneshot\nExecStart=/usr/bin/echo {u}\nRemainAfterExit=yes\n\n"
+                        "[Install]\nWantedBy=multi-user.target\n",
+            "dropins": [{"name": "10-env.conf", "contents": f"[Service]\nEnvironment=N={u}\n"}],
+        })
+    return cfg
+
+
+def timeit(cmd: list[str], runs: int, expect_rc: int = 0) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        times.append(time.perf_counter() - t0)
+        if p.returncode != expect_rc:
+            raise SystemExit(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.decode()[:300]}")
+    return statistics.median(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args()
+    py = sys.executable
+    ignkit = [py, "-m", "ignkit", "validate"]
+    oracle = shutil.which("ignition-validate")
+    env_note = f"python {sys.version.split()[0]} ({py}), {os.cpu_count()} CPUs"
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "big.ign"
+        big.write_text(json.dumps(big_config()))
+        small = Path(tmp) / "small.ign"
+        small.write_text(json.dumps({"ignition": {"version": SPEC}, "storage": {"files": [
+            {"path": "/etc/hostname", "mode": 420, "contents": {"source": "data:,node1"}}]}}))
+        print(f"# {env_note}")
+        print(f"big config: {big.stat().st_size / 1e6:.2f} MB, 3000 files, 200 units (spec {SPEC})")
+        t_ign = timeit(ignkit + [str(big)], args.runs)
+        print(f"  ignkit validate            {t_ign * 1000:8.1f} ms (median of {args.runs})")
+        if oracle:
+            t_go = timeit([oracle, str(big)], args.runs)
+            print(f"  ignition-validate (Debian) {t_go * 1000:8.1f} ms")
+            print(f"  ratio ignkit/ignition-validate = {t_ign / t_go:.2f} (target <= 1.00)")
+        else:
+            print("  ignition-validate not installed: no ratio")
+        t_small = timeit(ignkit + [str(small)], args.runs * 2)
+        t_pass = timeit([py, "-c", "pass"], args.runs * 2)
+        print(f"small config: ignkit validate {t_small * 1000:.1f} ms incl. start-up "
+              f"(target < 100 ms); python3 -c pass {t_pass * 1000:.1f} ms; "
+              f"ratio {t_small / t_pass:.2f}")
+        if oracle:
+            t_go_small = timeit([oracle, str(small)], args.runs * 2)
+            print(f"              ignition-validate {t_go_small * 1000:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

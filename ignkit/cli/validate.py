@@ -1,0 +1,69 @@
+"""``ignkit validate``: check Ignition configs and print findings like upstream ``ignition-validate``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+
+@click.command("validate", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1 when there are any).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the report(s) as JSON: an object with file, version, ok and entries (kind, path, "
+                   "line, column, message, text); a list of such objects when several files are given.")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+def validate(files: tuple[str, ...], strict: bool, as_json: bool) -> int:
+    """Validate Ignition configs (spec 3.0.0 - 3.6.0 and 3.7.0-experimental).
+
+    Each finding is printed on stdout exactly as upstream ignition-validate prints it, e.g.
+    "error at $.storage.files.0.path, line 1 col 61: path not absolute". Inputs that cannot be
+    parsed at all (empty, missing or unsupported version) give "couldn't parse config: ..." on
+    stderr. FILE may be "-" for standard input.
+
+    With several files every line is prefixed with the file name and ": " (stdin shows as "-").
+
+    Exit status: 0 when no file has errors (warnings allowed), 1 when any file has errors (or,
+    with --strict, warnings), 2 when a file cannot be read.
+    """
+    import json
+
+    from ..ignition.validate import validate as run_validate
+
+    prefix_lines = len(files) > 1
+    status = 0
+    documents: list[dict[str, Any]] = []
+    for name in files:
+        prefix = f"{name}: " if prefix_lines else ""
+        try:
+            if name == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                with open(name, "rb") as f:
+                    data = f.read()
+        except OSError as e:
+            reason = e.strerror or str(e)
+            if as_json:
+                documents.append({"file": name, "version": None, "ok": False, "read_error": reason,
+                                  "entries": []})
+            else:
+                where = "" if prefix_lines else f"{name}: "
+                click.echo(f"{prefix}couldn't read config: {where}{reason}", err=True)
+            status = max(status, 2)
+            continue
+        report = run_validate(data)
+        failed = not report.ok or (strict and bool(report.warnings))
+        if failed:
+            status = max(status, 1)
+        if as_json:
+            doc = report.as_dict()
+            doc["file"] = name
+            documents.append(doc)
+            continue
+        for entry in report.entries:
+            click.echo(prefix + str(entry), err=entry.parse_error)
+    if as_json:
+        out: Any = documents[0] if len(files) == 1 else documents
+        click.echo(json.dumps(out, indent=2))
+    return status
