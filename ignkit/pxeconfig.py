@@ -1,0 +1,365 @@
+"""PXELINUX, iPXE and GRUB boot entries for a CoreOS live PXE install, as text (pure functions).
+
+Builds the kernel command line the documented way (``coreos.live.rootfs_url``, ``coreos.inst.install_dev``,
+``coreos.inst.ignition_url``, plus ``ignition.firstboot ignition.platform.id=metal`` for a customized
+initramfs) and refuses what would only fail at boot time: PXELINUX on a non-BIOS architecture, a missing
+rootfs URL, URL schemes the kernel arguments do not take, whitespace or quotes inside a value, a command
+line the kernel would truncate.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Optional
+from urllib.parse import urlsplit
+
+from .errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from .inventory import Host
+
+FORMATS = ("pxelinux", "ipxe", "grub")
+ARCHITECTURES = ("x86_64", "aarch64", "ppc64le", "s390x")
+#: Which loader formats make sense on which architecture.
+SUPPORTED = {
+    "pxelinux": ("x86_64",),               # BIOS only
+    "ipxe": ("x86_64", "aarch64"),
+    "grub": ("x86_64", "aarch64", "ppc64le"),  # UEFI (x86_64, aarch64), OpenFirmware/petitboot (ppc64le)
+}
+#: The kernel's COMMAND_LINE_SIZE on these architectures (including the terminating NUL).
+CMDLINE_MAX = {"x86_64": 2048, "aarch64": 2048, "ppc64le": 2048, "s390x": 896}
+#: Placeholders replaced per host in URLs (``--hosts``).
+PLACEHOLDERS = ("{hostname}", "{short_name}", "{mac}")
+
+_ALWAYS_BAD = re.compile(r"[\s\"'\\`\x00-\x1f\x7f]")
+# iPXE expands ${...} and splits on || and &&; GRUB's script language also treats ; $ | & { } < > specially.
+_SHELLISH_BAD = re.compile(r"[$;|&{}<>]")
+_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+
+
+@dataclass
+class BootParams:
+    """Everything one boot entry needs. URLs may hold the :data:`PLACEHOLDERS` until :func:`for_host`."""
+
+    kernel_url: str
+    initramfs_url: str
+    rootfs_url: Optional[str]
+    ignition_url: Optional[str]
+    install_dev: Optional[str]
+    arch: str = "x86_64"
+    console: list[str] = field(default_factory=list)      # values of console=, e.g. "ttyS0,115200n8"
+    ip: list[str] = field(default_factory=list)           # values of ip= (dracut syntax)
+    nameservers: list[str] = field(default_factory=list)  # values of nameserver=
+    kargs: list[str] = field(default_factory=list)        # further kernel arguments, verbatim
+    customized: bool = False   # initramfs made by `pxe customize`: Ignition must run on the live system
+    label: str = "coreos"
+
+
+def _strip_prefix(value: str, key: str) -> str:
+    return value[len(key) + 1:] if value.startswith(key + "=") else value
+
+
+def _check_value(what: str, value: str, fmt: str) -> None:
+    m = _ALWAYS_BAD.search(value)
+    if m:
+        ch = m.group(0)
+        kind = "whitespace" if ch.isspace() else ("a quote" if ch in "\"'`" else f"the character {ch!r}")
+        raise UsageError(f"{what} {value!r} contains {kind}: the kernel command line would split or mangle it")
+    if fmt in ("ipxe", "grub"):
+        m = _SHELLISH_BAD.search(value)
+        if m:
+            raise UsageError(f"{what} {value!r} contains {m.group(0)!r}, which {fmt} interprets; "
+                             f"percent-encode it or rename the file")
+
+
+def _check_http_url(what: str, url: str, fmt: str) -> None:
+    _check_value(what, url, fmt)
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        scheme = f"{parts.scheme}://" if parts.scheme else "a relative path"
+        raise UsageError(f"{what} must be an http:// or https:// URL, not {scheme} ({url}): "
+                         f"the live system fetches it itself and supports nothing else")
+    if not parts.hostname:
+        raise UsageError(f"{what} {url!r} has no host")
+
+
+def _loader_path(what: str, url: str, fmt: str) -> str:
+    """Check a kernel/initramfs location for the loader and return it in the loader's own syntax."""
+    _check_value(what, url, fmt)
+    if fmt == "pxelinux" and "," in url:
+        raise UsageError(f"{what} {url!r} contains a comma, which PXELINUX's initrd= list uses as a separator")
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if not scheme:
+        return url  # a path relative to the TFTP/HTTP root the loader came from
+    if scheme not in ("http", "https", "tftp"):
+        raise UsageError(f"{what}: {fmt} cannot load {scheme}:// URLs ({url})")
+    if fmt == "pxelinux" and scheme == "https":
+        raise UsageError(f"{what}: PXELINUX (lpxelinux.0) cannot fetch https:// ({url}); use http://, tftp:// "
+                         f"or a TFTP path")
+    if fmt == "grub":
+        if scheme == "https":
+            raise UsageError(f"{what}: GRUB cannot fetch https:// ({url}); use http://, tftp:// or a TFTP path")
+        if not parts.netloc:
+            raise UsageError(f"{what} {url!r} has no host")
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        if parts.username or parts.password:
+            raise UsageError(f"{what}: GRUB cannot send credentials ({url})")
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        # GRUB's network device syntax: (protocol,server[,port])
+        port = f",{parts.port}" if parts.port else ""
+        return f"({scheme},{host}{port}){path}"
+    return url
+
+
+def kernel_args(p: BootParams) -> list[str]:
+    """The kernel arguments of the entry (without PXELINUX's/iPXE's ``initrd=``), in a stable order."""
+    args: list[str] = []
+    if p.rootfs_url:
+        args.append(f"coreos.live.rootfs_url={p.rootfs_url}")
+    if p.customized:
+        args += ["ignition.firstboot", "ignition.platform.id=metal"]
+    if p.install_dev:
+        args.append(f"coreos.inst.install_dev={p.install_dev}")
+    if p.ignition_url:
+        args.append(f"coreos.inst.ignition_url={p.ignition_url}")
+    args += [f"ip={_strip_prefix(v, 'ip')}" for v in p.ip]
+    args += [f"nameserver={_strip_prefix(v, 'nameserver')}" for v in p.nameservers]
+    args += [f"console={_strip_prefix(v, 'console')}" for v in p.console]
+    args += list(p.kargs)
+    return args
+
+
+def check(fmt: str, p: BootParams) -> list[str]:
+    """Refuse (UsageError) an entry that could not boot as intended; return warnings worth printing."""
+    warnings: list[str] = []
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown boot config format {fmt!r} (use {', '.join(FORMATS)})")
+    arch = p.arch
+    if arch not in ARCHITECTURES:
+        raise UsageError(f"unknown architecture {arch!r} (use {', '.join(ARCHITECTURES)})")
+    if arch not in SUPPORTED[fmt]:
+        if fmt == "pxelinux":
+            raise UsageError(f"PXELINUX is BIOS-only and cannot boot {arch}; use --format grub (UEFI) "
+                             f"or --format ipxe")
+        if arch == "s390x":
+            raise UsageError("s390x does not network-boot with PXE loaders; boot the kernel and initramfs "
+                             "from a z/VM reader, an LPAR FTP/HMC load or a parm file instead")
+        raise UsageError(f"{fmt} does not boot {arch}; use --format {SUPPORTED_FOR[arch]}")
+    if fmt == "ipxe" and arch == "aarch64":
+        warnings.append("aarch64 kernels are gzip-compressed: the iPXE binary must be built with IMAGE_GZIP "
+                        "(it is not in every distribution's build)")
+    for v in (p.kernel_url, p.initramfs_url, p.rootfs_url, p.ignition_url):
+        for ph in PLACEHOLDERS:
+            if v and ph in v:
+                raise UsageError(f"{ph} in {v!r} is only replaced per host (use --hosts)")
+    if not p.kernel_url:
+        raise UsageError("a kernel URL is required (--kernel-url)")
+    if not p.initramfs_url:
+        raise UsageError("an initramfs URL is required (--initramfs-url)")
+    _loader_path("kernel URL", p.kernel_url, fmt)
+    _loader_path("initramfs URL", p.initramfs_url, fmt)
+    if not p.rootfs_url:
+        raise UsageError("a rootfs URL is required (--rootfs-url): without coreos.live.rootfs_url the live "
+                         "initramfs waits for a root filesystem that never comes")
+    _check_http_url("rootfs URL (coreos.live.rootfs_url)", p.rootfs_url, fmt)
+    if not p.ignition_url:
+        raise UsageError("an Ignition config URL is required (--ignition-url): coreos.inst.ignition_url is what "
+                         "the installed system boots with")
+    _check_http_url("Ignition URL (coreos.inst.ignition_url)", p.ignition_url, fmt)
+    if not p.install_dev:
+        raise UsageError("an install device is required (--install-dev /dev/...)")
+    _check_value("install device", p.install_dev, fmt)
+    if not p.install_dev.startswith("/dev/"):
+        raise UsageError(f"install device {p.install_dev!r} must be a full /dev/... path "
+                         f"(bare names are deprecated by coreos-installer)")
+    for v in p.console:
+        _check_value("console", v, fmt)
+    for v in p.ip:
+        _check_value("ip", v, fmt)
+    for v in p.nameservers:
+        _check_value("nameserver", v, fmt)
+    for v in p.kargs:
+        if not v:
+            raise UsageError("empty kernel argument")
+        _check_value("kernel argument", v, fmt)
+    cmdline = _cmdline(fmt, p)
+    limit = CMDLINE_MAX[arch]
+    if len(cmdline.encode()) >= limit:
+        raise UsageError(f"the kernel command line is {len(cmdline.encode())} bytes; {arch} kernels keep only "
+                         f"{limit - 1} and would silently drop the rest")
+    return warnings
+
+
+SUPPORTED_FOR = {"x86_64": "pxelinux, ipxe or grub", "aarch64": "grub or ipxe", "ppc64le": "grub", "s390x": "none"}
+
+
+def _cmdline(fmt: str, p: BootParams) -> str:
+    args = kernel_args(p)
+    if fmt == "pxelinux":
+        args = [f"initrd={_loader_path('initramfs URL', p.initramfs_url, fmt)}"] + args
+    elif fmt == "ipxe":
+        args = ["initrd=main"] + args
+    return " ".join(args)
+
+
+def render_pxelinux(p: BootParams) -> str:
+    """A PXELINUX config (``pxelinux.cfg/default`` or a per-MAC file)."""
+    kernel = _loader_path("kernel URL", p.kernel_url, "pxelinux")
+    return (f"DEFAULT {p.label}\n"
+            "TIMEOUT 20\n"
+            "PROMPT 0\n"
+            f"LABEL {p.label}\n"
+            f"    KERNEL {kernel}\n"
+            f"    APPEND {_cmdline('pxelinux', p)}\n"
+            "IPAPPEND 2\n")
+
+
+def render_ipxe(p: BootParams) -> str:
+    """An iPXE script."""
+    kernel = _loader_path("kernel URL", p.kernel_url, "ipxe")
+    initramfs = _loader_path("initramfs URL", p.initramfs_url, "ipxe")
+    return ("#!ipxe\n"
+            f"kernel {kernel} {_cmdline('ipxe', p)}\n"
+            f"initrd --name main {initramfs}\n"
+            "boot\n")
+
+
+def render_grub(p: BootParams) -> str:
+    """A GRUB config (``grub.cfg`` or ``grub.cfg-01-<mac>``) for UEFI network boot."""
+    kernel = _loader_path("kernel URL", p.kernel_url, "grub")
+    initramfs = _loader_path("initramfs URL", p.initramfs_url, "grub")
+    return ("set default=0\n"
+            "set timeout=5\n"
+            f"menuentry {p.label} {{\n"
+            f"    linux {kernel} {_cmdline('grub', p)}\n"
+            f"    initrd {initramfs}\n"
+            "}\n")
+
+
+def render(fmt: str, p: BootParams) -> tuple[str, list[str]]:
+    """Check ``p`` for ``fmt`` and return ``(config text, warnings)``; UsageError when it cannot boot."""
+    warnings = check(fmt, p)
+    if not re.match(r"^[A-Za-z0-9_.-]+$", p.label):
+        raise UsageError(f"label {p.label!r}: use letters, digits, '.', '_' and '-' only")
+    text = {"pxelinux": render_pxelinux, "ipxe": render_ipxe, "grub": render_grub}[fmt](p)
+    return text, warnings
+
+
+# --- per host -------------------------------------------------------------------------------------------------
+
+def normalize_mac(mac: str) -> str:
+    """``AA-BB-CC-DD-EE-FF`` / ``aabb.ccdd.eeff`` → ``aa:bb:cc:dd:ee:ff``; InputError when it is not a MAC."""
+    hexdigits = re.sub(r"[^0-9a-fA-F]", "", mac)
+    if len(hexdigits) != 12 or re.search(r"[^0-9a-fA-F:.\-]", mac):
+        raise InputError(f"{mac!r} is not a MAC address")
+    out = ":".join(hexdigits[i:i + 2] for i in range(0, 12, 2)).lower()
+    assert _MAC.match(out)
+    return out
+
+
+def mac_hyphens(mac: str) -> str:
+    """``aa:bb:cc:dd:ee:ff`` → ``aa-bb-cc-dd-ee-ff`` (iPXE's ``${mac:hexhyp}``)."""
+    return normalize_mac(mac).replace(":", "-")
+
+
+def file_name(fmt: str, mac: str) -> str:
+    """The path (relative to the TFTP/HTTP root) where each loader looks for a host's own config."""
+    hyp = mac_hyphens(mac)
+    if fmt == "pxelinux":
+        return f"pxelinux.cfg/01-{hyp}"   # ARP type 1 (Ethernet) + MAC
+    if fmt == "grub":
+        return f"grub.cfg-01-{hyp}"
+    if fmt == "ipxe":
+        return f"{hyp}.ipxe"
+    raise UsageError(f"unknown boot config format {fmt!r}")
+
+
+#: The iPXE script to boot first: it chains the per-host script named by the booting NIC's MAC.
+IPXE_CHAIN = ("#!ipxe\n"
+              "# Chain this machine's own script, named after the MAC address of the NIC that booted.\n"
+              "chain ${mac:hexhyp}.ipxe\n")
+
+
+def ip_kargs(host: Host) -> list[str]:
+    """dracut ``ip=`` values for a host's static addresses (empty for DHCP)."""
+    out = []
+    iface = next((i.name for i in host.interfaces if i.name), "") or ""
+    for a in host.addresses:
+        try:
+            addr = ipaddress.ip_address(a.ip)
+        except ValueError:
+            raise InputError(f"host {host.hostname}: {a.ip!r} is not an IP address") from None
+        if addr.version == 4:
+            gw = host.gateway or ""
+            out.append(f"{addr}::{gw}:{a.prefix}:{host.hostname}:{iface}:none")
+        else:
+            gw6 = f"[{host.gateway6}]" if host.gateway6 else ""
+            out.append(f"[{addr}]::{gw6}:{a.prefix}:{host.hostname}:{iface}:none")
+    return out
+
+
+def _fill(value: Optional[str], host: Host, mac: str) -> Optional[str]:
+    if value is None:
+        return None
+    return (value.replace("{hostname}", host.hostname).replace("{short_name}", host.short_name)
+            .replace("{mac}", mac_hyphens(mac)))
+
+
+def for_host(base: BootParams, host: Host, mac: str) -> BootParams:
+    """``base`` specialised for ``host`` booting from ``mac``: its device, console, addresses, kargs, URLs."""
+    from .stream import normalize_arch
+
+    return replace(
+        base,
+        kernel_url=_fill(base.kernel_url, host, mac) or "",
+        initramfs_url=_fill(base.initramfs_url, host, mac) or "",
+        rootfs_url=_fill(base.rootfs_url, host, mac),
+        ignition_url=_fill(base.ignition_url, host, mac),
+        install_dev=host.install_dev or base.install_dev,
+        arch=normalize_arch(host.arch) if host.arch else base.arch,
+        console=list(host.console) or list(base.console),
+        ip=list(base.ip) + ip_kargs(host),
+        nameservers=list(base.nameservers) + list(host.dns),
+        kargs=list(base.kargs) + list(host.kargs),
+    )
+
+
+def render_hosts(fmt: str, base: BootParams, hosts: list[Host]) -> tuple[dict[str, str], list[str]]:
+    """One config per MAC of every host, keyed by the relative path the loader looks up.
+
+    For iPXE a ``boot.ipxe`` that chains ``${mac:hexhyp}.ipxe`` is included. Returns ``(files, warnings)``;
+    raises when a host has no MAC, two hosts share one, or any entry would not boot.
+    """
+    files: dict[str, str] = {}
+    warnings: list[str] = []
+    owner: dict[str, str] = {}
+    if not hosts:
+        raise InputError("the inventory lists no hosts")
+    for host in hosts:
+        macs = host.macs
+        if not macs:
+            raise InputError(f"host {host.hostname}: no MAC address (boot files are looked up by MAC)")
+        for mac in macs:
+            norm = normalize_mac(mac)
+            if norm in owner:
+                raise InputError(f"MAC {norm} is listed for both {owner[norm]} and {host.hostname}")
+            owner[norm] = host.hostname
+            params = for_host(base, host, norm)
+            try:
+                text, warns = render(fmt, params)
+            except UsageError as e:
+                raise UsageError(f"host {host.hostname}: {e.message}") from None
+            for w in warns:
+                if w not in warnings:
+                    warnings.append(w)
+            files[file_name(fmt, norm)] = text
+    if fmt == "ipxe":
+        files["boot.ipxe"] = IPXE_CHAIN
+    return files, warnings
