@@ -40,9 +40,10 @@ import click
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates of --stream.")
 def config(fmt: str, arch: str, kernel_url: Optional[str], initramfs_url: Optional[str], rootfs_url: Optional[str],
            stream_source: Optional[str], stream_name: Optional[str], base_url: Optional[str],
-           ignition_url: Optional[str], install_dev: Optional[str], ips: tuple[str, ...], nameservers: tuple[str, ...], consoles: tuple[str, ...],
-           kargs: tuple[str, ...], customized: bool, label: str, hosts_file: Optional[str],
-           output_dir: Optional[str], output: str, ca_cert: Optional[str], insecure: bool) -> None:
+           ignition_url: Optional[str], install_dev: Optional[str], ips: tuple[str, ...],
+           nameservers: tuple[str, ...], consoles: tuple[str, ...], kargs: tuple[str, ...], customized: bool,
+           label: str, hosts_file: Optional[str], output_dir: Optional[str], output: str, ca_cert: Optional[str],
+           insecure: bool) -> None:
     """Write PXELINUX, iPXE or GRUB boot entries that install CoreOS.
 
     The entry always carries coreos.live.rootfs_url, coreos.inst.install_dev and
