@@ -333,3 +333,42 @@ def test_describe_lists_everything(isos: dict[str, Path]) -> None:
     assert "network keyfiles: installer-test.nmconnection" in text
     assert "live kargs: " in text and text.count(" x") >= 1
     assert "of 262144 (" in text
+
+
+def test_invalid_user_config_is_refused_with_its_position(tmp_path: Path) -> None:
+    from ignkit.errors import InvalidConfig
+
+    bad = tmp_path / "bad.ign"
+    bad.write_text('{"ignition": {"version": "3.3.0"},\n "storage": {"files": [{"path": "etc/x"}]}}\n')
+    with pytest.raises(InvalidConfig) as e:
+        compose(CustomizeOptions(dest_ignition=[bad]), FULL_FEATURES)
+    assert str(e.value).startswith(f"{bad} does not validate: ")
+    assert "path not absolute" in str(e.value) and "line 2" in str(e.value)
+    with pytest.raises(InvalidConfig):
+        compose(CustomizeOptions(live_ignition=[bad]), FULL_FEATURES)
+    r = compose(CustomizeOptions(dest_ignition=[bad], validate=False), FULL_FEATURES)
+    assert r.dest_config is not None and r.dest_config["storage"]["files"] == [{"path": "etc/x"}]
+
+
+def test_old_dest_config_is_lifted_when_ignkit_adds_to_it(tmp_path: Path) -> None:
+    old = tmp_path / "old.ign"
+    old.write_text('{"ignition": {"version": "3.0.0"}, "storage": {"files": [{"path": "/etc/motd", "mode": 420}]}}')
+    r = compose(CustomizeOptions(dest_ignition=[old], hostname="h1", ignition_ca=[C / "cert.pem"]), FULL_FEATURES)
+    assert r.dest_config is not None
+    assert r.dest_config["ignition"]["version"] == "3.3.0"
+    assert sorted(build.files_of(r.dest_config)) == ["/etc/hostname"]  # /etc/motd has no contents
+    assert [f["path"] for f in r.dest_config["storage"]["files"]] == ["/etc/motd", "/etc/hostname"]
+    # Alone, it is kept at its own version.
+    alone = compose(CustomizeOptions(dest_ignition=[old]), FULL_FEATURES)
+    assert alone.dest_config is not None and alone.dest_config["ignition"]["version"] == "3.0.0"
+
+
+def test_installer_config_that_names_the_dest_config_is_left_alone(tmp_path: Path) -> None:
+    inst = tmp_path / "url.yaml"
+    inst.write_text("ignition-url: https://h.example/w.ign\nignition-hash: sha512-" + "0" * 128 + "\n")
+    r = compose(CustomizeOptions(installer_config=[inst], hostname="h2", dest_device="/dev/sda"), FULL_FEATURES)
+    assert r.dest_config is None
+    assert r.installer_config == {"dest-device": "/dev/sda"}
+    assert r.warnings == [f"--hostname/--ignition-ca apply to the live system only: {inst} supplies the "
+                          "destination config"]
+    assert r.live_config is not None and build.files_of(r.live_config)["/etc/hostname"][1] == b"h2\n"

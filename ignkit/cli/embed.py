@@ -77,7 +77,9 @@ def _options(kw: dict[str, Any]) -> CustomizeOptions:
     )
 
 
-def _say(lines: list[str]) -> None:
+def _say(lines: list[str], warnings: Optional[list[str]] = None) -> None:
+    for w in warnings or []:
+        click.echo(f"ignkit: warning: {w}", err=True)
     for line in lines:
         click.echo(line, err=True)
 
@@ -138,10 +140,10 @@ def embed(iso: str, output: Optional[str], in_place: bool, force: bool, hosts_fi
     if dry_run:
         kargs = live.current_kargs() if result.has_live_kargs else None
         click.echo(describe(result, area_size=live.ignition_area.length, kargs=kargs))
-        _say(result.messages)
+        _say(result.messages, result.warnings)
         return
     write_iso(live, output=output, in_place=in_place, overwrite=overwrite)
-    _say(result.messages)
+    _say(result.messages, result.warnings)
 
 
 def _embed_hosts(live: Any, options: CustomizeOptions, hosts_file: str, output_dir: Optional[str], *,
@@ -189,7 +191,8 @@ def _embed_hosts(live: Any, options: CustomizeOptions, hosts_file: str, output_d
             write_iso(copy, output=target, overwrite=overwrite)
             click.echo(f"{h.hostname}: {target}", err=True)
     notes = staged[0][2].messages if staged else []
-    _say([n for n in notes if not n.startswith("Boot media will automatically install to")])
+    _say([n for n in notes if not n.startswith("Boot media will automatically install to")],
+         staged[0][2].warnings if staged else [])
     installs = [f"{h.hostname} ({r.installer_config.get('dest-device')})" for h, _, r in staged
                 if r.installer_config and r.installer_config.get("dest-device")]
     if installs:
@@ -218,10 +221,10 @@ def pxe_customize(initramfs: str, output: Optional[str], **kw: Any) -> None:
         check_live_initramfs(info)
         result = compose(options, info.features, target="pxe", has_karg_areas=False)
         click.echo(describe(result))
-        _say(result.messages)
+        _say(result.messages, result.warnings)
         return
     if output is None:
         raise UsageError("give -o OUT (a new file) or -o - (stdout)")
     resolve_dest_ignition_hash(options)
     result = customize_pxe(initramfs, options, output, overwrite=overwrite)
-    _say(result.messages)
+    _say(result.messages, result.warnings)

@@ -198,16 +198,17 @@ def load_user_config(data: bytes, what: str) -> dict[str, Any]:
     return cfg
 
 
-def check_config(config: dict[str, Any], what: str) -> None:
-    """Validate a composed config; InvalidConfig carrying the validator's messages when it fails."""
-    try:
-        from ..ignition.validate import validate
-    except ImportError:  # validator not installed in this build: nothing to check against
+def check_config(config: Union[dict[str, Any], bytes], what: str) -> None:
+    """Validate a config (dict, or the raw bytes of a file for line/column positions).
+
+    Raises InvalidConfig carrying the validator's messages (and report) when it has errors.
+    """
+    from ..ignition.validate import validate
+
+    report: Any = validate(config if isinstance(config, bytes) else build.serialize(config))
+    if report.ok:
         return
-    report: Any = validate(build.serialize(config))
-    if getattr(report, "ok", True):
-        return
-    errors = [str(e) for e in getattr(report, "errors", [])] or [str(report)]
+    errors = [str(e) for e in report.errors] or [str(report)]
     raise InvalidConfig(f"{what} does not validate: " + "; ".join(errors) + " (use --no-validate to skip)",
                         report)
 
@@ -329,7 +330,10 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
     # Destination configs: parsed now, merged at the end.
     dest_user: list[dict[str, Any]] = []
     for p in options.dest_ignition:
-        dest_user.append(load_user_config(_read(p, "--dest-ignition"), os.fspath(p)))
+        data = _read(p, "--dest-ignition")
+        dest_user.append(load_user_config(data, os.fspath(p)))
+        if options.validate:
+            check_config(data, os.fspath(p))
     if options.dest_ignition_url is not None:
         if dest_user:
             raise UsageError("give --dest-ignition or --dest-ignition-url, not both")
@@ -402,10 +406,12 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
             build.add_unit(live_cfg(), f"{typ}-install-{name}.service", _hook_unit(typ, name, tool))
 
     serial = 0
+    user_dest_source: Optional[str] = None
     for p in options.installer_config:
         _require(features, "installer-config", "--installer-config", "installer configuration")
         data = _read(p, "--installer-config")
-        parse_installer_config(data, os.fspath(p))
+        if set(parse_installer_config(data, os.fspath(p))) & {"ignition-file", "ignition-url"}:
+            user_dest_source = os.fspath(p)
         fname = f"{serial:04d}-{Path(p).name}"
         build.add_file(live_cfg(), f"{INSTALLER_DIR}/{fname}", data, mode=0o600)
         result.installer_files[fname] = data
@@ -415,13 +421,24 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
     dest: Optional[dict[str, Any]] = None
     installs = serial > 0 or installer is not None or bool(dest_user) or options.dest_ignition_url is not None
     extras_for_dest = bool(cas) or bool(options.hostname)
+    if extras_for_dest and user_dest_source and not dest_user and options.dest_ignition_url is None:
+        # The user's installer config names the destination config; leave it alone.
+        result.warnings.append(f"--hostname/--ignition-ca apply to the live system only: {user_dest_source} "
+                               "supplies the destination config")
+        extras_for_dest = False
     if dest_user:
         dest = _versions_merge(dest_user) if len(dest_user) > 1 else dict(dest_user[0])
-    if installs and (dest is not None or extras_for_dest):
+    if installs and extras_for_dest:
         if dest is None:
             dest = build.new_config()
             if options.dest_ignition_url is not None:
                 build.add_merge_url(dest, options.dest_ignition_url, options.dest_ignition_hash)
+        if dest_user:
+            from ..ignition.translate import spec_index, translate
+
+            # Inline gzip resources (CAs) need a spec that knows them: lift old configs to ours.
+            if spec_index(dest["ignition"]["version"]) < spec_index(build.GENERATED_VERSION):
+                dest = translate(dest, build.GENERATED_VERSION)
         extra = build.new_config(dest["ignition"]["version"]) if dest_user else dest
         for pem in cas:
             build.add_ca(extra, pem)
@@ -465,7 +482,12 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
         build.add_hostname(live_cfg(), options.hostname)
 
     # Live configs given by the user: merged statically over the generated one.
-    live_user = [load_user_config(_read(p, "--live-ignition"), os.fspath(p)) for p in options.live_ignition]
+    live_user = []
+    for p in options.live_ignition:
+        data = _read(p, "--live-ignition")
+        live_user.append(load_user_config(data, os.fspath(p)))
+        if options.validate:
+            check_config(data, os.fspath(p))
     if live_user:
         live = _versions_merge([live_cfg(), *live_user])
     if live is not None:
@@ -662,8 +684,8 @@ def resolve_dest_ignition_hash(options: CustomizeOptions, *, ca_cert: Optional[P
     except FetchError as e:
         raise FetchError(f"{e.message}; to embed the URL anyway give --dest-ignition-hash DIGEST "
                          "or --insecure-ignition") from None
-    cfg = load_user_config(data, url)
+    load_user_config(data, url)
     if options.validate:
-        check_config(cfg, url)
+        check_config(data, url)
     options.dest_ignition_hash = digest_bytes(data, "sha512")
     return options.dest_ignition_hash
