@@ -69,10 +69,11 @@ class IsoFS:
 
     ``IsoFS(path)`` opens the image; ``lookup("COREOS/KARGS.JSO")`` gives an :class:`IsoEntry`
     (raises :class:`IsoNotFound`), ``listdir`` lists a directory, ``read`` returns a file's bytes.
-    ``backend`` tells which parser answered (``"pycdlib"`` or ``"walker"``).
+    ``backend`` tells which parser answered (``"pycdlib"`` or ``"walker"``); ``use_pycdlib=False``
+    forces the walker.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, use_pycdlib: bool = True) -> None:
         self.path = os.fspath(path)
         try:
             self.size = os.path.getsize(self.path)
@@ -92,7 +93,8 @@ class IsoFS:
             )
         self.backend = "walker"
         self._pycdlib: Any = None
-        self._open_pycdlib()
+        if use_pycdlib:
+            self._open_pycdlib()
 
     # -- volume descriptors (read directly: cheap, and needed by both backends) --
 
