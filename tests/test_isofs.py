@@ -7,11 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import CI_FIXTURES
 
 from ignkit.errors import ImageError
 from ignkit.isofs import IsoFS, IsoNotFound, normalize_name, split_path
-
-from conftest import CI_FIXTURES
 
 ISO_DIR = CI_FIXTURES / "iso"
 
