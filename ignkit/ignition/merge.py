@@ -12,8 +12,8 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import functools
 import gzip
-import hashlib
 import json
 import os
 import re
@@ -24,47 +24,31 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
-__all__ = ["merge", "resolve", "merge_configs", "ConfigSource", "http_fetcher", "HttpFetcher", "MERGE_FIELDS"]
+__all__ = ["merge", "resolve", "merge_configs", "ConfigSource", "http_fetcher", "HttpFetcher"]
 
 # ---------------------------------------------------------------------------------------------------------
-# Which fields of the config are lists, and how their items are matched (the keys of Ignition's dup check).
-# A struct is described by a dict {json field name: descriptor}; a field missing from the dict is a scalar or
-# an unknown member, merged generically (objects field by field, anything else: the child's value wins when
-# the child gives one).
+# Which fields of the config are lists, and how their items are matched. Like Ignition, the merge uses the
+# keys, shared handles and ignore set of the duplicate check (rules.dups.DUPS) over the field tree of the
+# newest spec (schema.field_tree). A struct is described by a dict {json field name: descriptor}; scalars
+# and unknown members are not listed and merge generically (objects member by member, anything else: the
+# child's value wins when the child gives one).
 # ---------------------------------------------------------------------------------------------------------
-
-
-def _key_field(name: str) -> Callable[[Any], Hashable]:
-    def key(item: Any) -> Hashable:
-        if isinstance(item, dict):
-            return _hashable(item.get(name) if item.get(name) is not None else "")
-        return ("<item>", _hashable(item))
-
-    key.__name__ = f"key_{name}"
-    return key
-
-
-def _key_value(item: Any) -> Hashable:
-    return _hashable(item)
-
-
-def _key_partition(item: Any) -> Hashable:
-    # number:N when the number is non-zero, else label:L when a label is given (even ""), else "".
-    if not isinstance(item, dict):
-        return ("<item>", _hashable(item))
-    number = item.get("number")
-    if number not in (None, 0, False):
-        return f"number:{number}"
-    label = item.get("label")
-    if label is not None:
-        return f"label:{label}"
-    return ""
 
 
 def _hashable(value: Any) -> Hashable:
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True)
     return value  # type: ignore[no-any-return]
+
+
+def _safe_key(keyfn: Callable[[Any], Hashable]) -> Callable[[Any], Hashable]:
+    def key(item: Any) -> Hashable:
+        try:
+            return keyfn(item)
+        except Exception:  # an item of the wrong type (invalid config): match it only by its own value
+            return ("<item>", _hashable(item))
+
+    return key
 
 
 class KeyedList:
@@ -85,57 +69,35 @@ class ConcatList:
         self.item = item
 
 
-_HEADERS = KeyedList(_key_field("name"), {}, headers=True)
-_RESOURCE: dict[str, Any] = {"httpHeaders": _HEADERS, "verification": {}}
-_NODE: dict[str, Any] = {"user": {}, "group": {}}
+@functools.cache
+def merge_fields() -> dict[str, Any]:
+    """The merge descriptor of a whole config (newest spec): structs as dicts, lists as
+    :class:`KeyedList` / :class:`ConcatList`."""
+    from .rules.dups import DUPS
+    from .schema import field_tree
+    from .versions import LATEST
 
-MERGE_FIELDS: dict[str, Any] = {
-    "ignition": {
-        "config": {
-            "merge": KeyedList(_key_field("source"), _RESOURCE),
-            "replace": _RESOURCE,
-        },
-        "proxy": {"noProxy": KeyedList(_key_value)},
-        "security": {"tls": {"certificateAuthorities": KeyedList(_key_field("source"), _RESOURCE)}},
-        "timeouts": {},
-    },
-    "kernelArguments": {
-        "shouldExist": KeyedList(_key_value, handle="kargs"),
-        "shouldNotExist": KeyedList(_key_value, handle="kargs"),
-    },
-    "passwd": {
-        "users": KeyedList(_key_field("name"), {
-            "sshAuthorizedKeys": KeyedList(_key_value),
-            "groups": KeyedList(_key_value),
-        }),
-        "groups": KeyedList(_key_field("name"), {}),
-    },
-    "storage": {
-        "directories": KeyedList(_key_field("path"), dict(_NODE), handle="node"),
-        "files": KeyedList(_key_field("path"), dict(_NODE, contents=_RESOURCE, append=ConcatList(_RESOURCE)),
-                           handle="node"),
-        "links": KeyedList(_key_field("path"), dict(_NODE), handle="node"),
-        "disks": KeyedList(_key_field("device"), {"partitions": KeyedList(_key_partition, {})}),
-        "filesystems": KeyedList(_key_field("device"), {
-            "options": ConcatList(),
-            "mountOptions": ConcatList(),
-        }),
-        "luks": KeyedList(_key_field("name"), {
-            "cex": {},
-            "clevis": {"custom": {}, "tang": KeyedList(_key_field("url"), {})},
-            "keyFile": _RESOURCE,
-            "openOptions": KeyedList(_key_value),
-            "options": ConcatList(),
-        }),
-        "raid": KeyedList(_key_field("name"), {
-            "devices": KeyedList(_key_value),
-            "options": ConcatList(),
-        }),
-    },
-    "systemd": {
-        "units": KeyedList(_key_field("name"), {"dropins": KeyedList(_key_field("name"), {})}),
-    },
-}
+    built: dict[int, dict[str, Any]] = {}
+
+    def struct(st: Any) -> dict[str, Any]:
+        if id(st) in built:
+            return built[id(st)]
+        desc: dict[str, Any] = {}
+        built[id(st)] = desc
+        keyed = {fname: (keyfn, handle) for fname, keyfn, handle in DUPS.get(st.name, [])}
+        for name, f in st.fields.items():
+            if f.kind == "struct":
+                desc[name] = struct(f.struct)
+            elif f.kind == "list":
+                item = struct(f.item.struct) if f.item.kind == "struct" else None
+                if name in keyed:
+                    keyfn, handle = keyed[name]
+                    desc[name] = KeyedList(_safe_key(keyfn), item, handle, headers=name == "httpHeaders")
+                else:
+                    desc[name] = ConcatList(item)
+        return desc
+
+    return struct(field_tree(LATEST))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -164,13 +126,14 @@ def merge(parent: dict, *children: dict) -> dict:
     No validation and no version translation happen here: give configs of one spec version (see
     :func:`ignkit.ignition.translate.translate`). Nulls are dropped from the result.
     """
+    fields = merge_fields()
     result = _clean(parent) if isinstance(parent, dict) else {}
     for child in children:
         if child is None:
             continue
         if not isinstance(child, dict):
             raise TypeError(f"merge: configs must be dicts, not {type(child).__name__}")
-        result = _merge_struct(result, child, MERGE_FIELDS)
+        result = _merge_struct(result, _clean(child), fields)
     return result
 
 
@@ -671,17 +634,19 @@ def _decompress(raw: bytes, compression: Any, name: str) -> bytes:
 
 
 def _verify(raw: bytes, verification: Any, name: str) -> None:
-    from ..errors import DigestMismatch, InvalidConfig
+    from ..digest import digest_bytes, parse_digest
+    from ..errors import DigestMismatch, IgnkitError
 
     expected = verification.get("hash") if isinstance(verification, dict) else None
     if not expected:
         return
-    func, _, want = str(expected).partition("-")
-    if func not in ("sha512", "sha256") or not want:
-        raise InvalidConfig(f"{name}: unrecognized hash {expected!r}")
-    got = hashlib.new(func, raw).hexdigest()
-    if got != want.lower():
-        raise DigestMismatch(f"{name}: hash verification failed (calculated {func}-{got} but expected {expected})")
+    try:
+        algo, want = parse_digest(str(expected))
+    except IgnkitError as e:
+        raise _prefixed(e, name) from None
+    got = digest_bytes(raw, algo)
+    if got != f"{algo}-{want}":
+        raise DigestMismatch(f"{name}: hash verification failed (calculated {got} but expected {expected})")
 
 
 class HttpFetcher:

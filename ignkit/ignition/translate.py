@@ -8,19 +8,17 @@ step, and finally labelled with the target version.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any, Callable, Optional
 
 from ..errors import InputError, UsageError
+from .versions import LATEST, SUPPORTED
 
 __all__ = ["SPEC_VERSIONS", "LATEST", "translate", "spec_index", "newest", "known_fields", "filter_known",
            "config_version"]
 
 #: Spec versions Ignition (HEAD) accepts, oldest first.
-SPEC_VERSIONS: tuple[str, ...] = (
-    "3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental",
-)
-#: The newest accepted spec version.
-LATEST = SPEC_VERSIONS[-1]
+SPEC_VERSIONS: tuple[str, ...] = tuple(SUPPORTED)
 
 
 def spec_index(version: Any) -> int:
@@ -55,93 +53,22 @@ def newest(versions: Any) -> str:
     return max(versions, key=spec_index)  # type: ignore[no-any-return]
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Field tree: {json name: (first spec index, sub)}; sub is None (scalar), a dict (object) or a one-element
-# list [sub] (list of sub).
-# ---------------------------------------------------------------------------------------------------------
+@functools.cache
+def known_fields(version: str) -> dict[str, Any]:
+    """The field tree of spec ``version`` (from its JSON schema): ``{name: None | subtree | [item]}`` where
+    None is a scalar, a dict an object and a one-element list a list of that item. Do not modify it."""
+    from .schema import field_tree
 
-_V30, _V31, _V32, _V33, _V34, _V35 = 0, 1, 2, 3, 4, 5
+    spec_index(version)
 
-Tree = dict
+    def conv(f: Any) -> Any:
+        if f.kind == "struct":
+            return {name: conv(sub) for name, sub in f.struct.fields.items()}
+        if f.kind == "list":
+            return [conv(f.item)]
+        return None
 
-
-def _f(**fields: Any) -> Tree:
-    out: Tree = {}
-    for name, spec in fields.items():
-        if isinstance(spec, tuple):
-            out[name] = spec
-        else:
-            out[name] = (_V30, spec)
-    return out
-
-
-_HEADERS = (_V31, [_f(name=None, value=None)])
-_VERIFICATION = _f(hash=None)
-
-
-def _resource(compression_since: int) -> Tree:
-    return _f(source=None, compression=(compression_since, None), httpHeaders=_HEADERS, verification=_VERIFICATION)
-
-
-_RES_CONFIG = _resource(_V31)   # merge/replace/CA references: 3.0 had only source + verification
-_RES_FILE = _resource(_V30)     # file contents / append: 3.0 already had compression
-_OWNER = _f(id=None, name=None)
-_NODE = dict(path=None, overwrite=None, user=_OWNER, group=_OWNER)
-
-FIELDS: Tree = _f(
-    ignition=_f(
-        version=None,
-        config=_f(merge=[_RES_CONFIG], replace=_RES_CONFIG),
-        proxy=(_V31, _f(httpProxy=None, httpsProxy=None, noProxy=[None])),
-        security=_f(tls=_f(certificateAuthorities=[_RES_CONFIG])),
-        timeouts=_f(httpResponseHeaders=None, httpTotal=None),
-    ),
-    kernelArguments=(_V33, _f(shouldExist=[None], shouldNotExist=[None])),
-    passwd=_f(
-        users=[_f(name=None, passwordHash=None, sshAuthorizedKeys=[None], uid=None, gecos=None, homeDir=None,
-                  noCreateHome=None, primaryGroup=None, groups=[None], noUserGroup=None, noLogInit=None,
-                  shell=None, system=None, shouldExist=(_V32, None))],
-        groups=[_f(name=None, gid=None, passwordHash=None, system=None, shouldExist=(_V32, None))],
-    ),
-    storage=_f(
-        disks=[_f(device=None, wipeTable=None, partitions=[_f(
-            label=None, number=None, sizeMiB=None, startMiB=None, typeGuid=None, guid=None,
-            wipePartitionEntry=None, shouldExist=None, resize=(_V32, None))])],
-        raid=[_f(name=None, level=None, devices=[None], spares=None, options=[None])],
-        filesystems=[_f(device=None, format=None, wipeFilesystem=None, label=None, uuid=None, options=[None],
-                        path=None, mountOptions=(_V31, [None]))],
-        files=[_f(**_NODE, mode=None, contents=_RES_FILE, append=[_RES_FILE])],
-        directories=[_f(**_NODE, mode=None)],
-        links=[_f(**_NODE, target=None, hard=None)],
-        luks=(_V32, [_f(
-            name=None, label=None, uuid=None, device=None, keyFile=_RES_FILE, wipeVolume=None, options=[None],
-            clevis=_f(tpm2=None, threshold=None, custom=_f(pin=None, config=None, needsNetwork=None),
-                      tang=[_f(url=None, thumbprint=None, advertisement=(_V34, None))]),
-            discard=(_V34, None), openOptions=(_V34, [None]), cex=(_V35, _f(enabled=None)))]),
-    ),
-    systemd=_f(units=[_f(name=None, enabled=None, mask=None, contents=None,
-                         dropins=[_f(name=None, contents=None)])]),
-)
-
-
-def known_fields(version: str) -> Tree:
-    """The field tree of spec ``version``: ``{name: None | subtree | [subtree-or-None]}``."""
-    limit = spec_index(version)
-
-    def cut(tree: Tree) -> Tree:
-        out: Tree = {}
-        for name, (since, sub) in tree.items():
-            if since > limit:
-                continue
-            if isinstance(sub, dict):
-                out[name] = cut(sub)
-            elif isinstance(sub, list):
-                out[name] = [cut(sub[0]) if isinstance(sub[0], dict) else None]
-            else:
-                out[name] = None
-        return out
-
-    return cut(FIELDS)
+    return {name: conv(f) for name, f in field_tree(version).fields.items()}
 
 
 def filter_known(config: Any, version: str) -> Any:
