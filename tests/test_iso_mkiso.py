@@ -1,0 +1,171 @@
+"""ISOs built by testdata/mkiso.py for every architecture: layout, determinism, and the engine on them."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from conftest import TESTDATA
+
+from ignkit.errors import CheckFailed
+from ignkit.isofs import IsoFS
+from ignkit.live import open_iso, write_iso
+
+ARCHES = ("x86_64", "aarch64", "ppc64le", "s390x")
+MARKER = b"# COREOS_KARG_EMBED_AREA\n"
+
+
+def _load_mkiso() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("ignkit_testdata_mkiso", TESTDATA / "mkiso.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+mkiso = _load_mkiso()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("mkiso")
+    result = {}
+    for arch in ARCHES:
+        path = out / f"mini-{arch}.iso"
+        mkiso.build_iso(path, arch)
+        path.chmod(0o444)
+        result[arch] = path
+    return result
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "s390x"])
+def test_builds_are_deterministic(built: dict[str, Path], tmp_path: Path, arch: str) -> None:
+    again = tmp_path / "again.iso"
+    mkiso.build_iso(again, arch)
+    assert sha(again) == sha(built[arch])
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_layout(built: dict[str, Path], arch: str) -> None:
+    iso = open_iso(built[arch])
+    assert iso.arch == arch
+    assert iso.volume_id == mkiso.volume_id(arch)
+    assert iso.parser == ("walker" if arch == "s390x" else "pycdlib")
+    assert iso.is_pristine()
+    assert iso.default_kargs == mkiso.default_kargs(arch)
+    assert iso.has_feature("live-initrd-network") and iso.has_feature("installer-config-directives.console")
+    assert iso.ignition_area.length == 256 * 1024
+    expected_files = {
+        "x86_64": ["isolinux/isolinux.cfg", "EFI/fedora/grub.cfg"],
+        "aarch64": ["EFI/fedora/grub.cfg"],
+        "ppc64le": ["boot/grub/grub.cfg"],
+        "s390x": ["images/cdboot.img"],
+    }[arch]
+    assert sorted(a.file for a in iso.kargs_areas) == sorted(expected_files)
+    data = built[arch].read_bytes()
+    for a in iso.kargs_areas:
+        region = data[a.offset:a.offset + a.size]
+        assert region.startswith(mkiso.default_kargs(arch).encode() + a.end.encode())
+        if arch == "s390x":
+            assert a.file_offset == 0x10480 and a.pad == "\0"
+        else:
+            # the area is followed by the marker line, as cosa lays it out
+            assert data[a.offset + a.size:a.offset + a.size + len(MARKER)] == MARKER
+            assert region.endswith(b"#" * 100)
+    if arch == "s390x":
+        assert (iso.ignition_area.file, iso.ignition_area.file_offset) == ("images/cdboot.img", 132096)
+    else:
+        assert iso.ignition_area.file == "images/ignition.img"
+
+
+def test_eltorito_catalogs(built: dict[str, Path]) -> None:
+    with IsoFS(built["x86_64"]) as fs:
+        assert fs.eltorito_platforms == [0, 0xEF]
+    with IsoFS(built["aarch64"]) as fs:
+        assert fs.eltorito_platforms == [0xEF]
+    with IsoFS(built["s390x"]) as fs:
+        assert fs.eltorito_platforms == [0]
+    with IsoFS(built["ppc64le"]) as fs:
+        assert fs.eltorito_platforms == []
+
+
+@pytest.mark.skipif(not shutil.which("xorriso"), reason="xorriso not installed")
+@pytest.mark.parametrize("arch", ARCHES)
+def test_xorriso_reads_the_same_offsets(built: dict[str, Path], arch: str) -> None:
+    carrier = "/images/cdboot.img" if arch == "s390x" else "/images/ignition.img"
+    r = subprocess.run(["xorriso", "-indev", str(built[arch]), "-find", carrier, "-exec", "report_lba", "--"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    line = next(ln for ln in r.stdout.splitlines() if carrier in ln)
+    lba = int(line.split(",")[1])
+    iso = open_iso(built[arch])
+    assert lba * 2048 + iso.ignition_area.file_offset == iso.ignition_area.offset
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_customize_and_reset(built: dict[str, Path], tmp_path: Path, arch: str) -> None:
+    iso = open_iso(built[arch], arch=arch)
+    iso.embed_ignition(b'{"ignition":{"version":"3.4.0"}}')
+    iso.embed_network({"eth0.nmconnection": b"[connection]\nid=eth0\n"})
+    kargs = iso.modify_kargs(append=["console=ttyS0,115200n8"], delete=["ignition.firstboot"])
+    out = tmp_path / "c.iso"
+    write_iso(iso, output=str(out))
+    got = open_iso(out)
+    assert got.current_kargs() == kargs == f"coreos.liveiso={mkiso.volume_id(arch)} ignition.platform.id=metal " \
+                                          "console=ttyS0,115200n8"
+    assert got.ignition_config() == b'{"ignition":{"version":"3.4.0"}}'
+    assert got.network_keyfiles() == {"eth0.nmconnection": b"[connection]\nid=eth0\n"}
+    with IsoFS(out) as fs:
+        for a in got.kargs_areas:
+            content = fs.read(a.file.upper())
+            if arch == "s390x":
+                assert content[a.file_offset:a.file_offset + len(kargs) + 1] == kargs.encode() + b"\0"
+            else:
+                # the kernel sees the new kargs line; the '#' padding stays on its own comment line
+                line = content[a.file_offset:].split(b"\n", 1)
+                assert line[0] == kargs.encode()
+                assert line[1].startswith(b"#") and line[1].split(b"\n", 1)[0].endswith(b"# COREOS_KARG_EMBED_AREA")
+    got.reset()
+    back = tmp_path / "back.iso"
+    write_iso(got, output=str(back))
+    assert sha(back) == sha(built[arch])
+
+
+def test_wrong_architecture_is_refused(built: dict[str, Path], tmp_path: Path) -> None:
+    # the easy mistake: an aarch64 node's config into the x86_64 ISO
+    with pytest.raises(CheckFailed, match="is an ISO for x86_64, not aarch64"):
+        open_iso(built["x86_64"], arch="aarch64")
+    for arch in ARCHES:
+        assert open_iso(built[arch], arch=arch).arch == arch
+
+
+def test_large_rootfs_build(tmp_path: Path) -> None:
+    path = tmp_path / "big.iso"
+    mkiso.build_iso(path, "x86_64", rootfs_size=8 * 1024 * 1024)
+    iso = open_iso(path)
+    assert iso.size > 8 * 1024 * 1024
+    assert dict((n, length) for n, _, length in iso.pxe_files)["ROOTFS.IMG"] == 8 * 1024 * 1024
+
+
+def test_demo_readme_commands(tmp_path: Path) -> None:
+    # what testdata/demo/README.md shows: build the demo ISO, embed a config, look at the result
+    demo_dir = TESTDATA / "demo"
+    config = (demo_dir / "config.ign").read_bytes()
+    assert json.loads(config)["ignition"]["version"]
+    demo = tmp_path / "demo.iso"
+    mkiso.build_iso(demo, "x86_64")
+    from ignkit.cli import main
+
+    out = tmp_path / "demo-embedded.iso"
+    assert main(["iso", "ignition", "embed", "-i", str(demo_dir / "config.ign"), "-o", str(out), str(demo)]) == 0
+    assert open_iso(out).ignition_config() == config
