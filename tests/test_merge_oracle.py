@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import IGN_FIXTURES
+from test_merge import prune
 
 from ignkit.errors import IgnkitError
 from ignkit.ignition.merge import resolve
@@ -68,15 +69,6 @@ def normalise(config: dict) -> dict:
     ign.pop("config", None)
     for ca in ign.get("security", {}).get("tls", {}).get("certificateAuthorities", []) or []:
         ca["source"] = _data(ca["source"]).decode()
-
-    def prune(v):
-        if isinstance(v, dict):
-            out = {k: prune(x) for k, x in v.items()}
-            return {k: x for k, x in out.items() if x not in (None, {}, [])}
-        if isinstance(v, list):
-            return [prune(x) for x in v]
-        return v
-
     return prune(config)
 
 
