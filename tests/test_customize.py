@@ -372,3 +372,13 @@ def test_installer_config_that_names_the_dest_config_is_left_alone(tmp_path: Pat
     assert r.warnings == [f"--hostname/--ignition-ca apply to the live system only: {inst} supplies the "
                           "destination config"]
     assert r.live_config is not None and build.files_of(r.live_config)["/etc/hostname"][1] == b"h2\n"
+
+
+def test_nodes_config_ssh_key_reaches_the_installed_system() -> None:
+    host, = parse_inventory({"sshKey": "ssh-ed25519 AAAAnode n@x", "hosts": [{"hostname": "n1"}]})
+    base = CustomizeOptions(dest_ignition=[C / "dest.ign"], ssh_authorized_keys=["ssh-rsa AAAAbase b@x"])
+    r = compose(host_options(base, host), FULL_FEATURES)
+    assert r.dest_config is not None
+    assert r.dest_config["passwd"]["users"] == [{"name": "core", "sshAuthorizedKeys": [
+        "ssh-rsa AAAAbase b@x", "ssh-ed25519 AAAAnode n@x"]}]
+    assert "dest-ignition-applied.service" in build.units_of(r.dest_config)

@@ -210,3 +210,16 @@ def test_hosts_bad_host_writes_nothing(iso: Path, tmp_path: Path) -> None:
         "ignkit: error: b: --dest-console 'com1': invalid or unsupported console argument (expected "
         "ttyS<n>[,<speed>[n|o|e[5-8]]], ttyAMA<n>..., tty0, hvc0 or ttysclp0)"]
     assert not (tmp_path / "o").exists()
+
+
+def test_in_place(iso: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "mine.iso"
+    mine.write_bytes(iso.read_bytes())
+    r = run("embed", mine, "--in-place", "--live-ignition", C / "live.ign", "--live-karg-delete",
+            "ignition.platform.id=metal")
+    assert r.returncode == 0, r.stderr
+    back = open_iso(mine)
+    assert "ignition.platform.id=metal" not in back.current_kargs()
+    parts = read_customization(back.members())
+    assert parts.live_config is not None and "terminate-multi-user.service" in parts.units
+    assert mine.stat().st_size == iso.stat().st_size

@@ -120,6 +120,17 @@ def add_hostname(config: dict[str, Any], hostname: str) -> None:
     add_file(config, HOSTNAME_PATH, (hostname + "\n").encode(), mode=0o644, overwrite=True)
 
 
+def add_ssh_keys(config: dict[str, Any], user: str, keys: list[str]) -> None:
+    """Add SSH public keys to ``passwd.users[user].sshAuthorizedKeys`` (creating the user entry)."""
+    users = config.setdefault("passwd", {}).setdefault("users", [])
+    entry = next((u for u in users if u.get("name") == user), None)
+    if entry is None:
+        entry = {"name": user}
+        users.append(entry)
+    have = entry.setdefault("sshAuthorizedKeys", [])
+    have.extend(k for k in keys if k not in have)
+
+
 def add_keyfile(config: dict[str, Any], name: str, text: bytes) -> None:
     """Install a NetworkManager keyfile in ``/etc/NetworkManager/system-connections`` (mode 0600)."""
     add_file(config, f"{NM_CONNECTIONS_DIR}/{name}", text, mode=0o600, overwrite=True)

@@ -85,6 +85,7 @@ class CustomizeOptions:
     network_nmstate: list[PathLike] = field(default_factory=list)
     keyfiles: dict[str, Union[str, bytes]] = field(default_factory=dict)
     hostname: Optional[str] = None
+    ssh_authorized_keys: list[str] = field(default_factory=list)   # for user core of the installed system
     ignition_ca: list[PathLike] = field(default_factory=list)
     pre_install: list[PathLike] = field(default_factory=list)
     post_install: list[PathLike] = field(default_factory=list)
@@ -420,7 +421,7 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
     # The destination config: static merge of the user configs plus host name and CAs.
     dest: Optional[dict[str, Any]] = None
     installs = serial > 0 or installer is not None or bool(dest_user) or options.dest_ignition_url is not None
-    extras_for_dest = bool(cas) or bool(options.hostname)
+    extras_for_dest = bool(cas) or bool(options.hostname) or bool(options.ssh_authorized_keys)
     if extras_for_dest and user_dest_source and not dest_user and options.dest_ignition_url is None:
         # The user's installer config names the destination config; leave it alone.
         result.warnings.append(f"--hostname/--ignition-ca apply to the live system only: {user_dest_source} "
@@ -444,7 +445,9 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
             build.add_ca(extra, pem)
         if options.hostname:
             build.add_hostname(extra, options.hostname)
-        if extra is not dest and (cas or options.hostname):
+        if options.ssh_authorized_keys:
+            build.add_ssh_keys(extra, "core", options.ssh_authorized_keys)
+        if extra is not dest:
             from ..ignition.merge import merge
 
             dest = merge(dest, extra)
@@ -517,7 +520,7 @@ def _installer_option(options: CustomizeOptions) -> str:
 
 
 def host_options(base: CustomizeOptions, host: Host) -> CustomizeOptions:
-    """The options for one inventory host: ``base`` plus the host's name, device, console, kargs, keyfiles."""
+    """The options for one inventory host: ``base`` plus the host's name, device, console, kargs, keyfiles, SSH keys."""
     import dataclasses
 
     opts = dataclasses.replace(
@@ -526,6 +529,8 @@ def host_options(base: CustomizeOptions, host: Host) -> CustomizeOptions:
         keyfiles=dict(base.keyfiles),
     )
     opts.hostname = host.hostname
+    opts.ssh_authorized_keys = list(base.ssh_authorized_keys) + [
+        k for k in host.ssh_authorized_keys if k not in base.ssh_authorized_keys]
     if host.install_dev:
         opts.dest_device = host.install_dev
     if host.console:
