@@ -1,0 +1,47 @@
+"""``ignkit ignition``: Ignition config helpers (``from-secret``: worker.ign from the cluster's Secret)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+
+@click.group("ignition")
+def ignition() -> None:
+    """Ignition config helpers."""
+
+
+@ignition.command("from-secret")
+@click.argument("source", metavar="FILE|-")
+@click.option("-o", "--output", default="-", show_default=True, help="Where to write the config.")
+@click.option("--key", default="userData", show_default=True, help="The Secret key holding the config.")
+@click.option("--no-validate", is_flag=True, help="Print the config without validating it.")
+@click.option("--ca-cert", type=click.Path(dir_okay=False), help="PEM CA certificates for an https SOURCE.")
+@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates of an https SOURCE.")
+def from_secret(source: str, output: str, key: str, no_validate: bool, ca_cert: Optional[str],
+                insecure: bool) -> None:
+    """Print worker.ign from the worker-user-data-managed Secret.
+
+    FILE is the output of `oc get secret worker-user-data-managed -n
+    openshift-machine-api -o json` (or -o yaml), the userData file `oc extract`
+    writes, or - for stdin. userData is decoded, validated and written unchanged
+    (byte for byte, so its sha512 is the one the cluster serves).
+    """
+    from ..errors import InvalidConfig
+    from ..fetch import read_source
+    from ..outfile import write_output
+    from ..secret import user_data_from_secret
+
+    name = "standard input" if source == "-" else source
+    config = user_data_from_secret(read_source(source, ca_cert=ca_cert, insecure=insecure), key=key, source=name)
+    if not no_validate:
+        from ..ignition.validate import validate
+
+        report = validate(config)
+        for entry in report.entries:
+            click.echo(f"{name}: {key}: {entry}", err=True)
+        if not report.ok:
+            first = report.errors[0] if report.errors else "invalid"
+            raise InvalidConfig(f"{name}: {key} is not a valid Ignition config: {first}", report)
+    write_output(output, config)
