@@ -221,7 +221,10 @@ def detect_version(raw: Union[bytes, str, dict]) -> str:  # type: ignore[type-ar
 
     report = validate(raw, only_version=True)
     if report.errors:
-        raise InvalidConfig(report.errors[0].line_text(), report)
+        first = report.errors[0]
+        if first.parse_error:
+            raise VersionError(first.message)
+        raise InvalidConfig(first.line_text(), report)
     assert report.version is not None
     return report.version
 
