@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Union
 
 from ..errors import ImageError, InputError, InvalidConfig, UsageError
 from ..ignition import build
+from .embed import CONFIG_MEMBER, NETWORK_DIR
 
 if TYPE_CHECKING:
     from ..inventory import Host
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-CONFIG_MEMBER = "config.ign"
-NETWORK_DIR = "etc/coreos-firstboot-network/"
 INSTALLER_DIR = "/etc/coreos/installer.d"
 DEST_IGN_PATH = "/etc/coreos/dest.ign"
 PXE_KARGS = "ignition.firstboot ignition.platform.id=metal"
@@ -549,9 +548,7 @@ def host_options(base: CustomizeOptions, host: Host) -> CustomizeOptions:
 
 def check_not_customized(iso: LiveIso) -> None:
     """Refuse an ISO that already carries a config, keyfiles or edited kargs (``--force`` skips this)."""
-    members = iso.members()
-    edited = iso.kargs is not None and iso.current_kargs() != iso.default_kargs
-    if CONFIG_MEMBER in members or any(k.startswith(NETWORK_DIR) for k in members) or edited:
+    if not iso.is_pristine():
         raise ImageError("This ISO image is already customized; use -f to force.")
 
 
