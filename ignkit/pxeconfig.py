@@ -36,7 +36,6 @@ PLACEHOLDERS = ("{hostname}", "{short_name}", "{mac}")
 _ALWAYS_BAD = re.compile(r"[\s\"'\\`\x00-\x1f\x7f]")
 # iPXE expands ${...} and splits on || and &&; GRUB's script language also treats ; $ | & { } < > specially.
 _SHELLISH_BAD = re.compile(r"[$;|&{}<>]")
-_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
 @dataclass
@@ -254,18 +253,10 @@ def render(fmt: str, p: BootParams) -> tuple[str, list[str]]:
 
 # --- per host -------------------------------------------------------------------------------------------------
 
-def normalize_mac(mac: str) -> str:
-    """``AA-BB-CC-DD-EE-FF`` / ``aabb.ccdd.eeff`` → ``aa:bb:cc:dd:ee:ff``; InputError when it is not a MAC."""
-    hexdigits = re.sub(r"[^0-9a-fA-F]", "", mac)
-    if len(hexdigits) != 12 or re.search(r"[^0-9a-fA-F:.\-]", mac):
-        raise InputError(f"{mac!r} is not a MAC address")
-    out = ":".join(hexdigits[i:i + 2] for i in range(0, 12, 2)).lower()
-    assert _MAC.match(out)
-    return out
-
-
 def mac_hyphens(mac: str) -> str:
     """``aa:bb:cc:dd:ee:ff`` → ``aa-bb-cc-dd-ee-ff`` (iPXE's ``${mac:hexhyp}``)."""
+    from .netconf import normalize_mac
+
     return normalize_mac(mac).replace(":", "-")
 
 
@@ -347,7 +338,7 @@ def render_hosts(fmt: str, base: BootParams, hosts: list[Host]) -> tuple[dict[st
         if not macs:
             raise InputError(f"host {host.hostname}: no MAC address (boot files are looked up by MAC)")
         for mac in macs:
-            norm = normalize_mac(mac)
+            norm = mac_hyphens(mac).replace("-", ":")
             if norm in owner:
                 raise InputError(f"MAC {norm} is listed for both {owner[norm]} and {host.hostname}")
             owner[norm] = host.hostname

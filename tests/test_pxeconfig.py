@@ -123,9 +123,9 @@ def _hosts() -> list[Host]:
 def test_file_names_per_loader() -> None:
     assert pc.file_name("pxelinux", "52:54:00:AA:BB:01") == "pxelinux.cfg/01-52-54-00-aa-bb-01"
     assert pc.file_name("grub", "52-54-00-aa-bb-01") == "grub.cfg-01-52-54-00-aa-bb-01"
-    assert pc.file_name("ipxe", "5254.00aa.bb01") == "52-54-00-aa-bb-01.ipxe"
+    assert pc.file_name("ipxe", "52:54:00:aa:bb:01") == "52-54-00-aa-bb-01.ipxe"
     with pytest.raises(InputError):
-        pc.normalize_mac("52:54:00:aa:bb")
+        pc.file_name("grub", "52:54:00:aa:bb")
 
 
 def test_render_hosts_pxelinux() -> None:
