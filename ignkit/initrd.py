@@ -303,8 +303,9 @@ class _Source(_Buffered):
         """Push back bytes a decoder read past the end of its compressed stream."""
         if not data:
             return
-        if self._off >= len(data):
-            self._off -= len(data)  # they are still in the buffer, just before the read position
+        n = len(data)
+        if self._off >= n and self._buf[self._off - n:self._off] == data:
+            self._off -= n  # they are still in the buffer, just before the read position
         else:
             self._buf = bytes(data) + self._buf[self._off:]
             self._off = 0

@@ -80,10 +80,9 @@ def ignition_wrap(config: str, output: Optional[str]) -> None:
     """Write an xz cpio initrd holding CONFIG as /config.ign."""
     from ..initrd import build_initrd
 
-    data = _read_bytes(config)
     if output is None or output == "-":
-        _binary_stdout()  # refuse a terminal before reading more
-    _write_image(output, build_initrd({CONFIG_MEMBER: data}))
+        _binary_stdout()  # refuse a terminal before waiting for input
+    _write_image(output, build_initrd({CONFIG_MEMBER: _read_bytes(config)}))
 
 
 @ignition.command("unwrap")
@@ -114,6 +113,8 @@ def network_wrap(keyfiles: tuple[str, ...], output: Optional[str]) -> None:
     """Write an xz cpio initrd holding each KEYFILE as /etc/coreos-firstboot-network/NAME."""
     from ..initrd import build_initrd
 
+    if output is None or output == "-":
+        _binary_stdout()
     members: dict[str, bytes] = {}
     for path in keyfiles:
         name = os.path.basename(path)
@@ -123,8 +124,6 @@ def network_wrap(keyfiles: tuple[str, ...], output: Optional[str]) -> None:
         if member in members:
             raise UsageError(f"multiple input files named '{name}'")
         members[member] = _read_bytes(path)
-    if output is None or output == "-":
-        _binary_stdout()
     _write_image(output, build_initrd(members))
 
 
