@@ -122,7 +122,10 @@ def _last_reason(exc: BaseException) -> str:
         text = text[text.index("[Errno"):]
     elif "): " in text:
         text = text.split("): ", 1)[1]
-    return " ".join(text.split()) or type(reason).__name__
+    text = " ".join(text.split())
+    while text.endswith(")") and text.count(")") > text.count("("):
+        text = text[:-1]  # the closing parenthesis of a wrapper whose start was cut off
+    return text or type(reason).__name__
 
 
 def _check_scheme(url: str) -> None:

@@ -218,3 +218,37 @@ def test_download_404(tmp_path: Path, artifact_server: ArtifactServer) -> None:
     with pytest.raises(FetchError, match="HTTP 404"):
         fetch.download(artifact_server.url("/none"), tmp_path / "none", progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_download_progress_bar_on_terminal(tmp_path: Path, artifact_server: ArtifactServer) -> None:
+    """With stderr on a terminal a progress bar is drawn there; the file is the same."""
+    import pty
+    import subprocess
+    import sys
+
+    data = os.urandom(3 * 1024 * 1024)
+    artifact_server.files["/live.iso"] = data
+    dest = tmp_path / "live.iso"
+    code = ("import sys; from ignkit import fetch; "
+            f"fetch.download({artifact_server.url('/live.iso')!r}, {str(dest)!r})")
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], stderr=terminal, stdout=subprocess.DEVNULL, timeout=60)
+        os.close(terminal)
+        terminal = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if terminal >= 0:
+            os.close(terminal)
+        os.close(controller)
+    assert proc.returncode == 0
+    assert dest.read_bytes() == data
+    assert b"live.iso" in shown and b"100%" in shown
