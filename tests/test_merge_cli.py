@@ -115,6 +115,15 @@ def test_http_parent(httpserver, configs):
     assert json.loads(r.stdout) == EXPECTED
 
 
+def test_warnings_go_to_stderr(tmp_path, configs):
+    parent, _ = configs
+    typo = write(tmp_path / "typo.ign", {"ignition": {"version": "3.3.0"}, "storage": {"filez": []}})
+    r = run(parent, typo, "--compact")
+    assert r.returncode == 0
+    assert r.stderr.decode().startswith(f"ignkit: {typo}: warning at $.storage.filez")
+    assert "filez" not in json.loads(r.stdout)["storage"]
+
+
 def test_help_says_pretty():
     r = subprocess.run([sys.executable, "-m", "ignkit", "merge", "--help"], capture_output=True, timeout=60)
     assert r.returncode == 0 and b"pretty" in r.stdout and b"--resolve" in r.stdout

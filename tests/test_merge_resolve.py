@@ -269,3 +269,15 @@ def test_https_child_trusted_through_config_certificate_authorities(https_server
     from ignkit.ignition.merge import http_fetcher
     assert paths(resolve(with_merge(cfg(), {"source": url}), fetch=http_fetcher(ca_cert=str(tmp_path / "ca.pem")))) \
         == ["/tls"]
+
+
+def test_warnings_of_inputs_and_children_are_collected():
+    child = {"ignition": {"version": "3.3.0"}, "storage": {"filez": []}}
+    parent = with_merge(cfg(storage=files("/a")), {"source": data_url(child)})
+    parent["passwd"] = {"userz": []}
+    warnings: list = []
+    out = merge_configs(ConfigSource(raw(parent), name="top"), resolve=True, warnings=warnings)
+    assert paths(out) == ["/a"] and out.get("passwd", {}) == {}  # unknown members are not carried over
+    assert len(warnings) == 2
+    assert warnings[0].startswith("top: warning at $.passwd.userz") and warnings[0].endswith("unused key userz")
+    assert warnings[1].startswith("top -> merge[0] (data:,") and "unused key filez" in warnings[1]

@@ -61,8 +61,11 @@ def merge(parent: str, children: tuple[str, ...], output: str, resolve: bool, sp
             sources.append(ConfigSource(data, name="<stdin>", base_dir=os.getcwd()))
         else:
             sources.append(ConfigSource(data, name=s, base_dir=os.path.dirname(os.path.abspath(s))))
+    warnings: list[str] = []
     result = merge_configs(*sources, resolve=resolve, spec=spec,
-                           fetch=http_fetcher(ca_cert=ca_cert, insecure=insecure))
+                           fetch=http_fetcher(ca_cert=ca_cert, insecure=insecure), warnings=warnings)
+    for line in warnings:
+        click.echo(f"ignkit: {line}", err=True)
     if compact:
         text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
     else:

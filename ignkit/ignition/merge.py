@@ -256,6 +256,12 @@ class ConfigSource:
 
 
 @dataclass
+class _Ctx:
+    fetch: Fetcher
+    warnings: Optional[list]
+
+
+@dataclass
 class _Node:
     config: dict
     version: str
@@ -281,24 +287,27 @@ def resolve(config: Union[dict, bytes], *, base_dir: Optional[str] = None, fetch
 
 
 def merge_configs(parent: Union[ConfigSource, bytes, dict], *children: Union[ConfigSource, bytes, dict],
-                  resolve: bool = False, spec: Optional[str] = None, fetch: Optional[Fetcher] = None) -> dict:
+                  resolve: bool = False, spec: Optional[str] = None, fetch: Optional[Fetcher] = None,
+                  warnings: Optional[list] = None) -> dict:
     """Validate, translate and merge whole configs, as ``ignkit merge`` does; returns the result dict.
 
     Each input is validated on its own (:class:`~ignkit.errors.InvalidConfig` names the input), all are
     translated to ``spec`` or to the newest spec version among them, merged in order with :func:`merge`,
     and the result is validated. With ``resolve=True`` each input is first rendered like :func:`resolve`
     (its references flattened), and ``ignition.config`` is dropped from the result; without it the
-    references are kept (merged by source) for Ignition to fetch at boot.
+    references are kept (merged by source) for Ignition to fetch at boot. Validation warnings of the
+    inputs (e.g. ``unused key``: a member Ignition ignores) are appended to ``warnings`` when given, as
+    ``<config name>: <warning line>``.
     """
     sources = [s if isinstance(s, ConfigSource) else ConfigSource(s, name="parent" if i == 0 else f"child {i}")
                for i, s in enumerate((parent, *children))]
-    fetcher = fetch or http_fetcher()
+    ctx = _Ctx(fetch or http_fetcher(), warnings)
     nodes = []
     for src in sources:
-        cfg, version = _load(src.data, src.name)
+        cfg, version = _load(src.data, src.name, warnings)
         node = _Node(cfg, version, src.name)
         if resolve:
-            _expand(node, src.base_dir, src.local_refs, fetcher, depth=0)
+            _expand(node, src.base_dir, src.local_refs, ctx, depth=0)
         nodes.append(node)
     versions: list = []
     for node in nodes:
@@ -388,7 +397,7 @@ def _is_local_source_error(line: str, local_paths: Sequence[str]) -> bool:
     return any(f"at {p}," in line or f"at {p}:" in line for p in local_paths)
 
 
-def _load(data: Union[bytes, dict], name: str) -> tuple:
+def _load(data: Union[bytes, dict], name: str, warnings: Optional[list] = None) -> tuple:
     """Parse (if bytes) and validate one config on its own; returns (dict, spec version).
 
     Errors name the config. The ``invalid url scheme`` errors of references to local files (an ignkit
@@ -412,6 +421,8 @@ def _load(data: Union[bytes, dict], name: str) -> tuple:
                 cfg = data if isinstance(data, dict) else _parse_json(raw, name)
             local = _local_reference_paths(cfg)
             _raise_errors([e for e in _report_errors(report) if not _is_local_source_error(e, local)], name, report)
+            if warnings is not None:
+                warnings.extend(f"{name}: {w}" for w in getattr(report, "warnings", []))
         else:
             cfg = data if isinstance(data, dict) else _parse_json(raw, name)
         from .translate import config_version, spec_index
@@ -506,21 +517,21 @@ def _local_reference_paths(cfg: dict) -> list:
     return paths
 
 
-def _expand(node: _Node, base_dir: Optional[str], local_refs: bool, fetcher: Fetcher, depth: int) -> None:
+def _expand(node: _Node, base_dir: Optional[str], local_refs: bool, ctx: _Ctx, depth: int) -> None:
     from ..errors import InvalidConfig
 
-    _add_cas(node, base_dir, local_refs, fetcher)
+    _add_cas(node, base_dir, local_refs, ctx.fetch)
     replace, merges = _references(node.config)
     if (replace is not None or merges) and depth >= MAX_DEPTH:
         raise InvalidConfig(f"{node.name}: references nested more than {MAX_DEPTH} deep (a loop?)")
     if replace is not None:
-        node.replace = _fetch_child(replace, f"{node.name} -> replace", base_dir, local_refs, fetcher, depth)
+        node.replace = _fetch_child(replace, f"{node.name} -> replace", base_dir, local_refs, ctx, depth)
         return  # the replaced config's merge list is discarded with it
     for i, ref in enumerate(merges):
         src = ref.get("source")
         if not isinstance(src, str) or not src:
             raise InvalidConfig(f"{node.name}: ignition.config.merge.{i}: source is required")
-        child = _fetch_child(ref, f"{node.name} -> merge[{i}]", base_dir, local_refs, fetcher, depth)
+        child = _fetch_child(ref, f"{node.name} -> merge[{i}]", base_dir, local_refs, ctx, depth)
         node.merges.append(child)
 
 
@@ -580,13 +591,13 @@ def _read_reference(ref: dict, name: str, base_dir: Optional[str], local_refs: b
     return raw, child_base, child_local
 
 
-def _fetch_child(ref: dict, label: str, base_dir: Optional[str], local_refs: bool, fetcher: Fetcher,
+def _fetch_child(ref: dict, label: str, base_dir: Optional[str], local_refs: bool, ctx: _Ctx,
                  depth: int) -> _Node:
     name = f"{label} ({_short(str(ref.get('source')))})"
-    raw, child_base, child_local = _read_reference(ref, name, base_dir, local_refs, fetcher)
-    cfg, version = _load(raw, name)
+    raw, child_base, child_local = _read_reference(ref, name, base_dir, local_refs, ctx.fetch)
+    cfg, version = _load(raw, name, ctx.warnings)
     node = _Node(cfg, version, name)
-    _expand(node, child_base, child_local, fetcher, depth + 1)
+    _expand(node, child_base, child_local, ctx, depth + 1)
     return node
 
 
