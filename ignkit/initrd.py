@@ -5,6 +5,10 @@ inode = entry index, modes 040755 / 0100600, a ``TRAILER!!!`` entry, xz with a C
 reader accepts what the kernel and coreos-installer accept: any concatenation of uncompressed, gzip,
 xz and zstd newc archives with zero padding between them, streamed so that a ~100 MB live initramfs
 is never held in memory more than once.
+
+One deliberate difference from coreos-installer: the xz header declares a dictionary only as large
+as the archive (instead of preset 9's 64 MiB), because the kernel allocates the declared size and a
+small guest fails to unpack otherwise; the stream is otherwise the same (LZMA2 preset 9, CRC32).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import IO, Any, BinaryIO, Callable, Optional, Union
 from .errors import ImageError, InputError
 
 __all__ = [
+    "CONFIG_PATH",
     "DIR_MODE",
     "FILE_MODE",
     "FIRSTBOOT_NETWORK_DIR",
