@@ -13,14 +13,12 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Optional, Protocol, Union
-
-import requests
-import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Protocol, Union
 
 from .errors import FetchError, InputError, UsageError
+
+if TYPE_CHECKING:  # requests is imported on first network use: reading local files stays fast
+    import requests
 
 #: (connect, read) timeouts in seconds.
 DEFAULT_TIMEOUT = (15.0, 60.0)
@@ -64,6 +62,10 @@ def session(*, ca_cert: Optional[PathLike] = None, insecure: bool = False, retri
     key = (ca, bool(insecure), int(retries))
     s = _sessions.get(key)
     if s is None:
+        import requests
+        from requests.adapters import HTTPAdapter
+        from urllib3.util.retry import Retry
+
         s = requests.Session()
         retry = Retry(total=retries, connect=retries, read=retries, status=retries, other=0, backoff_factor=0.5,
                       status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET", "HEAD"}),
@@ -90,6 +92,8 @@ def _verify_setting(ca_cert: Optional[PathLike], insecure: bool) -> Union[bool, 
 
 
 def _describe(url: str, exc: BaseException) -> str:
+    import requests
+
     if isinstance(exc, requests.exceptions.SSLError):
         text = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
@@ -143,6 +147,8 @@ def open_url(url: str, *, ca_cert: Optional[PathLike] = None, insecure: bool = F
     more, and any connection/TLS failure, raises :class:`FetchError`; with a ``Range`` header a 206 or 200
     answer is accepted (the caller checks which).
     """
+    import requests
+
     _check_scheme(url)
     s = session(ca_cert=ca_cert, insecure=insecure, retries=retries)
     try:
@@ -165,6 +171,8 @@ def open_url(url: str, *, ca_cert: Optional[PathLike] = None, insecure: bool = F
 def fetch_bytes(url: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optional[PathLike] = None,
                 insecure: bool = False, timeout: Optional[tuple[float, float]] = None, retries: int = 3) -> bytes:
     """Return the body of ``url`` (http/https), refusing bodies larger than ``max_size`` bytes."""
+    import requests
+
     parts: list[bytes] = []
     total = 0
     with open_url(url, ca_cert=ca_cert, insecure=insecure, timeout=timeout, retries=retries) as resp:
@@ -271,6 +279,9 @@ def download(url: str, dest: PathLike, *, sinks: Sequence[ChunkSink] = (), ca_ce
     rename: it may raise (e.g. :class:`~ignkit.errors.DigestMismatch`), in which case the partial file is
     deleted and ``dest`` is untouched. ``progress`` shows a bar on stderr (default: when it is a terminal).
     """
+    import requests
+    import urllib3
+
     _check_scheme(url)
     dest = Path(dest)
     part = part_path(dest)
