@@ -126,8 +126,7 @@ def log(msg: str) -> None:
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(EPOCH), LC_ALL="C", TZ="UTC")
     try:
-        return subprocess.run(cmd, check=True, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, **kw)
+        return subprocess.run(cmd, check=True, env=env, capture_output=True, text=True, **kw)
     except FileNotFoundError as e:
         raise BuildError(f"{cmd[0]} not found: install the boot-suite packages (see .ci/run)") from e
     except subprocess.CalledProcessError as e:
@@ -162,8 +161,8 @@ def resolve_packages(arch: str) -> list[tuple[str, str, str]]:
     result = []
     for name, darch in names:
         spec = name if darch in ("all", "amd64") else f"{name}:{darch}"
-        show = subprocess.run(["apt-cache", "show", "--no-all-versions", spec], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+        show = subprocess.run(["apt-cache", "show", "--no-all-versions", spec], capture_output=True,
+                              text=True)
         version = None
         for line in show.stdout.splitlines():
             if line.startswith("Version:"):
@@ -450,7 +449,7 @@ def build(arch: str, out: Path, debs: Path, force: bool = False) -> dict:
 def _mtools(cmd: list[str]) -> None:
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(EPOCH), MTOOLS_SKIP_CHECK="1", LC_ALL="C", TZ="UTC")
     try:
-        subprocess.run(cmd, check=True, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.run(cmd, check=True, env=env, capture_output=True, text=True)
     except FileNotFoundError as e:
         raise BuildError(f"{cmd[0]} not found: install mtools") from e
     except subprocess.CalledProcessError as e:

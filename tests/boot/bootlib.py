@@ -101,7 +101,8 @@ def qemu_command(mode: str, image: Path, log: Path, workdir: Path, *, initrd: Pa
     elif mode in ("bios-disk", "uefi-disk", "aa64-disk"):
         cmd += ["-drive", f"file={image},format=raw,if=virtio,readonly=on"]
     elif mode == "aa64-cd":
-        cmd += ["-device", "virtio-scsi-pci", "-drive", f"if=none,id=cd0,file={image},format=raw,media=cdrom,readonly=on",
+        cmd += ["-device", "virtio-scsi-pci",
+                "-drive", f"if=none,id=cd0,file={image},format=raw,media=cdrom,readonly=on",
                 "-device", "scsi-cd,drive=cd0"]
     elif mode.startswith("kernel-"):
         cmd += ["-kernel", str(image), "-append", append]
@@ -129,7 +130,8 @@ def boot(mode: str, image: Path, *, timeout: float = 150.0, initrd: Path | None 
             proc.kill()
             out, _ = proc.communicate()
             text = log.read_bytes().decode("utf-8", "replace") if log.exists() else ""
-            raise BootTimeout(f"{mode}: no poweroff within {timeout:.0f} s; serial log ends with:\n{tail(text)}")
+            raise BootTimeout(
+                f"{mode}: no poweroff within {timeout:.0f} s; serial log ends with:\n{tail(text)}") from None
         seconds = time.monotonic() - start
         text = log.read_bytes().decode("utf-8", "replace") if log.exists() else ""
         if proc.returncode != 0:
@@ -218,7 +220,20 @@ def check_boot(report: BootReport, *, kargs: str | list[str], config: bytes | No
     check_keyfiles(report, keyfiles or {})
 
 
-# ---------------------------------------------------------------- reading an initrd without ignkit
+# ---------------------------------------------------------------- reading an ISO / initrd without ignkit
+
+
+def iso_extract(iso: Path, path: str) -> bytes:
+    """The bytes of file ``path`` (Rock Ridge name) of ``iso``, extracted by xorriso into a temporary file.
+
+    (Never extract to /dev/stdout: xorriso, run as root, replaces that symlink with a regular file.)
+    """
+    with tempfile.TemporaryDirectory(prefix="iso-extract-") as tmp:
+        dest = Path(tmp) / "file"
+        subprocess.run(["xorriso", "-indev", str(iso), "-osirrox", "on", "-extract", path, str(dest)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+        return dest.read_bytes()
+
 
 
 def read_newc(data: bytes) -> dict[str, bytes]:
