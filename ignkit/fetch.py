@@ -277,10 +277,11 @@ def download(url: str, dest: PathLike, *, sinks: Sequence[ChunkSink] = (), ca_ce
     with ``resume`` a ``.part`` left by an earlier run is continued too. Every byte is fed, in order, to
     each of ``sinks`` (digest checks); ``finish()``, when given, runs after the last byte and before the
     rename: it may raise (e.g. :class:`~ignkit.errors.DigestMismatch`), in which case the partial file is
-    deleted and ``dest`` is untouched. ``progress`` shows a bar on stderr (default: when it is a terminal).
+    deleted and ``dest`` is untouched. If that happens to a download continued from an earlier run's
+    ``.part`` (the remote file may have changed since), it is fetched once more from the start.
+    ``progress`` shows a bar on stderr (default: when it is a terminal).
     """
-    import requests
-    import urllib3
+    from .errors import CheckFailed
 
     _check_scheme(url)
     dest = Path(dest)
@@ -291,6 +292,40 @@ def download(url: str, dest: PathLike, *, sinks: Sequence[ChunkSink] = (), ca_ce
     else:
         with contextlib.suppress(FileNotFoundError):
             part.unlink()
+    resumed_old_part = offset > 0
+    while True:
+        _transfer(url, part, dest.name, offset, sinks, ca_cert=ca_cert, insecure=insecure, progress=progress,
+                  attempts=attempts, timeout=timeout)
+        try:
+            if finish is not None:
+                finish()
+        except CheckFailed:
+            with contextlib.suppress(FileNotFoundError):
+                part.unlink()
+            if not resumed_old_part:
+                raise
+            # The bytes kept from an earlier run may belong to an older file: start over once.
+            resumed_old_part = False
+            offset = 0
+            for s in sinks:
+                s.reset()
+            continue
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                part.unlink()
+            raise
+        break
+    os.replace(part, dest)
+    return dest
+
+
+def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[ChunkSink], *,
+              ca_cert: Optional[PathLike], insecure: bool, progress: Optional[bool], attempts: int,
+              timeout: Optional[tuple[float, float]]) -> None:
+    """Fill ``part`` (already ``offset`` bytes long) with the rest of ``url``, resuming after drops."""
+    import requests
+    import urllib3
+
     bar: Optional[_Progress] = None
     last_error = ""
     try:
@@ -301,8 +336,13 @@ def download(url: str, dest: PathLike, *, sinks: Sequence[ChunkSink] = (), ca_ce
             try:
                 with open_url(url, ca_cert=ca_cert, insecure=insecure, timeout=timeout, headers=headers) as resp:
                     if resp.status_code == 416:
-                        # Nothing left past our offset: the partial file may already be whole.
-                        break
+                        if _content_range_total(resp.headers.get("Content-Range")) in (offset, None):
+                            return  # nothing past our offset: the partial file is whole
+                        offset = 0  # the remote file is shorter than what we have: start over
+                        for s in sinks:
+                            s.reset()
+                        last_error = f"{url}: the remote file changed during the download"
+                        continue
                     if offset and (resp.status_code != 206
                                    or _content_range_start(resp.headers.get("Content-Range")) != offset):
                         # The server sent the whole file again: start over.
@@ -312,7 +352,7 @@ def download(url: str, dest: PathLike, *, sinks: Sequence[ChunkSink] = (), ca_ce
                     length = resp.headers.get("Content-Length")
                     total = offset + int(length) if length and length.isdigit() else None
                     if bar is None:
-                        bar = _Progress(_progress_wanted(progress), dest.name, total, offset)
+                        bar = _Progress(_progress_wanted(progress), label, total, offset)
                     with open(part, "r+b" if offset else "wb") as f:
                         f.seek(offset)
                         f.truncate()
@@ -326,7 +366,7 @@ def download(url: str, dest: PathLike, *, sinks: Sequence[ChunkSink] = (), ca_ce
                         finally:
                             f.flush()
                             os.fsync(f.fileno())
-                break
+                return
             except FetchError as e:
                 last_error = e.message
                 if not _retryable(e):
@@ -334,20 +374,18 @@ def download(url: str, dest: PathLike, *, sinks: Sequence[ChunkSink] = (), ca_ce
             except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
                 # Dropped connection, timeout: continue from ``offset`` on the next attempt.
                 last_error = _describe(url, e)
-        else:
-            raise FetchError(f"{last_error} (gave up after {attempts} attempts; rerun to resume)")
+        raise FetchError(f"{last_error} (gave up after {attempts} attempts; rerun to resume)")
     finally:
         if bar is not None:
             bar.close()
-    try:
-        if finish is not None:
-            finish()
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            part.unlink()
-        raise
-    os.replace(part, dest)
-    return dest
+
+
+def _content_range_total(value: Optional[str]) -> Optional[int]:
+    # "bytes */200" or "bytes 0-99/200"
+    if not value or "/" not in value:
+        return None
+    tail = value.rsplit("/", 1)[1].strip()
+    return int(tail) if tail.isdigit() else None
 
 
 def _retryable(e: FetchError) -> bool:

@@ -252,3 +252,30 @@ def test_download_progress_bar_on_terminal(tmp_path: Path, artifact_server: Arti
     assert proc.returncode == 0
     assert dest.read_bytes() == data
     assert b"live.iso" in shown and b"100%" in shown
+
+
+def test_download_whole_part_from_earlier_run(tmp_path: Path, artifact_server: ArtifactServer) -> None:
+    """A .part that is already complete (the earlier run stopped before the rename) is only checked."""
+    data = os.urandom(100_000)
+    artifact_server.files["/done"] = data
+    dest = tmp_path / "done"
+    fetch.part_path(dest).write_bytes(data)
+    sink = DigestSink("sha256", hashlib.sha256(data).hexdigest())
+    fetch.download(artifact_server.url("/done"), dest, sinks=[sink], finish=sink.verify, progress=False)
+    assert dest.read_bytes() == data
+    assert artifact_server.requests == [("/done", f"bytes={len(data)}-")]
+
+
+@pytest.mark.parametrize("stale_size", [50_000, 150_000])
+def test_download_stale_part_starts_over(tmp_path: Path, artifact_server: ArtifactServer, stale_size: int) -> None:
+    """Bytes kept from an older version of the remote file fail the digest: fetched again from the start."""
+    data = os.urandom(100_000)
+    artifact_server.files["/img"] = data
+    dest = tmp_path / "img"
+    fetch.part_path(dest).write_bytes(os.urandom(stale_size))
+    sink = DigestSink("sha256", hashlib.sha256(data).hexdigest())
+    fetch.download(artifact_server.url("/img"), dest, sinks=[sink], finish=sink.verify, progress=False)
+    assert dest.read_bytes() == data
+    assert artifact_server.requests[0] == ("/img", f"bytes={stale_size}-")
+    assert artifact_server.requests[-1] == ("/img", None)
+    assert not fetch.part_path(dest).exists()
