@@ -288,8 +288,12 @@ _NOT_B64CHAR = re.compile(r"[^A-Za-z0-9+/=%]")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-def _bad_data(data: str, chars: re.Pattern[str]) -> bool:
-    return chars.search(data) is not None or ("%" in data and _BAD_ESCAPE.search(data) is not None)
+def _bad_data(data: str, chars: re.Pattern[str]) -> Optional[str]:
+    if chars.search(data) is not None:
+        return "invalid data character"
+    if "%" in data and _BAD_ESCAPE.search(data) is not None:
+        return "rfc2396: invalid char 0x25 in unescape sequence"
+    return None
 
 
 def check_dataurl(s: str) -> Optional[str]:
@@ -346,8 +350,9 @@ def check_dataurl(s: str) -> Optional[str]:
         return "missing comma before data"
     data = s[i + 1:]
     if base64:
-        if _bad_data(data, _NOT_B64CHAR):
-            return "invalid data character"
+        bad = _bad_data(data, _NOT_B64CHAR)
+        if bad:
+            return bad
         import base64 as b64
         import binascii
         from urllib.parse import unquote_to_bytes
@@ -361,9 +366,7 @@ def check_dataurl(s: str) -> Optional[str]:
             except (binascii.Error, ValueError):
                 return "illegal base64 data at input byte 0"
         return None
-    if _bad_data(data, _NOT_URLCHAR):
-        return "invalid data character"
-    return None
+    return _bad_data(data, _NOT_URLCHAR)
 
 
 # --------------------------------------------------------------------------------------------
@@ -473,7 +476,8 @@ def _section_name(data: bytes, pos: int, to_eol: Any) -> tuple[str, int]:
     garbage, pos, _ = to_eol(end + 1)
     garbage = garbage.strip()
     if garbage:
-        raise UnitParseError(f"found garbage after section name {name}: {_go_quote(garbage)}")
+        # go-systemd prints the section it has not recorded yet: always an empty name
+        raise UnitParseError(f"found garbage after section name : {_go_quote(garbage)}")
     return name, pos
 
 

@@ -35,13 +35,20 @@ def config(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
 # ignition.config / ignition.security / ignition.proxy
 
 
+def _required_source(ref: dict[str, Any], ctx: Ctx) -> str | None:
+    """Merge and CA references (3.1+) need a source; its URL error is also reported at the item."""
+    src = ref.get("source")
+    if not src:
+        return "source is required"
+    return check_url(src, ctx.v)
+
+
 @register("IgnitionConfig")
 def ignition_config(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
     if ctx.v < (3, 1):
         return
     for i, ref in enumerate(obj.get("merge") or []):
-        if nil_or_empty(ref.get("source")):
-            ctx.error(path + ("merge", i), "source is required")
+        ctx.error(path + ("merge", i), _required_source(ref, ctx))
 
 
 @register("TLS")
@@ -49,8 +56,7 @@ def tls(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
     if ctx.v < (3, 1):
         return
     for i, ref in enumerate(obj.get("certificateAuthorities") or []):
-        if nil_or_empty(ref.get("source")):
-            ctx.error(path + ("certificateAuthorities", i), "source is required")
+        ctx.error(path + ("certificateAuthorities", i), _required_source(ref, ctx))
 
 
 def _proxy_url(value: str) -> tuple[str | None, str | None]:

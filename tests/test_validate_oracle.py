@@ -1,0 +1,225 @@
+"""Differential test: ignkit's verdicts against Debian's ``ignition-validate`` (Ignition 2.14).
+
+Hypothesis generates configs for spec 3.0.0 - 3.3.0 from pools of valid and invalid values. The
+areas where Ignition 2.14 and upstream HEAD (ignkit's reference) differ by design are left out of
+generation (see the spec, sections 5.2 and 6): files under /etc/systemd/system (HEAD's path
+conflict rule), partitions with ``shouldExist: false`` (2.14's extra partition rule), and the
+3.4.0-experimental version. Only verdicts are compared (warning texts and Go's JSON error wording
+differ between the two builds); the number of identical error lines is printed for information.
+
+The configs are generated first (derandomized, bounded), then the binary runs over all of them
+in a small thread pool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ignkit.ignition.validate import validate
+
+ORACLE = shutil.which("ignition-validate") or ("/usr/bin/ignition-validate"
+                                                if os.path.exists("/usr/bin/ignition-validate") else None)
+pytestmark = [
+    pytest.mark.oracle,
+    pytest.mark.skipif(ORACLE is None, reason="Debian's ignition-validate is not installed"),
+]
+
+EXAMPLES = 400
+VERSIONS = ["3.0.0", "3.1.0", "3.2.0", "3.3.0"]
+
+maybe = lambda s: st.one_of(st.none(), s)  # noqa: E731
+PATHS = st.sampled_from(["/a", "/a/b", "/a/b/c", "/etc/x.conf", "/var/lib/y", "relative", "", "/x/../y",
+                         "/trailing/", "//double", "/sp ace"])
+SOURCES = st.sampled_from([
+    "data:,hello", "data:text/plain;base64,aGVsbG8=", "data:;base64,aGk=", "data:hello", "data:,a%zz",
+    "http://example.com/x", "https://example.com/y?z=1", "tftp://host/f", "s3://bucket/key",
+    "s3://bucket/key?versionId=", "s3://bucket/key?versionId=3", "gs://bucket/obj", "ftp://x/y", "file:///z",
+    "/abs/path", "", "https://[::1", "http://%zz", "HTTP://example.com/up",
+])
+HASHES = st.sampled_from(["sha512-" + "0" * 128, "sha512-" + "a" * 127, "sha256-" + "1" * 64, "md5-0",
+                          "sha512", "SHA512-" + "0" * 128, ""])
+MODES = st.sampled_from([420, 493, 0, 4095, 4096, -1, 2541, 0o1777])
+NAMES = st.sampled_from(["core", "admin", "", "core"])
+UNIT_CONTENTS = st.sampled_from([
+    "[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+    "[Unit]\nDescription=no install\n", "[Unit", "[Unit] junk\nA=b\n", "[Unit]\nNoEquals\n", "", "ignored\n[X]\nA=1",
+    "[Service]\nExecStart=/bin/a \\\n  --flag\n",
+])
+
+
+def resource(v: tuple[int, int]) -> st.SearchStrategy[dict[str, Any]]:
+    fields: dict[str, Any] = {"source": maybe(SOURCES), "verification": maybe(st.fixed_dictionaries(
+        {}, optional={"hash": maybe(HASHES)})), "compression": maybe(st.sampled_from(["", "gzip", "xz"]))}
+    if v >= (3, 1):
+        fields["httpHeaders"] = st.lists(st.fixed_dictionaries({"name": st.sampled_from(["A", "B", ""])},
+                                                               optional={"value": maybe(st.sampled_from(["v", ""]))}),
+                                         max_size=2)
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+def owner() -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({}, optional={"id": maybe(st.sampled_from([0, 1000])), "name": maybe(NAMES)})
+
+
+def storage(v: tuple[int, int]) -> st.SearchStrategy[dict[str, Any]]:
+    node = {"overwrite": maybe(st.booleans()), "user": owner(), "group": owner()}
+    files = st.lists(st.fixed_dictionaries({"path": PATHS}, optional=dict(
+        node, mode=maybe(MODES), contents=resource(v), append=st.lists(resource(v), max_size=2))), max_size=3)
+    dirs = st.lists(st.fixed_dictionaries({"path": PATHS}, optional=dict(node, mode=maybe(MODES))), max_size=2)
+    links = st.lists(st.fixed_dictionaries({"path": PATHS}, optional=dict(
+        node, target=st.sampled_from(["/a", "/a/b", "rel", "", "../up"]), hard=maybe(st.booleans()))), max_size=2)
+    partitions = st.lists(st.fixed_dictionaries({}, optional={
+        "number": st.sampled_from([0, 1, 2, 3]),
+        "label": maybe(st.sampled_from(["root", "data", "a:b", "x" * 37, ""])),
+        "startMiB": maybe(st.sampled_from([0, 1, 100, 150])),
+        "sizeMiB": maybe(st.sampled_from([0, 10, 100])),
+        "typeGuid": maybe(st.sampled_from(["", "0FC63DAF-8483-4772-8E79-3D69D8477DE4", "bad-guid"])),
+        "guid": maybe(st.sampled_from(["", "0fc63daf-8483-4772-8e79-3d69d8477de4", "zz"])),
+        "wipePartitionEntry": maybe(st.booleans()), "shouldExist": st.just(True),
+    }), max_size=3)
+    disks = st.lists(st.fixed_dictionaries({"device": st.sampled_from(["/dev/sda", "/dev/vdb", "", "sda"])},
+                                           optional={"wipeTable": maybe(st.booleans()), "partitions": partitions}),
+                     max_size=2)
+    formats = ["ext4", "xfs", "btrfs", "swap", "vfat", "", "bogus"] + (["none"] if v >= (3, 3) else [])
+    fs_opt: dict[str, Any] = {
+        "format": maybe(st.sampled_from(formats)), "path": maybe(st.sampled_from(["/var", "rel", "", "/srv/"])),
+        "label": maybe(st.sampled_from(["", "short", "a-sixteen-chars!", "x" * 17, "y" * 300])),
+        "uuid": maybe(st.sampled_from(["", "8ba3c4a3-4b4f-4a53-9a08-0e6e7d3d9c1e"])),
+        "wipeFilesystem": maybe(st.booleans()), "options": st.lists(st.sampled_from(["-m0", "-L x"]), max_size=2),
+    }
+    if v >= (3, 1):
+        fs_opt["mountOptions"] = st.lists(st.sampled_from(["noatime", "ro"]), max_size=2)
+    filesystems = st.lists(st.fixed_dictionaries({"device": st.sampled_from(["/dev/sda1", "/dev/vdb", "", "x"])},
+                                                 optional=fs_opt), max_size=2)
+    raid = st.lists(st.fixed_dictionaries({"name": st.sampled_from(["md0", "md1", ""])}, optional={
+        "level": st.sampled_from(["raid1", "raid0", "linear", "stripe", "mirror", "10", "raid7", ""]),
+        "devices": st.lists(st.sampled_from(["/dev/sda", "/dev/sdb", "sdc", "/dev/sda"]), max_size=3),
+        "spares": maybe(st.sampled_from([0, 1])),
+    }), max_size=2)
+    fields: dict[str, Any] = {"files": files, "directories": dirs, "links": links, "disks": disks,
+                              "filesystems": filesystems, "raid": raid}
+    if v >= (3, 2):
+        tang = st.fixed_dictionaries({}, optional={
+            "url": st.sampled_from(["http://tang", "https://t2", "ftp://x", ""]),
+            "thumbprint": maybe(st.sampled_from(["abc", ""]))})
+        clevis = st.fixed_dictionaries({}, optional={
+            "tpm2": maybe(st.booleans()), "threshold": maybe(st.sampled_from([0, 1, 2])),
+            "tang": st.lists(tang, max_size=2),
+            "custom": st.fixed_dictionaries({}, optional={
+                "pin": st.sampled_from(["tpm2", "tang", "sss", "bogus", ""]),
+                "config": st.sampled_from(["{}", ""]), "needsNetwork": maybe(st.booleans())})})
+        fields["luks"] = st.lists(st.fixed_dictionaries({"name": st.sampled_from(["root", "a/b", "data", ""])},
+                                                        optional={
+            "device": maybe(st.sampled_from(["/dev/sda2", "", "rel"])),
+            "label": maybe(st.sampled_from(["lbl", "z" * 48])),
+            "keyFile": resource(v), "clevis": clevis, "wipeVolume": maybe(st.booleans()),
+        }), max_size=2)
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+def config_strategy() -> st.SearchStrategy[tuple[str, bytes]]:
+    @st.composite
+    def build(draw: Any) -> tuple[str, bytes]:
+        spec = draw(st.sampled_from(VERSIONS))
+        v = (3, int(spec.split(".")[1]))
+        ign: dict[str, Any] = {"version": spec}
+        if draw(st.booleans()):
+            ref = resource(v)
+            ign["config"] = draw(st.fixed_dictionaries({}, optional={
+                "merge": st.lists(ref, max_size=2), "replace": ref}))
+        if v >= (3, 1) and draw(st.booleans()):
+            ign["proxy"] = draw(st.fixed_dictionaries({}, optional={
+                "httpProxy": st.sampled_from(["http://p:3128", "https://p", "socks5://p", "", "http://[::1"]),
+                "httpsProxy": st.sampled_from(["http://p:3128", "https://p", "ftp://p"]),
+                "noProxy": st.lists(st.sampled_from(["a", "b", "a"]), max_size=3)}))
+        if draw(st.booleans()):
+            cas = st.lists(resource(v) if v >= (3, 1) else st.fixed_dictionaries({"source": SOURCES}), max_size=2)
+            ign["security"] = {"tls": {"certificateAuthorities": draw(cas)}}
+        doc: dict[str, Any] = {"ignition": ign}
+        if draw(st.booleans()):
+            doc["storage"] = draw(storage(v))
+        if draw(st.booleans()):
+            doc["systemd"] = {"units": draw(st.lists(st.fixed_dictionaries(
+                {"name": st.sampled_from(["a.service", "b.timer", "c", "d.foo", "a.service", "e@.service"])},
+                optional={"contents": maybe(UNIT_CONTENTS), "enabled": maybe(st.booleans()),
+                          "mask": maybe(st.booleans()),
+                          "dropins": st.lists(st.fixed_dictionaries(
+                              {"name": st.sampled_from(["10-a.conf", "b.txt", "10-a.conf"])},
+                              optional={"contents": maybe(UNIT_CONTENTS)}), max_size=2)}), max_size=3))}
+        if draw(st.booleans()):
+            doc["passwd"] = {"users": draw(st.lists(st.fixed_dictionaries({"name": NAMES}, optional={
+                "sshAuthorizedKeys": st.lists(st.sampled_from(["ssh-ed25519 A", "ssh-rsa B", "ssh-ed25519 A"]),
+                                              max_size=3),
+                "groups": st.lists(st.sampled_from(["wheel", "docker", "wheel"]), max_size=2),
+                "uid": maybe(st.sampled_from([0, 1000, -5]))}), max_size=2)),
+                "groups": draw(st.lists(st.fixed_dictionaries({"name": NAMES}), max_size=2))}
+        if v >= (3, 3) and draw(st.booleans()):
+            doc["kernelArguments"] = draw(st.fixed_dictionaries({}, optional={
+                "shouldExist": st.lists(st.sampled_from(["quiet", "a=b", ""]), max_size=2),
+                "shouldNotExist": st.lists(st.sampled_from(["quiet", "rhgb"]), max_size=2)}))
+        if draw(st.integers(0, 9)) == 0:
+            doc["unknownKey"] = 1
+        return spec, json.dumps(doc).encode()
+
+    return build()
+
+
+def generate() -> list[tuple[str, bytes]]:
+    out: list[tuple[str, bytes]] = []
+
+    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(config_strategy())
+    def collect(example: tuple[str, bytes]) -> None:
+        out.append(example)
+
+    collect()
+    return out
+
+
+def run_oracle(data: bytes, tmp: Path, i: int) -> tuple[int, str]:
+    path = tmp / f"c{i}.ign"
+    path.write_bytes(data)
+    assert ORACLE is not None
+    p = subprocess.run([ORACLE, str(path)], capture_output=True, timeout=60)
+    return p.returncode, p.stdout.decode() + p.stderr.decode()
+
+
+def test_verdicts_agree_with_debian_ignition_validate() -> None:
+    examples = generate()
+    assert len(examples) >= EXAMPLES // 2
+    with tempfile.TemporaryDirectory() as d, ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda a: run_oracle(a[1][1], Path(d), a[0]), enumerate(examples)))
+    invalid = agree = same_errors = 0
+    mismatches = []
+    for (spec, data), (rc, out) in zip(examples, results):
+        report = validate(data)
+        ours_ok = report.ok
+        theirs_ok = rc == 0
+        invalid += not theirs_ok
+        if ours_ok == theirs_ok:
+            agree += 1
+        else:
+            mismatches.append((data.decode(), out, report.lines()))
+        their_errors = sorted(line for line in out.splitlines() if line.startswith("error"))
+        if their_errors == sorted(str(e) for e in report.errors):
+            same_errors += 1
+    n = len(examples)
+    print(f"\noracle: {n} generated configs ({invalid} invalid per ignition-validate 2.14); "
+          f"verdicts agree {agree}/{n}; identical error lines {same_errors}/{n}")
+    for m in mismatches[:5]:
+        print("MISMATCH", m)
+    assert not mismatches
+    assert same_errors >= 0.95 * n  # error lines (path, position, message) match too
+    assert 0.2 * n < invalid < 0.95 * n  # the generator exercises both outcomes
