@@ -203,7 +203,7 @@ def test_verdicts_agree_with_debian_ignition_validate() -> None:
         results = list(pool.map(lambda a: run_oracle(a[1][1], Path(d), a[0]), enumerate(examples)))
     invalid = agree = same_errors = 0
     mismatches = []
-    for (spec, data), (rc, out) in zip(examples, results):
+    for (_spec, data), (rc, out) in zip(examples, results):
         report = validate(data)
         ours_ok = report.ok
         theirs_ok = rc == 0
