@@ -24,6 +24,8 @@ if str(HERE) not in sys.path:
 
 from bootlab import Lab, missing_tools  # noqa: E402
 
+LABS: list[Lab] = []
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "boot_case(*names): boot cases (tests/boot/cases.py) this test reads")
@@ -42,6 +44,7 @@ def boot_tools() -> None:
 @pytest.fixture(scope="session")
 def lab(request: pytest.FixtureRequest, boot_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Any:
     the_lab = Lab(tmp_path_factory.mktemp("bootlab"))
+    LABS.append(the_lab)
     # Start every boot the selected tests will read, in test order, so two run at a time.
     for item in request.session.items:
         for mark in item.iter_markers("boot_case"):
@@ -49,3 +52,18 @@ def lab(request: pytest.FixtureRequest, boot_tools: None, tmp_path_factory: pyte
                 the_lab.submit(name)
     yield the_lab
     the_lab.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per boot: wall-clock seconds of the qemu process (two boots run at a time)."""
+    rows = []
+    for the_lab in LABS:
+        for name, fut in the_lab._cases.items():
+            if fut.done() and not fut.cancelled():
+                exc = fut.exception()
+                rows.append(f"{name}: " + (f"{fut.result().seconds:.1f} s" if exc is None
+                                           else f"{type(exc).__name__}"))
+    if rows:
+        terminalreporter.write_sep("-", "qemu boots (TCG, two at a time)")
+        for row in rows:
+            terminalreporter.write_line(row)
