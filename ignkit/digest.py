@@ -188,18 +188,12 @@ def digest(source: Source, algo: str = "sha512", *, ca_cert: Optional[PathLike] 
 
 
 def _digest_url(url: str, algo: str, *, ca_cert: Optional[PathLike], insecure: bool) -> str:
-    import requests
-
-    from .errors import FetchError
-    from .fetch import _describe, open_url
+    from .fetch import open_url
 
     h = _new(algo)
     with open_url(url, ca_cert=ca_cert, insecure=insecure) as resp:
-        try:
-            for chunk in resp.iter_content(BUFSIZE):
-                h.update(chunk)
-        except requests.exceptions.RequestException as e:
-            raise FetchError(_describe(url, e)) from None
+        for chunk in resp.iter_content(BUFSIZE):
+            h.update(chunk)
     return format_digest(algo, h.hexdigest())
 
 

@@ -42,6 +42,10 @@ class ChunkSink(Protocol):
     def update(self, data: bytes) -> None: ...
 
 
+class TransientFetchError(FetchError):
+    """A network failure that may go away (connection refused or dropped, timeout): worth another try."""
+
+
 def is_url(source: str) -> bool:
     """True when ``source`` is an http:// or https:// URL."""
     return source.lower().startswith(SCHEMES)
@@ -144,10 +148,12 @@ def open_url(url: str, *, ca_cert: Optional[PathLike] = None, insecure: bool = F
     """Open ``url`` for streaming and yield the :class:`requests.Response` (status already checked).
 
     Read the body with ``response.raw.read(n)`` or ``response.iter_content(n)``. Any HTTP status of 400 or
-    more, and any connection/TLS failure, raises :class:`FetchError`; with a ``Range`` header a 206 or 200
-    answer is accepted (the caller checks which).
+    more, and any connection/TLS failure, raises :class:`FetchError` -- also when the connection breaks
+    while the caller reads the body inside the ``with`` block. With a ``Range`` header a 206 or 200
+    answer is accepted (the caller checks which), and so is 416.
     """
     import requests
+    import urllib3
 
     _check_scheme(url)
     s = session(ca_cert=ca_cert, insecure=insecure, retries=retries)
@@ -157,36 +163,41 @@ def open_url(url: str, *, ca_cert: Optional[PathLike] = None, insecure: bool = F
                 warnings.simplefilter("ignore")
             resp = s.get(url, stream=True, timeout=timeout or DEFAULT_TIMEOUT, headers=headers,
                          verify=_verify_setting(ca_cert, insecure))
-    except requests.exceptions.RequestException as e:
+    except requests.exceptions.SSLError as e:
         raise FetchError(_describe(url, e)) from None
+    except requests.exceptions.RequestException as e:
+        raise TransientFetchError(_describe(url, e)) from None
     try:
         if resp.status_code >= 400 and not (resp.status_code == 416 and headers and "Range" in headers):
             reason = resp.reason or ""
             raise FetchError(f"{url}: HTTP {resp.status_code} {reason}".rstrip())
         yield resp
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
+        # The body broke off while the caller was reading it.
+        raise TransientFetchError(_describe(url, e)) from None
     finally:
         resp.close()
 
 
 def fetch_bytes(url: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optional[PathLike] = None,
-                insecure: bool = False, timeout: Optional[tuple[float, float]] = None, retries: int = 3) -> bytes:
-    """Return the body of ``url`` (http/https), refusing bodies larger than ``max_size`` bytes."""
-    import requests
+                insecure: bool = False, timeout: Optional[tuple[float, float]] = None, retries: int = 3,
+                headers: Optional[dict[str, str]] = None) -> bytes:
+    """Return the body of ``url`` (http/https), refusing bodies larger than ``max_size`` bytes.
 
+    ``headers`` are sent with the request (e.g. an Ignition reference's ``httpHeaders``).
+    """
     parts: list[bytes] = []
     total = 0
-    with open_url(url, ca_cert=ca_cert, insecure=insecure, timeout=timeout, retries=retries) as resp:
+    with open_url(url, ca_cert=ca_cert, insecure=insecure, timeout=timeout, headers=headers,
+                  retries=retries) as resp:
         length = resp.headers.get("Content-Length")
         if length and length.isdigit() and int(length) > max_size:
             raise FetchError(f"{url}: {int(length)} bytes is larger than the {max_size}-byte limit")
-        try:
-            for chunk in resp.iter_content(CHUNK):
-                total += len(chunk)
-                if total > max_size:
-                    raise FetchError(f"{url}: response is larger than the {max_size}-byte limit")
-                parts.append(chunk)
-        except requests.exceptions.RequestException as e:
-            raise FetchError(_describe(url, e)) from None
+        for chunk in resp.iter_content(CHUNK):
+            total += len(chunk)
+            if total > max_size:
+                raise FetchError(f"{url}: response is larger than the {max_size}-byte limit")
+            parts.append(chunk)
     return b"".join(parts)
 
 
@@ -323,9 +334,6 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
               ca_cert: Optional[PathLike], insecure: bool, progress: Optional[bool], attempts: int,
               timeout: Optional[tuple[float, float]]) -> None:
     """Fill ``part`` (already ``offset`` bytes long) with the rest of ``url``, resuming after drops."""
-    import requests
-    import urllib3
-
     bar: Optional[_Progress] = None
     last_error = ""
     try:
@@ -367,13 +375,9 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
                             f.flush()
                             os.fsync(f.fileno())
                 return
-            except FetchError as e:
-                last_error = e.message
-                if not _retryable(e):
-                    raise
-            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
+            except TransientFetchError as e:
                 # Dropped connection, timeout: continue from ``offset`` on the next attempt.
-                last_error = _describe(url, e)
+                last_error = e.message
         raise FetchError(f"{last_error} (gave up after {attempts} attempts; rerun to resume)")
     finally:
         if bar is not None:
@@ -386,13 +390,6 @@ def _content_range_total(value: Optional[str]) -> Optional[int]:
         return None
     tail = value.rsplit("/", 1)[1].strip()
     return int(tail) if tail.isdigit() else None
-
-
-def _retryable(e: FetchError) -> bool:
-    msg = e.message
-    if " HTTP " in msg:
-        return any(f"HTTP {code}" in msg for code in RETRY_STATUSES)
-    return "TLS certificate verification failed" not in msg
 
 
 def read_source(source: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optional[PathLike] = None,

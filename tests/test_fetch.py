@@ -279,3 +279,16 @@ def test_download_stale_part_starts_over(tmp_path: Path, artifact_server: Artifa
     assert artifact_server.requests[0] == ("/img", f"bytes={stale_size}-")
     assert artifact_server.requests[-1] == ("/img", None)
     assert not fetch.part_path(dest).exists()
+
+
+def test_open_url_body_errors_become_fetch_errors(artifact_server: ArtifactServer) -> None:
+    """A connection cut while the caller reads the body inside ``with open_url(...)`` is a FetchError too."""
+    artifact_server.files["/cut"] = os.urandom(500_000)
+    artifact_server.drop_once.add("/cut")
+    with pytest.raises(FetchError, match="/cut"):
+        with fetch.open_url(artifact_server.url("/cut")) as resp:
+            for _ in resp.iter_content(65536):
+                pass
+    # fetch_bytes sends the headers it is given.
+    artifact_server.files["/h"] = b"ok"
+    assert fetch.fetch_bytes(artifact_server.url("/h"), headers={"Range": "bytes=1-"}) == b"k"
