@@ -328,3 +328,13 @@ def test_cli_json(tmp_path: Path) -> None:
 def test_cli_help_mentions_prefix() -> None:
     p = subprocess.run([sys.executable, "-m", "ignkit", "validate", "--help"], capture_output=True, timeout=60)
     assert p.returncode == 0 and b"prefixed with the file name" in p.stdout
+
+
+def test_repeated_arrays_reuse_go_backing_array() -> None:
+    # Go decodes a repeated array into the slice it holds: [A,B] then [C] then [D,E] gives [A+C+D, B+E].
+    raw = (b'{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/a","mode":420},{"path":"/b"}],'
+           b'"files":[{"overwrite":true}],"files":[{"mode":1},{"mode":2}]}}')
+    config, _ = parse_config(raw)
+    assert config["storage"]["files"] == [{"path": "/a", "mode": 1, "overwrite": True}, {"path": "/b", "mode": 2}]
+    assert lines(raw) == ["error at $.storage.files.0.overwrite, line 1 col 134: overwrite must be false if "
+                          "source is unspecified"]

@@ -140,12 +140,15 @@ def _kind(v: Any) -> str:
 
 
 class _Decoder:
-    __slots__ = ("error", "raw_path", "names")
+    __slots__ = ("error", "raw_path", "names", "backing")
 
     def __init__(self) -> None:
         self.error: Optional[GoTypeError] = None
         self.raw_path: list[int] = []
         self.names: list[str] = []
+        # Go decodes a repeated array into the slice it already holds: elements past the new
+        # length stay in the backing array and are decoded into again if a later array is longer.
+        self.backing: dict[int, tuple[list[Any], list[Any]]] = {}
 
     def fail(self, value: Any, ftype: Field, literal: bool = False) -> None:
         if self.error is not None:
@@ -190,8 +193,13 @@ class _Decoder:
             return prev
         item = ft.item
         assert item is not None
-        old = prev if isinstance(prev, list) else []
-        out = []
+        old: list[Any] = []
+        if isinstance(prev, list):
+            held = self.backing.get(id(prev))
+            old = held[1] if held is not None and held[0] is prev else prev
+        if not v:
+            return []
+        out: list[Any] = []
         rp = self.raw_path
         names = self.names
         for idx, elem in enumerate(v):
@@ -206,6 +214,8 @@ class _Decoder:
                 out.append(dv if dv is not None else _zero(item))
             rp.pop()
             names.pop()
+        if len(old) > len(out):
+            self.backing[id(out)] = (out, out + old[len(out):])
         return out
 
     def struct(self, obj: Obj, st: Struct, prev: Optional[dict[str, Any]]) -> dict[str, Any]:
