@@ -336,5 +336,5 @@ def test_repeated_arrays_reuse_go_backing_array() -> None:
            b'"files":[{"overwrite":true}],"files":[{"mode":1},{"mode":2}]}}')
     config, _ = parse_config(raw)
     assert config["storage"]["files"] == [{"path": "/a", "mode": 1, "overwrite": True}, {"path": "/b", "mode": 2}]
-    assert lines(raw) == ["error at $.storage.files.0.overwrite, line 1 col 134: overwrite must be false if "
+    assert lines(raw) == ["error at $.storage.files.0.overwrite, line 1 col 132: overwrite must be false if "
                           "source is unspecified"]
