@@ -22,6 +22,7 @@ import argparse
 import io
 import json
 import os
+import random
 import struct
 import sys
 import time
@@ -140,8 +141,11 @@ def cdboot_img(kargs: str) -> bytes:
     return bytes(img) + bytes(initrd) + bytes(IGNITION_AREA)
 
 
-class _Zeros(io.RawIOBase):
-    """A read-only stream of ``size`` zero bytes (a big rootfs without a big file)."""
+class _Filler(io.RawIOBase):
+    """A read-only stream of ``size`` bytes repeating a fixed pseudo-random 1 MiB block (a big, not
+    sparse, deterministic rootfs without a big file on disk)."""
+
+    BLOCK = random.Random(4242).randbytes(1 << 20)
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -162,8 +166,9 @@ class _Zeros(io.RawIOBase):
         return self.pos
 
     def readinto(self, b: bytearray) -> int:  # type: ignore[override]
-        n = max(0, min(len(b), self.size - self.pos))
-        b[:n] = bytes(n)
+        n = max(0, min(len(b), self.size - self.pos, len(self.BLOCK) - self.pos % len(self.BLOCK)))
+        start = self.pos % len(self.BLOCK)
+        b[:n] = self.BLOCK[start:start + n]
         self.pos += n
         return n
 
@@ -227,7 +232,8 @@ def iso9660_name(component: str, is_dir: bool) -> str:
 
 
 def build_iso(out: str | os.PathLike[str], arch: str, *, rootfs_size: int = 0) -> None:
-    """Write a CoreOS-layout live ISO for ``arch`` to ``out`` (``rootfs_size`` > 0: a rootfs of zeros)."""
+    """Write a CoreOS-layout live ISO for ``arch`` to ``out`` (``rootfs_size`` > 0: a big rootfs.img of
+    pseudo-random bytes, for benchmarks)."""
     if arch not in ARCHES:
         raise SystemExit(f"unknown arch {arch!r}")
     files, _ = layout(arch)
@@ -271,7 +277,7 @@ def _build(out: Path, arch: str, files: dict[str, bytes], rootfs_size: int) -> N
         data = files[path]
         fp: BinaryIO
         if path == "/images/pxeboot/rootfs.img" and rootfs_size > 0:
-            fp = io.BufferedReader(_Zeros(rootfs_size))  # type: ignore[arg-type]
+            fp = io.BufferedReader(_Filler(rootfs_size), 1 << 20)  # type: ignore[arg-type]
             length = rootfs_size
         else:
             fp = io.BytesIO(data)
@@ -346,7 +352,7 @@ DEMO_DIR = Path(__file__).resolve().parent / "demo"
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--arch", choices=ARCHES, default="x86_64")
-    ap.add_argument("--rootfs-size", type=int, default=0, help="size of a zero-filled rootfs.img (bytes)")
+    ap.add_argument("--rootfs-size", type=int, default=0, help="size of a big pseudo-random rootfs.img (bytes)")
     ap.add_argument("--all", metavar="DIR", help="build mini-<arch>.iso for every architecture into DIR")
     ap.add_argument("--demo", action="store_true", help=f"build {DEMO_DIR / 'demo.iso'}")
     ap.add_argument("out", nargs="?", help="output ISO")

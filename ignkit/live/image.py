@@ -459,8 +459,9 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
         try:
             if os.fstat(fd).st_size != size:
                 raise ImageError(f"{src}: the file changed size since it was opened")
+            # No fsync: like cp, leave write-back to the kernel (an fsync would flush whatever else of
+            # the image is still dirty, e.g. right after a download, and cost time that grows with it).
             _apply_patches(fd, patches)
-            os.fsync(fd)
         finally:
             os.close(fd)
         return
