@@ -255,27 +255,21 @@ def part_path(dest: PathLike) -> Path:
 def _feed_existing(part: Path, sinks: Sequence[ChunkSink]) -> int:
     """Feed an existing partial file to the sinks; return its size."""
     size = 0
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
     with open(part, "rb") as f:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
+        for chunk in iter(lambda: f.read(CHUNK), b""):
             for s in sinks:
-                s.update(bytes(view[:n]))
-            size += n
+                s.update(chunk)
+            size += len(chunk)
     return size
 
 
-def _content_range_start(value: Optional[str]) -> Optional[int]:
-    # "bytes 100-199/200"
+def _content_range(value: Optional[str]) -> tuple[Optional[int], Optional[int]]:
+    """``(start, total)`` of a Content-Range header (``bytes 100-199/200``, ``bytes */200``); None if absent."""
     if not value or not value.startswith("bytes "):
-        return None
-    try:
-        return int(value[6:].split("-", 1)[0])
-    except ValueError:
-        return None
+        return None, None
+    span, _, total = value[6:].partition("/")
+    first = span.split("-", 1)[0].strip()
+    return (int(first) if first.isdigit() else None), (int(total) if total.strip().isdigit() else None)
 
 
 def download(url: str, dest: PathLike, *, sinks: Sequence[ChunkSink] = (), ca_cert: Optional[PathLike] = None,
@@ -344,7 +338,7 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
             try:
                 with open_url(url, ca_cert=ca_cert, insecure=insecure, timeout=timeout, headers=headers) as resp:
                     if resp.status_code == 416:
-                        if _content_range_total(resp.headers.get("Content-Range")) in (offset, None):
+                        if _content_range(resp.headers.get("Content-Range"))[1] in (offset, None):
                             return  # nothing past our offset: the partial file is whole
                         offset = 0  # the remote file is shorter than what we have: start over
                         for s in sinks:
@@ -352,7 +346,7 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
                         last_error = f"{url}: the remote file changed during the download"
                         continue
                     if offset and (resp.status_code != 206
-                                   or _content_range_start(resp.headers.get("Content-Range")) != offset):
+                                   or _content_range(resp.headers.get("Content-Range"))[0] != offset):
                         # The server sent the whole file again: start over.
                         offset = 0
                         for s in sinks:
@@ -382,14 +376,6 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
     finally:
         if bar is not None:
             bar.close()
-
-
-def _content_range_total(value: Optional[str]) -> Optional[int]:
-    # "bytes */200" or "bytes 0-99/200"
-    if not value or "/" not in value:
-        return None
-    tail = value.rsplit("/", 1)[1].strip()
-    return int(tail) if tail.isdigit() else None
 
 
 def read_source(source: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optional[PathLike] = None,
