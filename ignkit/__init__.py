@@ -1,1 +1,101 @@
-"""ignkit: Ignition configs and CoreOS live media, per host, offline."""
+"""ignkit: Ignition configs and CoreOS live media, per host, offline.
+
+The public API is re-exported here and imported lazily, so ``import ignkit`` stays cheap::
+
+    import ignkit
+    report = ignkit.validate(open("worker.ign", "rb").read())
+    config = ignkit.merge(base, overlay)
+    print(ignkit.digest("worker.ign"))           # sha512-...
+    iso = ignkit.open_iso("rhcos-live.x86_64.iso", arch="x86_64")
+
+Every name below lives in the module of its concern; see each docstring.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # Ignition configs
+    "validate": "ignkit.ignition.validate",
+    "Report": "ignkit.ignition.report",
+    "parse_config": "ignkit.ignition.versions",
+    "detect_version": "ignkit.ignition.versions",
+    "merge": "ignkit.ignition.merge",
+    "resolve": "ignkit.ignition.merge",
+    "translate": "ignkit.ignition.translate",
+    # digests and downloads
+    "digest": "ignkit.digest",
+    "digest_bytes": "ignkit.digest",
+    "parse_digest": "ignkit.digest",
+    "fetch_bytes": "ignkit.fetch",
+    # live ISO and initrd
+    "open_iso": "ignkit.live.image",
+    "LiveIso": "ignkit.live.image",
+    "write_iso": "ignkit.live.image",
+    "extract_pxe": "ignkit.live.image",
+    "modify_kargs": "ignkit.live.kargs",
+    "build_initrd": "ignkit.initrd",
+    "read_initrd": "ignkit.initrd",
+    "append_layer": "ignkit.initrd",
+    # per-host customization
+    "CustomizeOptions": "ignkit.live.customize",
+    "customize_iso": "ignkit.live.customize",
+    "customize_pxe": "ignkit.live.customize",
+    "Host": "ignkit.inventory",
+    "load_inventory": "ignkit.inventory",
+    "nmstate_to_keyfiles": "ignkit.netconf",
+    # network boot, streams, cluster side
+    "BootParams": "ignkit.pxeconfig",
+    "render_boot_config": "ignkit.pxeconfig:render",
+    "load_stream": "ignkit.stream",
+    "download_artifact": "ignkit.stream",
+    "user_data_from_secret": "ignkit.secret",
+    "review_csrs": "ignkit.csr",
+    "parse_csr_list": "ignkit.csr",
+    # errors
+    "IgnkitError": "ignkit.errors",
+    "InvalidConfig": "ignkit.errors",
+    "ImageError": "ignkit.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module 'ignkit' has no attribute {name!r}")
+    module_name, _, attr = target.partition(":")
+    value = getattr(importlib.import_module(module_name), attr or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
+    from .csr import parse_csr_list, review_csrs
+    from .digest import digest, digest_bytes, parse_digest
+    from .errors import IgnkitError, ImageError, InvalidConfig
+    from .fetch import fetch_bytes
+    from .ignition.merge import merge, resolve
+    from .ignition.report import Report
+    from .ignition.translate import translate
+    from .ignition.validate import validate
+    from .ignition.versions import detect_version, parse_config
+    from .initrd import append_layer, build_initrd, read_initrd
+    from .inventory import Host, load_inventory
+    from .live.customize import CustomizeOptions, customize_iso, customize_pxe
+    from .live.image import LiveIso, extract_pxe, open_iso, write_iso
+    from .live.kargs import modify_kargs
+    from .netconf import nmstate_to_keyfiles
+    from .pxeconfig import BootParams
+    from .pxeconfig import render as render_boot_config
+    from .secret import user_data_from_secret
+    from .stream import download_artifact, load_stream
