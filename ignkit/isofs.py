@@ -159,7 +159,7 @@ class IsoFS:
         iso = pycdlib.PyCdlib()
         try:
             iso.open(self.path)
-        except (PyCdlibException, struct.error, ValueError, IndexError, KeyError, TypeError):
+        except (PyCdlibException, Exception):  # noqa: BLE001 - any refusal means: use the walker
             # e.g. "Failed adding duplicate name to parent" for xorrisofs s390x images.
             try:
                 iso.close()

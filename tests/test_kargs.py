@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ignkit.errors import ImageError
 from ignkit.live.kargs import KargArea, KargsError, modify_kargs
@@ -82,3 +84,27 @@ def test_pad_character_of_the_area_is_what_is_refused() -> None:
 def test_invalid_utf8_area() -> None:
     with pytest.raises(ImageError, match="invalid UTF-8"):
         area().parse(b"\xff\xfe" + b"#" * 62)
+
+
+# -- properties --
+
+KARG = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters="#"),
+               min_size=1, max_size=12)
+
+
+@given(st.lists(KARG, max_size=30))
+def test_format_parse_round_trip_property(words: list[str]) -> None:
+    a = area(size=512)
+    kargs = " ".join(words)
+    data = a.format(kargs)
+    assert len(data) == 512
+    assert a.parse(data) == kargs
+
+
+@given(st.lists(KARG, max_size=10), st.lists(KARG, max_size=5))
+def test_append_then_delete_gives_back(base: list[str], extra: list[str]) -> None:
+    fresh = [e for e in extra if e not in base and "=" not in e]
+    kargs = " ".join(base)
+    appended = modify_kargs(kargs, append=fresh)
+    assert appended.split() == base + fresh
+    assert modify_kargs(appended, delete=fresh) == kargs

@@ -483,6 +483,8 @@ def _write_new_file(src: str, size: int, patches: Sequence[tuple[int, bytes]], o
         raise UsageError(f"{output}: already exists (use --overwrite to replace it)")
     directory = os.path.dirname(output) or "."
     base = os.path.basename(output)
+    if not os.path.isdir(directory):
+        raise UsageError(f"{output}: directory {directory} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
     try:
         with open(src, "rb") as s:
