@@ -93,13 +93,7 @@ def _parse_error(reason: str) -> Entry:
     return Entry("error", None, None, None, reason, parse_error=True)
 
 
-def _lookup_raw(node: Any, key: str) -> tuple[bool, Any]:
-    """Case-sensitive member lookup in a pair list; the last occurrence wins (like a Go map)."""
-    found, value = False, None
-    for k, v in node:
-        if k == key:
-            found, value = True, v
-    return found, value
+_MISSING = object()
 
 
 def _pointer_structs(v: tuple[int, int]) -> frozenset[str]:
@@ -107,73 +101,55 @@ def _pointer_structs(v: tuple[int, int]) -> frozenset[str]:
     return frozenset({"Clevis", "ClevisCustom"}) if v == (3, 2) else frozenset()
 
 
-def _walk_validate(st: Struct, obj: dict[str, Any], path: PathT, ctx: Ctx) -> None:
-    fn = VALIDATORS.get(st.name)
-    if fn is not None:
-        fn(obj, path, ctx)
-    fields = st.fields
-    for name in st.order:
-        val = obj.get(name)
-        if val is None:
-            continue
-        ft = fields[name]
-        if ft.kind == "struct":
-            assert ft.struct is not None
-            _walk_validate(ft.struct, val, path + (name,), ctx)
-        elif ft.kind == "list" and ft.item is not None and ft.item.kind == "struct":
-            sub = ft.item.struct
-            assert sub is not None
-            for i, item in enumerate(val):
-                _walk_validate(sub, item, path + (name, i), ctx)
+class _Walker:
+    """One depth-first walk in Go struct order doing Ignition's three passes at once.
 
+    Findings go to three lists (semantic rules, duplicates, unused keys) that are concatenated
+    afterwards, which yields the same order as three separate passes.
+    """
 
-def _walk_dups(st: Struct, obj: dict[str, Any], path: PathT, ctx: Ctx) -> None:
-    check_dups(st.name, obj, path, ctx)
-    fields = st.fields
-    for name in st.order:
-        val = obj.get(name)
-        if val is None:
-            continue
-        ft = fields[name]
-        if ft.kind == "struct":
-            assert ft.struct is not None
-            _walk_dups(ft.struct, val, path + (name,), ctx)
-        elif ft.kind == "list" and ft.item is not None and ft.item.kind == "struct":
-            sub = ft.item.struct
-            assert sub is not None
-            for i, item in enumerate(val):
-                _walk_dups(sub, item, path + (name, i), ctx)
+    def __init__(self, ctx: Ctx, dctx: Ctx, uctx: Ctx, pointers: frozenset[str]) -> None:
+        self.ctx, self.dctx, self.uctx, self.pointers = ctx, dctx, uctx, pointers
 
-
-def _walk_unused(st: Struct, obj: dict[str, Any], raw: Any, path: PathT, ctx: Ctx,
-                 pointers: frozenset[str]) -> None:
-    if not isinstance(raw, Obj):
-        ctx.findings.append(("warning", path, _CONTEXT_TREE.format(path_string(path)), False))
-        return
-    fields = st.fields
-    seen: set[str] = set()
-    for k, _ in raw:
-        if k not in fields and k not in seen:
-            seen.add(k)
-            ctx.findings.append(("warning", path + (k,), f"unused key {k}", True))
-    for name in st.order:
-        ft = fields[name]
-        if ft.kind == "struct":
-            assert ft.struct is not None
-            if ft.struct.name in pointers and name not in obj:
+    def walk(self, st: Struct, obj: dict[str, Any], raw: Any, path: PathT) -> None:
+        fn = VALIDATORS.get(st.name)
+        if fn is not None:
+            fn(obj, path, self.ctx)
+        check_dups(st.name, obj, path, self.dctx)
+        rawd: Optional[dict[str, Any]] = None
+        if raw is not _MISSING:
+            if isinstance(raw, Obj):
+                rawd = dict(raw)  # a Go map: the last occurrence of a key wins
+                fields_ = st.fields
+                for k in rawd:
+                    if k not in fields_:
+                        self.uctx.findings.append(("warning", path + (k,), f"unused key {k}", True))
+            else:
+                self.uctx.findings.append(("warning", path, _CONTEXT_TREE.format(path_string(path)), False))
+        fields = st.fields
+        for name in st.order:
+            ft = fields[name]
+            kind = ft.kind
+            if kind != "struct" and kind != "list":
                 continue
-            found, sub = _lookup_raw(raw, name)
-            if found:
-                _walk_unused(ft.struct, obj.get(name) or {}, sub, path + (name,), ctx, pointers)
-        elif ft.kind == "list" and ft.item is not None and ft.item.kind == "struct":
-            found, sub = _lookup_raw(raw, name)
-            items = obj.get(name) or []
-            if not found or not isinstance(sub, list) or isinstance(sub, Obj):
-                continue
-            for i, item in enumerate(items):
-                if i < len(sub):
-                    assert ft.item.struct is not None
-                    _walk_unused(ft.item.struct, item, sub[i], path + (name, i), ctx, pointers)
+            val = obj.get(name)
+            sub_raw = rawd.get(name, _MISSING) if rawd is not None else _MISSING
+            if kind == "struct":
+                sub = ft.struct
+                assert sub is not None
+                if val is None:
+                    if sub_raw is _MISSING or sub.name in self.pointers:
+                        continue
+                    val = {}
+                self.walk(sub, val, sub_raw, path + (name,))
+            elif val and ft.item is not None and ft.item.kind == "struct":
+                sub = ft.item.struct
+                assert sub is not None
+                raw_items = sub_raw if isinstance(sub_raw, list) and not isinstance(sub_raw, Obj) else None
+                n_raw = len(raw_items) if raw_items is not None else 0
+                for i, item in enumerate(val):
+                    self.walk(sub, item, raw_items[i] if i < n_raw else _MISSING,  # type: ignore[index]
+                              path + (name, i))
 
 
 def _decode(config: Union[bytes, str, dict], spec: Optional[str],  # type: ignore[type-arg]
@@ -257,13 +233,12 @@ def validate(config: Union[bytes, str, dict], *, spec: Optional[str] = None,  # 
     detected = report.version
     v = version_tuple(detected)
     root = field_tree(detected)
-    ctx = Ctx(detected, v, cfg)
-    _walk_validate(root, cfg, (), ctx)
-    _walk_dups(root, cfg, (), ctx)
-    _walk_unused(root, cfg, raw, (), ctx, _pointer_structs(v))
-    if ctx.findings:
+    ctx, dctx, uctx = Ctx(detected, v, cfg), Ctx(detected, v, cfg), Ctx(detected, v, cfg)
+    _Walker(ctx, dctx, uctx, _pointer_structs(v)).walk(root, cfg, raw, ())
+    findings = ctx.findings + dctx.findings + uctx.findings
+    if findings:
         tree = doc.tree
-        for kind, path, message, at_key in ctx.findings:
+        for kind, path, message, at_key in findings:
             line: Optional[int] = None
             col: Optional[int] = None
             if tree is not None:
