@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import click
 
-from ..errors import UsageError
+from ..errors import IgnkitError, UsageError
 
 if TYPE_CHECKING:
     from ..live.customize import CustomizeOptions
@@ -90,7 +90,7 @@ def _say(lines: list[str], warnings: Optional[list[str]] = None) -> None:
 @click.option("--in-place", is_flag=True, help="Customize the input ISO itself.")
 @click.option("-f", "--force", is_flag=True, help="Customize an ISO that is already customized (replaces it).")
 @click.option("--hosts", "hosts_file", metavar="HOSTS.yaml", type=click.Path(dir_okay=False),
-              help="One ISO per host of HOSTS.yaml (ignkit fields or nodes-config.yaml), into --output-dir.")
+              help="One ISO per host of HOSTS.yaml (ignkit fields or nodes-config.yaml): DIR/<hostname>.iso.")
 @click.option("--output-dir", metavar="DIR", type=click.Path(file_okay=False), help="Where --hosts writes ISOs.")
 @_multi("--live-karg-append", metavar="ARG", help="Kernel argument to add to the live system.")
 @_multi("--live-karg-delete", metavar="ARG", help="Kernel argument to remove from the live system.")
@@ -162,9 +162,8 @@ def _embed_hosts(live: Any, options: CustomizeOptions, hosts_file: str, output_d
         copy = live.copy()
         try:
             result = customize_iso(copy, host_options(options, h), force=force)
-        except Exception as e:
-            if hasattr(e, "message"):
-                e.args = (f"{h.hostname}: {e.args[0]}",) + tuple(e.args[1:])
+        except IgnkitError as e:
+            e.args = (f"{h.hostname}: {e.message}",) + tuple(e.args[1:])  # say which host
             raise
         staged.append((h, copy, result))
     if dry_run:
