@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib
 import ipaddress
 import os
 import ssl
@@ -14,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from ignkit import digest as dg
 from ignkit.cli import main
 from ignkit.errors import DigestMismatch, FetchError, InputError
+
+# The module, not the function ``ignkit.digest`` that the package re-exports under the same name.
+dg = importlib.import_module("ignkit.digest")
 
 
 def test_digest_bytes_matches_hashlib() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CI_FIXTURES, TESTDATA
+from test_digest import tls_server  # noqa: F401 - a fixture used below
 from test_fetch import ArtifactServer
 
 from ignkit import stream as st
@@ -306,3 +307,14 @@ def test_uncompressed_sink_bounded(tmp_path: Path) -> None:
     with pytest.raises(DigestMismatch, match="corrupt gz"):
         bad.update(io.BytesIO(b"definitely not gzip").read())
     assert os.path.exists(VERIFY / "1M.zst")
+
+
+def test_stream_over_tls_needs_the_ca(tls_server,  # noqa: F811
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    server, ca_pem = tls_server
+    server.expect_request("/streams/stable.json").respond_with_data((STREAMS / "fcos-stable.json").read_bytes())
+    url = server.url_for("/streams/stable.json")
+    assert main(["stream", "show", url, "-a", "x86_64", "-f", "iso"]) == 2
+    assert "certificate verification failed" in capsys.readouterr().err
+    assert main(["stream", "show", "--ca-cert", str(ca_pem), url, "-a", "x86_64", "-f", "iso"]) == 0
+    assert capsys.readouterr().out.startswith("stable x86_64 metal iso (release 42.20251012.3.0)\n")
