@@ -355,6 +355,19 @@ def test_stdout_terminal_is_refused(pristine: dict[str, Path]) -> None:
     assert r.returncode == 2 and b"Refusing to write binary data to terminal" in r.stderr
 
 
+def test_config_from_a_terminal_is_refused(pristine: dict[str, Path], tmp_path: Path) -> None:
+    master, slave = pty.openpty()
+    try:
+        r = subprocess.run([sys.executable, "-m", "ignkit", "iso", "ignition", "embed", "-o", str(tmp_path / "o.iso"),
+                            str(pristine["embed-areas-2023-07.x86_64"])], stdin=slave, capture_output=True,
+                           timeout=60)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert r.returncode == 2 and b"use -i CONFIG" in r.stderr
+    assert not (tmp_path / "o.iso").exists()
+
+
 def test_many_outputs_from_one_open(pristine: dict[str, Path], tmp_path: Path) -> None:
     base = open_iso(pristine["embed-areas-2023-07.s390x"])
     for i in range(3):
@@ -523,8 +536,10 @@ def test_inspect(pristine: dict[str, Path]) -> None:
     assert info["kargs"]["size"] == 896 and info["kargs"]["files"][0]["pad"] == "\0"
     assert info["features"]["live-initrd-network"] is True
     assert info["pristine"] is True
+    assert info["eltorito_platforms"] == [0]
     text = ignkit("iso", "inspect", pristine["embed-areas-2020-09"]).stdout.decode()
     assert "x86_64" in text and "none (kernel arguments cannot be edited)" in text and "pristine" in text
+    assert "El Torito:     BIOS, UEFI" in text
 
 
 def test_arch_assertion(pristine: dict[str, Path], tmp_path: Path) -> None:

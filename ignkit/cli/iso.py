@@ -57,6 +57,8 @@ def _write(live: LiveIso, output: str | None, in_place: bool, overwrite: bool) -
 def _read_input(path: str) -> bytes:
     try:
         if path == "-":
+            if sys.stdin.isatty():
+                raise UsageError("no config given: use -i CONFIG, or pipe the config on stdin")
             return sys.stdin.buffer.read()
         with open(path, "rb") as f:
             return f.read()
@@ -108,6 +110,9 @@ def inspect(iso: str, as_json: bool, arch: str | None) -> None:
                          f"pad {a['pad']!r}, end {a['end']!r})")
         lines.append(f"  default:     {kargs['default']}")
         lines.append(f"  current:     {kargs['current']}")
+    boot = {0: "BIOS", 0xEF: "UEFI", 1: "PowerPC", 2: "Mac"}
+    platforms = [boot.get(p, hex(p)) for p in info["eltorito_platforms"]]
+    lines.append(f"El Torito:     {', '.join(platforms) if platforms else 'none'}")
     feats = info["features"]
     if feats:
         on = sorted(k for k, v in feats.items() if v is True)

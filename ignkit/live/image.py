@@ -321,6 +321,7 @@ class LiveIso:
             "kargs": kargs,
             "features": self.features,
             "pxe_files": [name for name, _, _ in self.pxe_files],
+            "eltorito_platforms": self.eltorito_platforms,
             "pristine": pristine,
         }
 
