@@ -231,12 +231,22 @@ def iso9660_name(component: str, is_dir: bool) -> str:
     return f"{stem[:8]}.{ext[:3]};1"
 
 
-def build_iso(out: str | os.PathLike[str], arch: str, *, rootfs_size: int = 0) -> None:
-    """Write a CoreOS-layout live ISO for ``arch`` to ``out`` (``rootfs_size`` > 0: a big rootfs.img of
-    pseudo-random bytes, for benchmarks)."""
+def build_iso(out: str | os.PathLike[str], arch: str, *, rootfs_size: int = 0,
+              overrides: dict[str, bytes | None] | None = None) -> None:
+    """Write a CoreOS-layout live ISO for ``arch`` to ``out``.
+
+    ``rootfs_size`` > 0 gives a big rootfs.img of pseudo-random bytes (benchmarks); ``overrides`` maps
+    ISO paths (e.g. ``/coreos/kargs.json``) to replacement contents, or to None to leave a file out
+    (broken variants for tests).
+    """
     if arch not in ARCHES:
         raise SystemExit(f"unknown arch {arch!r}")
     files, _ = layout(arch)
+    for path, data in (overrides or {}).items():
+        if data is None:
+            files.pop(path, None)
+        else:
+            files[path] = data
     old_tz = os.environ.get("TZ")
     os.environ["TZ"] = "UTC"
     time.tzset()

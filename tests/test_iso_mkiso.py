@@ -169,3 +169,67 @@ def test_demo_readme_commands(tmp_path: Path) -> None:
     out = tmp_path / "demo-embedded.iso"
     assert main(["iso", "ignition", "embed", "-i", str(demo_dir / "config.ign"), "-o", str(out), str(demo)]) == 0
     assert open_iso(out).ignition_config() == config
+
+
+# -- broken variants: each a clear ImageError, never a traceback --
+
+def _variant(tmp_path: Path, arch: str, overrides: dict[str, bytes | None]) -> Path:
+    path = tmp_path / f"variant-{arch}.iso"
+    mkiso.build_iso(path, arch, overrides=overrides)
+    return path
+
+
+def kargs_json(arch: str, **changes: object) -> bytes:
+    info = dict(mkiso.layout(arch)[1])
+    info.update(changes)
+    return mkiso.pretty_json(info)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"size": 4096}, "karg embed area size larger than 2048 (found 4096)"),
+    ({"default": "x" * 1200}, "default kargs size 1200 larger than embed areas (1139)"),
+    ({"files": []}, "No karg embed areas found; corrupted CoreOS ISO image."),
+    ({"files": [{"path": "EFI/fedora/nope.cfg", "offset": 10}]}, "EFI/fedora/nope.cfg, which is not in the ISO"),
+    ({"files": [{"path": "EFI/fedora/grub.cfg", "offset": 176, "pad": "é"}]}, "one-byte character"),
+    ({"size": "big"}, "size must be a positive integer"),
+])
+def test_bad_kargs_json(tmp_path: Path, changes: dict[str, object], message: str) -> None:
+    from ignkit.errors import ImageError
+
+    path = _variant(tmp_path, "aarch64", {"/coreos/kargs.json": kargs_json("aarch64", **changes)})
+    with pytest.raises(ImageError) as e:
+        open_iso(path)
+    assert message in str(e.value)
+
+
+def test_bad_json_files(tmp_path: Path) -> None:
+    from ignkit.errors import ImageError
+
+    cases = [
+        ({"/coreos/kargs.json": b"{not json"}, "coreos/kargs.json is not valid JSON"),
+        ({"/coreos/igninfo.json": b"[]"}, "Unrecognized CoreOS ISO image."),
+        ({"/coreos/igninfo.json": mkiso.pretty_json({"file": "images/missing.img"})}, "images/missing.img is not in"),
+        ({"/coreos/igninfo.json": mkiso.pretty_json({"file": "images/ignition.img", "offset": -1})}, "bad offset"),
+        ({"/coreos/igninfo.json": None, "/images/ignition.img": None}, "Unrecognized CoreOS ISO image."),
+        ({"/coreos/features.json": b"nope"}, "parsing OS features"),
+    ]
+    for i, (overrides, message) in enumerate(cases):
+        path = tmp_path / f"v{i}.iso"
+        mkiso.build_iso(path, "x86_64", overrides=overrides)
+        with pytest.raises(ImageError) as e:
+            open_iso(path)
+        assert message in str(e.value), (overrides, str(e.value))
+
+
+def test_without_igninfo_the_whole_ignition_img_is_the_area(tmp_path: Path) -> None:
+    path = tmp_path / "old.iso"
+    mkiso.build_iso(path, "ppc64le", overrides={"/coreos/igninfo.json": None, "/coreos/features.json": None})
+    iso = open_iso(path)
+    assert iso.ignition_area.source == "default" and iso.ignition_area.length == 256 * 1024
+    assert iso.features == {}
+    from ignkit.errors import ImageError
+
+    with pytest.raises(ImageError, match="does not support customizing network settings"):
+        iso.embed_network({"a.nmconnection": b"x"})
+    iso.embed_ignition(b"{}")
+    assert iso.ignition_config() == b"{}"

@@ -140,8 +140,8 @@ def modify_kargs(
 def _one_char(value: object, name: str, default: str) -> str:
     if value is None:
         return default
-    if not isinstance(value, str) or len(value) != 1:
-        raise ImageError(f"kargs.json: {name} must be a one-character string, got {value!r}")
+    if not isinstance(value, str) or len(value.encode("utf-8")) != 1:
+        raise ImageError(f"kargs.json: {name} must be a one-byte character, got {value!r}")
     return value
 
 
