@@ -162,6 +162,12 @@ def small_config(draw):
             item["contents"] = {"source": draw(st.sampled_from(["data:,x", "data:,y"]))}
         if kind == "files" and draw(st.booleans()):
             item["append"] = [{"source": "data:,z"}]
+        if kind == "files" and version != "3.0.0" and draw(st.booleans()):
+            headers = []
+            for hname in draw(st.lists(st.sampled_from(["A", "B"]), unique=True, min_size=1)):
+                value = draw(st.sampled_from([None, "1", "2"]))
+                headers.append({"name": hname} if value is None else {"name": hname, "value": value})
+            item["contents"] = {"source": "https://h/x", "httpHeaders": headers}
         if kind != "links" and draw(st.booleans()):
             item["mode"] = draw(st.sampled_from([0o644, 0o600, 0o755]))
         if kind == "links":
@@ -174,6 +180,33 @@ def small_config(draw):
         if version != "3.0.0" and draw(st.booleans()):
             fs["mountOptions"] = ["ro"]
         storage.setdefault("filesystems", []).append(fs)
+    for dev in draw(st.lists(st.sampled_from(["/dev/sda", "/dev/sdb"]), unique=True, max_size=2)):
+        disk: dict = {"device": dev}
+        if draw(st.booleans()):
+            disk["wipeTable"] = draw(st.booleans())
+        parts = []
+        for key in draw(st.lists(st.sampled_from(["n1", "n2", "lroot", "lvar"]), unique=True, max_size=3)):
+            part: dict = {"number": int(key[1])} if key[0] == "n" else {"label": key[1:]}
+            if key[0] == "n" and draw(st.booleans()):
+                part["label"] = draw(st.sampled_from(["boot", "root"]))
+            if draw(st.booleans()):
+                part["sizeMiB"] = draw(st.sampled_from([0, 100]))
+            parts.append(part)
+        if parts:
+            disk["partitions"] = parts
+        storage.setdefault("disks", []).append(disk)
+    if draw(st.booleans()):
+        storage["raid"] = [{"name": "md0", "level": "raid1",
+                            "devices": draw(st.lists(st.sampled_from(["/dev/vdc", "/dev/vdd", "/dev/vde"]),
+                                                     unique=True, min_size=1)),
+                            "options": draw(st.lists(st.sampled_from(["--x"]), max_size=2))}]
+    if version in ("3.2.0", "3.3.0") and draw(st.booleans()):
+        tang = [{"url": u, "thumbprint": draw(st.sampled_from(["t1", "t2"]))}
+                for u in draw(st.lists(st.sampled_from(["http://t1", "http://t2"]), unique=True, min_size=1))]
+        clevis: dict = {"tang": tang}
+        if draw(st.booleans()):
+            clevis["threshold"] = draw(st.sampled_from([1, 2]))
+        storage["luks"] = [{"name": "root", "device": "/dev/vdf", "clevis": clevis}]
     if storage:
         cfg["storage"] = storage
     units = []
