@@ -671,8 +671,9 @@ def describe(result: Customization, *, area_size: Optional[int] = None, kargs: O
 def resolve_dest_ignition_hash(options: CustomizeOptions, *, ca_cert: Optional[PathLike] = None) -> Optional[str]:
     """For ``--dest-ignition-url`` without a hash: fetch the config, validate it, set and return its digest.
 
-    Nothing happens when there is no URL, a hash is given, or ``insecure_ignition`` is set. A fetch
-    failure raises FetchError saying how to go on without fetching.
+    Nothing happens when there is no URL, a hash is given, or ``insecure_ignition`` is set. HTTPS
+    is verified against ``ca_cert``, by default the first ``--ignition-ca``. A fetch failure raises
+    FetchError saying how to go on without fetching.
     """
     if options.dest_ignition_url is None or options.dest_ignition_hash or options.insecure_ignition:
         return options.dest_ignition_hash
@@ -681,6 +682,8 @@ def resolve_dest_ignition_hash(options: CustomizeOptions, *, ca_cert: Optional[P
     from ..fetch import fetch_bytes
 
     url = options.dest_ignition_url
+    if ca_cert is None and options.ignition_ca:
+        ca_cert = options.ignition_ca[0]
     try:
         data = fetch_bytes(url, ca_cert=ca_cert)
     except FetchError as e:
