@@ -233,3 +233,30 @@ def test_without_igninfo_the_whole_ignition_img_is_the_area(tmp_path: Path) -> N
         iso.embed_network({"a.nmconnection": b"x"})
     iso.embed_ignition(b"{}")
     assert iso.ignition_config() == b"{}"
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64", "ppc64le"])
+def test_arch_from_a_gzip_compressed_kernel(tmp_path: Path, arch: str) -> None:
+    import gzip
+
+    kernel = gzip.compress(mkiso.kernel_stub(arch) + bytes(100000), mtime=0)
+    path = _variant(tmp_path, arch, {"/images/pxeboot/vmlinuz": kernel, "/EFI/BOOT/BOOTX64.EFI": None,
+                                     "/EFI/BOOT/BOOTAA64.EFI": None, "/ppc/bootinfo.txt": None})
+    iso = open_iso(path)
+    assert (iso.arch, iso.arch_evidence) == (arch, "kernel header of /images/pxeboot/vmlinuz")
+
+
+def test_arch_fallbacks_without_a_readable_kernel(tmp_path: Path) -> None:
+    # no kernel header: the EFI loader in the tree, then an EFI-only boot catalog, decide
+    path = _variant(tmp_path, "aarch64", {"/images/pxeboot/vmlinuz": b"junk"})
+    assert open_iso(path).arch_evidence == "/efi/boot/bootaa64.efi"
+    path = _variant(tmp_path, "aarch64", {"/images/pxeboot/vmlinuz": b"junk", "/EFI/BOOT/BOOTAA64.EFI": None})
+    iso = open_iso(path)
+    assert iso.arch == "aarch64" and "El Torito" in iso.arch_evidence
+    path = _variant(tmp_path, "ppc64le", {"/images/pxeboot/vmlinuz": b"junk"})
+    assert open_iso(path).arch_evidence == "/ppc"
+    path = _variant(tmp_path, "ppc64le", {"/images/pxeboot/vmlinuz": b"junk", "/ppc/bootinfo.txt": None})
+    iso = open_iso(path)
+    assert iso.arch == "unknown"
+    with pytest.raises(CheckFailed, match="cannot tell the ISO's architecture"):
+        iso.check_arch("ppc64le")

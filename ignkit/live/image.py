@@ -14,6 +14,7 @@ import os
 import struct
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
 
@@ -82,7 +83,13 @@ def detect_arch(fs: IsoFS) -> tuple[str, str]:
             continue
         if entry.is_dir:
             continue
-        arch = _kernel_arch(fs.read_at(entry.offset, min(entry.length, 4096)))
+        head = fs.read_at(entry.offset, min(entry.length, 65536))
+        if head[:2] == b"\x1f\x8b":  # gzip-compressed kernel image (e.g. arm64 vmlinuz)
+            try:
+                head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 4096)
+            except zlib.error:
+                head = b""
+        arch = _kernel_arch(head[:4096])
         if arch:
             return arch, f"kernel header of /{path.lower()}"
     for path, arch in (("EFI/BOOT/BOOTX64.EFI", "x86_64"), ("EFI/BOOT/BOOTAA64.EFI", "aarch64")):
@@ -94,8 +101,7 @@ def detect_arch(fs: IsoFS) -> tuple[str, str]:
     for path in ("ISOLINUX/ISOLINUX.BIN", "ISOLINUX"):
         if fs.exists(path):
             return "x86_64", f"/{path.lower()}"
-    if fs.eltorito_platforms and all(p == 0xEF for p in fs.eltorito_platforms[1:]) \
-            and len(fs.eltorito_platforms) > 1 and fs.eltorito_platforms[0] == 0xEF:
+    if fs.eltorito_platforms and all(p == 0xEF for p in fs.eltorito_platforms):
         return "aarch64", "EFI-only El Torito catalog without isolinux"
     return "unknown", "no architecture-specific boot files found"
 
