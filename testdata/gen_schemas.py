@@ -58,7 +58,7 @@ def arr(items: dict[str, Any], desc: str) -> dict[str, Any]:
 
 
 def sarr(desc: str, item_desc: str = "", **kw: Any) -> dict[str, Any]:
-    it: dict[str, Any] = {"type": "string"}
+    it: dict[str, Any] = {"type": ["string", "null"]}  # Go decodes a null element as ""
     if item_desc:
         it["description"] = item_desc
     it.update(kw)

@@ -105,3 +105,65 @@ def test_fixture_type_verdicts_agree_with_jsonschema() -> None:
     print(f"\nschema type verdicts: {agree}/{checked} agree with the Go-style decoder")
     assert checked > 700
     assert not disagreements, disagreements[:5]
+
+
+# ---------------------------------------------------------------------------------------------
+# Property: ignkit's fast schema interpreter and jsonschema agree on type verdicts.
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(1 << 64), 1 << 64), st.sampled_from([1.5, 420.0]),
+                     st.sampled_from(["", "/a", "x"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=2),
+                                                         st.dictionaries(st.sampled_from(["a", "path"]), inner,
+                                                                         max_size=2)), max_leaves=4)
+
+
+def _slots(spec: str) -> list[tuple[str, ...]]:
+    """Every field path of the spec's tree (lists entered at index 0), up to depth 6."""
+    out: list[tuple[str, ...]] = []
+
+    def walk(st_: Any, prefix: tuple[str, ...]) -> None:
+        if len(prefix) > 6:
+            return
+        for name in st_.order:
+            f = st_.fields[name]
+            out.append(prefix + (name,))
+            while f.kind == "list":
+                f = f.item
+            if f.kind == "struct" and name != "ignition":
+                walk(f.struct, prefix + (name,))
+
+    walk(field_tree(spec), ())
+    return out
+
+
+def _place(spec: str, slot: tuple[str, ...], value: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"ignition": {"version": spec}}
+    node: Any = doc
+    st_ = field_tree(spec)
+    for name in slot[:-1]:
+        f = st_.fields[name]
+        if f.kind == "list":
+            node = node.setdefault(name, [{}])[0]
+            st_ = f.item.struct
+        else:
+            node = node.setdefault(name, {})
+            st_ = f.struct
+    node[slot[-1]] = value
+    return doc
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(SUPPORTED), st.data())
+def test_decoder_type_verdicts_match_jsonschema(spec: str, data: Any) -> None:
+    slot = data.draw(st.sampled_from(_slots(spec)))
+    value = data.draw(_VALUES)
+    raw = json.dumps(_place(spec, slot, value))
+    report = validate(raw.encode())
+    go_type_error = any(e.path is None and e.message.startswith("json: cannot unmarshal") for e in report.errors)
+    doc = json.loads(raw, parse_float=decimal.Decimal)
+    schema_type_error = bool(_type_errors(jsonschema.Draft7Validator(load_schema(spec)), doc))
+    assert go_type_error == schema_type_error, (raw, report.lines())
