@@ -101,8 +101,10 @@ class EthernetConfig:
     dns_search: list[str] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
     ipv4: str = "auto"                          # auto | manual | disabled
-    ipv6: str = "auto"                          # auto | manual | disabled | ignore
+    ipv6: str = "auto"                          # auto | manual | disabled
     mtu: Optional[int] = None
+    extra4: dict[str, str] = field(default_factory=dict)   # further [ipv4] keys (ignore-auto-dns, ...)
+    extra6: dict[str, str] = field(default_factory=dict)
 
 
 def keyfile_text(sections: Mapping[str, Mapping[str, str]]) -> str:
@@ -165,8 +167,6 @@ def ethernet_keyfile(cfg: EthernetConfig) -> str:
         dns = [d for d in cfg.dns if ipaddress.ip_address(d).version == version]
         if dns:
             sec["dns"] = "".join(f"{d};" for d in dns)
-            if method == "auto":
-                sec["ignore-auto-dns"] = "true"
         if cfg.dns_search and method != "disabled" and (version == 4 or cfg.ipv4 == "disabled"):
             sec["dns-search"] = "".join(f"{d};" for d in cfg.dns_search)
         routes = [r for r in cfg.routes if r.version == version]
@@ -181,6 +181,7 @@ def ethernet_keyfile(cfg: EthernetConfig) -> str:
             sec["addr-gen-mode"] = "eui64"
         if method in ("auto", "manual") and version == 4:
             sec["may-fail"] = "false" if method == "manual" else "true"
+        sec.update(cfg.extra4 if version == 4 else cfg.extra6)
         sections[f"ipv{version}"] = sec
     return keyfile_text(sections)
 
@@ -383,6 +384,11 @@ def nmstate_to_keyfiles(
                 method = "disabled"
             elif dhcp or autoconf:
                 method = "auto"
+                extra = cfg.extra4 if version == 4 else cfg.extra6
+                for key, nm_key in (("auto-dns", "ignore-auto-dns"), ("auto-routes", "ignore-auto-routes"),
+                                    ("auto-gateway", "never-default")):
+                    if key in ipcfg and not _bool(ipcfg[key], f"{wi}.{key}"):
+                        extra[nm_key] = "true"
             elif addrs:
                 method = "manual"
             else:

@@ -101,6 +101,8 @@ def test_routes_and_mac_identifier() -> None:
     eth1 = parse_keyfile(kfs["eth1.nmconnection"])
     assert eth1["connection"]["interface-name"] == "eth1"
     assert eth1["ipv4"]["method"] == "auto"
+    assert eth1["ipv4"]["ignore-auto-dns"] == "true"  # auto-dns: false
+    assert "ignore-auto-dns" not in eth0["ipv4"]
 
 
 @pytest.mark.parametrize("state, fragment", [

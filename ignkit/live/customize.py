@@ -367,7 +367,7 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
     copy_network = False
     if options.has_network:
         option = ("--network-keyfile" if options.network_keyfile else
-                  "--network-nmstate" if options.network_nmstate else "--ip/--hostname network options")
+                  "--network-nmstate" if options.network_nmstate else "--ip/--mac/--interface")
         _require(features, "live-initrd-network", option, "network settings")
 
         def add_kf(name: str, data: bytes) -> None:
