@@ -35,11 +35,9 @@ def _output_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _check_output_args(output: str | None, in_place: bool) -> None:
     # Checked before any work so a forgotten -o fails fast and leaves nothing behind.
-    if in_place and output is not None:
-        raise UsageError("give either -o/--output or --in-place, not both")
-    if not in_place and output is None:
-        raise UsageError("this command changes the ISO: give -o OUT (a new file), -o - (stdout) "
-                         "or --in-place (change the input)")
+    from ..live.image import check_output_mode
+
+    check_output_mode(output, in_place)
 
 
 def _open(iso: str, arch: str | None) -> LiveIso:

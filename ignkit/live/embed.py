@@ -116,5 +116,9 @@ def fill_area(payload: bytes, length: int) -> bytes:
 
 def network_members(members: Mapping[str, bytes]) -> dict[str, bytes]:
     """The NetworkManager keyfiles among the area's members, by basename."""
-    return {k[len(NETWORK_DIR):]: v for k, v in members.items()
-            if k.startswith(NETWORK_DIR) and "/" not in k[len(NETWORK_DIR):] and k != NETWORK_DIR}
+    out = {}
+    for path, data in members.items():
+        name = path[len(NETWORK_DIR):]
+        if path.startswith(NETWORK_DIR) and name and "/" not in name:
+            out[name] = data
+    return out

@@ -205,12 +205,7 @@ class LiveIso:
 
     def set_members(self, members: Mapping[str, bytes]) -> None:
         """Replace the Ignition area's content with these files (an empty mapping zeroes the area)."""
-        payload = _embed.encode_members(members)
-        try:
-            self.set_ignition_payload(payload)
-        except ImageError:
-            raise ImageError(f"compressed config is {len(payload)} bytes; the embed area holds "
-                             f"{self.ignition_area.length}") from None
+        self.set_ignition_payload(_embed.encode_members(members))
         self._members = dict(members)
 
     def embed_ignition(self, config: bytes, *, force: bool = False) -> None:
@@ -445,6 +440,15 @@ def _stream_range(in_fd: int, start: int, length: int, out: IO[bytes], out_fd: i
     out.flush()
 
 
+def check_output_mode(output: str | None, in_place: bool) -> None:
+    """Refuse (UsageError) unless exactly one of ``output`` (a path or ``-``) and ``in_place`` is given."""
+    if in_place and output is not None:
+        raise UsageError("give either -o/--output or --in-place, not both")
+    if not in_place and output is None:
+        raise UsageError("this command changes the ISO: give -o OUT (a new file), -o - (stdout) "
+                         "or --in-place (change the input)")
+
+
 def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, output: str | None = None,
                   in_place: bool = False, overwrite: bool = False, stdout: IO[bytes] | None = None) -> None:
     """Apply byte patches to the image at ``src``: in place, into a new file ``output``, or to stdout.
@@ -453,11 +457,7 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
     file is written as a temporary file beside the target and renamed; an existing target is refused
     unless ``overwrite``. Exactly one of ``output`` / ``in_place`` must be given.
     """
-    if in_place and output is not None:
-        raise UsageError("give either -o/--output or --in-place, not both")
-    if not in_place and output is None:
-        raise UsageError("this command changes the ISO: give -o OUT (a new file), -o - (stdout) "
-                         "or --in-place (change the input)")
+    check_output_mode(output, in_place)
     for offset, data in patches:
         if offset < 0 or offset + len(data) > size:
             raise ImageError(f"patch at {offset} ({len(data)} bytes) lies outside the image")
