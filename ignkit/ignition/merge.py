@@ -366,24 +366,15 @@ def _prefixed(err: Exception, name: str) -> Exception:
 # --- parsing and validation -------------------------------------------------------------------------------
 
 
-def _validator() -> Optional[Callable[[Any], Any]]:
-    try:
-        from .validate import validate
-    except ImportError:
-        return None
-    return validate  # type: ignore[no-any-return]
-
-
 _POSITION = re.compile(r", line \d+ col \d+")
 
 
 def _report_errors(report: Any) -> list:
-    if getattr(report, "ok", True):
-        return []
-    return [str(e) for e in getattr(report, "errors", [])] or ["config is not valid"]
+    return [str(e) for e in report.errors]
 
 
 def _raise_errors(errors: list, name: str, report: Any) -> None:
+    """Raise InvalidConfig naming the config with the first error line, if there are errors."""
     from ..errors import InvalidConfig
 
     if errors:
@@ -394,16 +385,17 @@ def _raise_errors(errors: list, name: str, report: Any) -> None:
 def _is_local_source_error(line: str, local_paths: Sequence[str]) -> bool:
     if "invalid url scheme" not in line:
         return False
-    return any(f"at {p}," in line or f"at {p}:" in line for p in local_paths)
+    return any(f"at {p}{end}" in line for p in local_paths for end in (",", ":", ".source,", ".source:"))
 
 
 def _load(data: Union[bytes, dict], name: str, warnings: Optional[list] = None) -> tuple:
-    """Parse (if bytes) and validate one config on its own; returns (dict, spec version).
+    """Parse (if bytes) and validate one config on its own; returns (dict with Go's decoding, spec version).
 
     Errors name the config. The ``invalid url scheme`` errors of references to local files (an ignkit
     extension, resolved before Ignition sees the config) are not counted.
     """
-    from ..errors import IgnkitError, InputError
+    from ..errors import InputError, InvalidConfig
+    from .validate import validate
 
     if isinstance(data, dict):
         raw = json.dumps(data).encode()
@@ -411,70 +403,21 @@ def _load(data: Union[bytes, dict], name: str, warnings: Optional[list] = None) 
         raw = bytes(data)
     else:
         raise InputError(f"{name}: a config must be bytes or a dict")
-    try:
-        validate = _validator()
-        if validate is not None:
-            report = validate(raw)
-            cfg = getattr(report, "config", None)
-            if not isinstance(cfg, dict):
-                _raise_errors(_report_errors(report), name, report)
-                cfg = data if isinstance(data, dict) else _parse_json(raw, name)
-            local = _local_reference_paths(cfg)
-            _raise_errors([e for e in _report_errors(report) if not _is_local_source_error(e, local)], name, report)
-            if warnings is not None:
-                warnings.extend(f"{name}: {w}" for w in getattr(report, "warnings", []))
-        else:
-            cfg = data if isinstance(data, dict) else _parse_json(raw, name)
-        from .translate import config_version, spec_index
-
-        version = (getattr(report, "version", None) if validate is not None else None) or config_version(cfg)
-        spec_index(version)
-    except IgnkitError as e:
-        if e.message.startswith(f"{name}: "):
-            raise
-        raise _prefixed(e, name) from None
-    return cfg, version
-
-
-def _parse_json(raw: bytes, name: str) -> dict:
-    from ..errors import InvalidConfig
-
-    try:
-        from .versions import parse_config
-
-        cfg, _version = parse_config(raw)
-        if isinstance(cfg, dict):
-            return cfg
-    except ImportError:
-        pass  # the Go-compatible decoder is not available: plain JSON with Go's repeated-object rule
-    if not raw:
-        raise InvalidConfig("not a config (empty)")
-    try:
-        cfg = json.loads(raw.decode("utf-8", errors="replace"), object_pairs_hook=_combine_pairs)
-    except ValueError as e:
-        raise InvalidConfig(f"not valid JSON: {e}") from None
-    if not isinstance(cfg, dict):
-        raise InvalidConfig("config is not a JSON object")
-    return cfg
-
-
-def _combine_pairs(pairs: list) -> dict:
-    # Go's decoder: a repeated key wins, except that repeated objects are decoded into the same struct.
-    out: dict = {}
-    for key, value in pairs:
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _combine_pairs(list(out[key].items()) + list(value.items()))
-        else:
-            out[key] = value
-    return out
+    report = validate(raw)
+    cfg = report.config
+    if not isinstance(cfg, dict) or report.version is None:
+        raise InvalidConfig(f"{name}: {(_report_errors(report) or ['config is not valid'])[0]}", report)
+    local = _local_reference_paths(cfg)
+    _raise_errors([e for e in _report_errors(report) if not _is_local_source_error(e, local)], name, report)
+    if warnings is not None:
+        warnings.extend(f"{name}: {w}" for w in report.warnings)
+    return cfg, report.version
 
 
 def _validate_result(result: dict) -> None:
     from ..errors import InvalidConfig
+    from .validate import validate
 
-    validate = _validator()
-    if validate is None:
-        return
     report = validate(json.dumps(result).encode())
     errors = [_POSITION.sub("", e) for e in _report_errors(report)]
     if errors:
@@ -509,11 +452,11 @@ def _local_reference_paths(cfg: dict) -> list:
     replace, merges = _references(cfg)
     paths = []
     if replace is not None and _is_local(str(replace.get("source"))):
-        paths.append("$.ignition.config.replace.source")
+        paths.append("$.ignition.config.replace")
     for i, m in enumerate(merges):
         src = m.get("source")
         if isinstance(src, str) and src and _is_local(src):
-            paths.append(f"$.ignition.config.merge.{i}.source")
+            paths.append(f"$.ignition.config.merge.{i}")
     return paths
 
 
