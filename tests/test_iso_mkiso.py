@@ -192,6 +192,7 @@ def kargs_json(arch: str, **changes: object) -> bytes:
     ({"files": [{"path": "EFI/fedora/nope.cfg", "offset": 10}]}, "EFI/fedora/nope.cfg, which is not in the ISO"),
     ({"files": [{"path": "EFI/fedora/grub.cfg", "offset": 176, "pad": "é"}]}, "one-byte character"),
     ({"size": "big"}, "size must be a positive integer"),
+    ({"files": [{"path": "EFI/fedora/grub.cfg", "offset": 10 ** 7}]}, "ISO image is incomplete"),
 ])
 def test_bad_kargs_json(tmp_path: Path, changes: dict[str, object], message: str) -> None:
     from ignkit.errors import ImageError
@@ -200,6 +201,7 @@ def test_bad_kargs_json(tmp_path: Path, changes: dict[str, object], message: str
     with pytest.raises(ImageError) as e:
         open_iso(path)
     assert message in str(e.value)
+    assert str(e.value).count(str(path)) == 1
 
 
 def test_bad_json_files(tmp_path: Path) -> None:

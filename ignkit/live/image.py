@@ -342,7 +342,8 @@ def open_iso(path: str | os.PathLike[str], *, arch: str | None = None) -> LiveIs
         try:
             iso = LiveIso(p, fs)
         except ImageError as e:
-            raise ImageError(f"{p}: {e}") from None
+            msg = str(e)
+            raise ImageError(msg if msg.startswith(f"{p}: ") else f"{p}: {msg}") from None
     iso.check_arch(arch)
     return iso
 
