@@ -338,3 +338,10 @@ def test_repeated_arrays_reuse_go_backing_array() -> None:
     assert config["storage"]["files"] == [{"path": "/a", "mode": 1, "overwrite": True}, {"path": "/b", "mode": 2}]
     assert lines(raw) == ["error at $.storage.files.0.overwrite, line 1 col 132: overwrite must be false if "
                           "source is unspecified"]
+
+
+def test_deep_nesting_follows_go_limit() -> None:
+    ok = b'{"ignition":{"version":"3.3.0"},"x":' + b"[" * 9999 + b"]" * 9999 + b"}"
+    assert lines(ok) == ["warning at $.x, line 1 col 33: unused key x"]
+    deep = b'{"ignition":{"version":"3.3.0"},"x":' + b"[" * 20000 + b"]" * 20000 + b"}"
+    assert lines(deep) == ["error at line 1 col 10037: invalid character '[' exceeded max depth"]

@@ -251,6 +251,9 @@ QUIRKS = [
     b'{"ignition":{"version":"3.3.0"},"x":1.5e}',
     b'{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/a","contents":{"source":"data:,x"},'
     b'"append":[{"source":"data:,y"},{"source":"data:,y"}]}]}}',
+    # nesting: Go's scanner allows 10000 levels
+    b'{"ignition":{"version":"3.3.0"},"x":' + b"[" * 9999 + b"]" * 9999 + b"}",
+    b'{"ignition":{"version":"3.3.0"},"x":' + b"[" * 10000 + b"]" * 10000 + b"}",
 ]
 
 

@@ -62,18 +62,58 @@ def _fix_surrogates(v: Any) -> Any:
 _SURROGATE_ESC = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+def deep_call(fn: Any) -> Any:
+    """Run ``fn()`` in a thread with a large stack and recursion limit (Go nests up to 10000 levels)."""
+    import sys
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old, 60000))
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = e
+        finally:
+            sys.setrecursionlimit(old)
+
+    old_size = threading.stack_size()
+    threading.stack_size(1 << 29)
+    try:
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+    finally:
+        threading.stack_size(old_size)
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
 def loads(data: bytes) -> Any:
     """Parse ``data`` as Go would; raise :class:`JSONSyntaxError` with Go's message and offset."""
     text = data.decode("utf-8", errors="replace")
     try:
-        value = _decoder.decode(text)
+        try:
+            value = _decoder.decode(text)
+        except RecursionError:
+            # Deeper than Python's default limit: Go's scanner decides (it stops at 10000 levels).
+            deep_err = syntax_error(data)
+            if deep_err is not None:
+                raise deep_err from None
+            value = deep_call(lambda: _decoder.decode(text))
     except (ValueError, RecursionError):
         err = syntax_error(data)
         if err is None:  # pragma: no cover - the two parsers disagree; report something sensible
             raise JSONSyntaxError("invalid JSON", len(data)) from None
         raise err from None
     if _SURROGATE_ESC.search(data):
-        value = _fix_surrogates(value)
+        try:
+            value = _fix_surrogates(value)
+        except RecursionError:
+            value = deep_call(lambda: _fix_surrogates(value))
     return value
 
 
@@ -130,7 +170,7 @@ class _Scan:
         c = self.data[self.i]
         if c == 0x7B:  # {
             if depth >= 10000:
-                raise JSONSyntaxError("exceeded max depth", self.i + 1)
+                raise self.fail("exceeded max depth")
             self.i += 1
             self.skip_ws()
             if self.i >= self.n:
@@ -165,7 +205,7 @@ class _Scan:
                 raise self.fail("after object key:value pair")
         if c == 0x5B:  # [
             if depth >= 10000:
-                raise JSONSyntaxError("exceeded max depth", self.i + 1)
+                raise self.fail("exceeded max depth")
             self.i += 1
             self.skip_ws()
             if self.i >= self.n:
@@ -278,17 +318,21 @@ class _Scan:
 
 def syntax_error(data: bytes) -> Optional[JSONSyntaxError]:
     """Return Go's syntax error for ``data`` (message and offset), or None if Go accepts it."""
-    s = _Scan(data)
+    def scan() -> Optional[JSONSyntaxError]:
+        s = _Scan(data)
+        try:
+            s.value(0)
+            s.skip_ws()
+            if s.i < s.n:
+                raise s.fail("after top-level value")
+        except JSONSyntaxError as e:
+            return e
+        return None
+
     try:
-        s.value(0)
-        s.skip_ws()
-        if s.i < s.n:
-            raise s.fail("after top-level value")
-    except JSONSyntaxError as e:
-        return e
+        return scan()
     except RecursionError:
-        return JSONSyntaxError("exceeded max depth", s.i + 1)
-    return None
+        return deep_call(scan)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------------------------
