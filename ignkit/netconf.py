@@ -345,8 +345,6 @@ def nmstate_to_keyfiles(
         # Bind by MAC when known (names can differ between the live and installed system).
         if mac:
             cfg.mac = mac
-            if ident == "name" and "mac-address" not in iface and name not in macs:
-                cfg.interface = name
         else:
             cfg.interface = name
         if mac and summary is not None:
@@ -385,9 +383,9 @@ def nmstate_to_keyfiles(
             elif dhcp or autoconf:
                 method = "auto"
                 extra = cfg.extra4 if version == 4 else cfg.extra6
-                for key, nm_key in (("auto-dns", "ignore-auto-dns"), ("auto-routes", "ignore-auto-routes"),
-                                    ("auto-gateway", "never-default")):
-                    if key in ipcfg and not _bool(ipcfg[key], f"{wi}.{key}"):
+                for auto, nm_key in (("auto-dns", "ignore-auto-dns"), ("auto-routes", "ignore-auto-routes"),
+                                     ("auto-gateway", "never-default")):
+                    if auto in ipcfg and not _bool(ipcfg[auto], f"{wi}.{auto}"):
                         extra[nm_key] = "true"
             elif addrs:
                 method = "manual"

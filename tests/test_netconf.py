@@ -84,7 +84,9 @@ def test_routes_and_mac_identifier() -> None:
         "interfaces": [{"name": "eth0", "type": "ethernet", "identifier": "mac-address",
                         "mac-address": "52:54:00:00:00:01", "mtu": 9000,
                         "ipv4": {"enabled": True, "address": [{"ip": "192.0.2.2", "prefix-length": 24}]}},
-                       {"name": "eth1", "ipv4": {"enabled": True, "dhcp": True, "auto-dns": False}}],
+                       {"name": "eth1", "ipv4": {"enabled": True, "dhcp": True, "auto-dns": False},
+                        "ipv6": {"enabled": True, "autoconf": True, "auto-gateway": False}},
+                       {"name": "eth2", "ipv4": {"enabled": True, "dhcp": True, "auto-routes": False}}],
         "routes": {"config": [
             {"destination": "0.0.0.0/0", "next-hop-address": "192.0.2.1", "next-hop-interface": "eth0"},
             {"destination": "198.51.100.0/24", "next-hop-address": "192.0.2.254", "next-hop-interface": "eth0",
@@ -102,6 +104,10 @@ def test_routes_and_mac_identifier() -> None:
     assert eth1["connection"]["interface-name"] == "eth1"
     assert eth1["ipv4"]["method"] == "auto"
     assert eth1["ipv4"]["ignore-auto-dns"] == "true"  # auto-dns: false
+    assert eth1["ipv6"]["method"] == "auto" and eth1["ipv6"]["never-default"] == "true"
+    eth2 = parse_keyfile(kfs["eth2.nmconnection"])
+    assert eth2["ipv4"]["method"] == "auto" and eth2["ipv4"]["ignore-auto-routes"] == "true"
+    assert eth2["ipv6"]["method"] == "disabled"
     assert "ignore-auto-dns" not in eth0["ipv4"]
 
 
