@@ -222,7 +222,8 @@ def _host(raw: Any, where: str, defaults: Mapping[str, Any], top: Mapping[str, A
     dev = _install_dev(entry.get("install_dev"), f"{where}.install_dev")
     if dev and dev_from_hints and dev != dev_from_hints and "install_dev" in raw and "rootDeviceHints" in raw:
         raise InputError(f"{where}: install_dev {dev} and rootDeviceHints.deviceName {dev_from_hints} differ")
-    host.install_dev = dev_from_hints or dev if "rootDeviceHints" in raw else dev or dev_from_hints
+    # The host's own field wins over one from defaults.
+    host.install_dev = (dev_from_hints or dev) if "rootDeviceHints" in raw else (dev or dev_from_hints)
 
     host.console = _strings(entry.get("console"), f"{where}.console")
     host.kargs = _strings(entry.get("kargs"), f"{where}.kargs", split=True)
