@@ -570,3 +570,32 @@ def test_extract_pxe(pristine: dict[str, Path], tmp_path: Path) -> None:
         assert (tmp_path / "pxe" / f"{stem}-kernel.img").read_bytes() == fs.read("IMAGES/PXEBOOT/KERNEL.IMG")
     r = ignkit("iso", "extract", "pxe", "-C", tmp_path / "pxe", src)
     assert r.returncode == 2 and "already exists" in err(r)
+
+
+@pytest.mark.skipif(not shutil.which("cpio"), reason="GNU cpio not installed")
+@pytest.mark.parametrize("compress", [None, ["gzip", "-9n"], ["xz", "--check=crc32"], ["zstd", "-q"]])
+def test_reads_archives_other_tools_wrote(pristine: dict[str, Path], tmp_path: Path,
+                                         compress: list[str] | None) -> None:
+    # an area written by another tool (GNU cpio + gzip/xz/zstd, as older coreos-installers or a shell
+    # pipeline would): show/extract read it, and a later embed keeps its other members
+    if compress and not shutil.which(compress[0]):
+        pytest.skip(f"{compress[0]} not installed")
+    root = tmp_path / "root"
+    (root / "etc" / "coreos-firstboot-network").mkdir(parents=True)
+    (root / "config.ign").write_bytes(CONFIG)
+    (root / "etc" / "coreos-firstboot-network" / "eth0.nmconnection").write_bytes(b"[connection]\n")
+    names = b"config.ign\netc\netc/coreos-firstboot-network\netc/coreos-firstboot-network/eth0.nmconnection\n"
+    archive = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], input=names, cwd=root, capture_output=True,
+                             check=True).stdout
+    if compress:
+        archive = subprocess.run(compress, input=archive, capture_output=True, check=True).stdout
+    iso = open_iso(pristine["embed-areas-2023-07.x86_64"])
+    iso.set_ignition_payload(archive)
+    out = tmp_path / "other.iso"
+    write_iso(iso, output=str(out))
+    assert ignkit("iso", "ignition", "show", out).stdout == CONFIG
+    assert b"eth0.nmconnection" in ignkit("iso", "network", "extract", out).stdout
+    assert ignkit("iso", "ignition", "embed", "-f", "--in-place", out, input=b"{}").returncode == 0
+    again = open_iso(out)
+    assert again.ignition_config() == b"{}"
+    assert again.network_keyfiles() == {"eth0.nmconnection": b"[connection]\n"}
