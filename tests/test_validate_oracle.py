@@ -275,3 +275,64 @@ def test_go_json_quirks_match_debian(tmp_path: Path) -> None:
         ours = sorted(_normalize(x) for x in report.lines())
         theirs = sorted(_normalize(x) for x in out.splitlines())
         assert (report.ok, ours) == (rc == 0, theirs), raw
+
+
+MUTATION_BASE = (b'{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/a","mode":420,"contents":'
+                 b'{"source":"data:,x"}}]},"passwd":{"users":[{"name":"core","uid":1000,"shouldExist":true}]}}')
+
+
+def _normalize_all(text_lines: list[str]) -> list[str]:
+    return sorted(_normalize(x) for x in text_lines)
+
+
+def test_byte_mutations_match_debian(tmp_path: Path) -> None:
+    """Random byte edits of a small config (syntax errors, type errors, odd bytes): same output lines."""
+    import random
+
+    rnd = random.Random(20260722)
+    alphabet = b'{}[]:,"\\ \t\n0123456789-+.eEtrufalsn\x00\xff\xc3a'
+    inputs = []
+    for _ in range(300):
+        b = bytearray(MUTATION_BASE)
+        for _ in range(rnd.randint(1, 3)):
+            op, pos = rnd.random(), rnd.randrange(len(b))
+            if op < 0.4:
+                b[pos] = rnd.choice(alphabet)
+            elif op < 0.7:
+                del b[pos]
+            else:
+                b.insert(pos, rnd.choice(alphabet))
+        inputs.append(bytes(b))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda a: run_oracle(a[1], tmp_path, a[0]), enumerate(inputs)))
+    mismatches = []
+    for raw, (rc, out) in zip(inputs, results):
+        report = validate(raw)
+        if (report.ok, _normalize_all(report.lines())) != (rc == 0, _normalize_all(out.splitlines())):
+            mismatches.append((raw, out, report.lines()))
+    print(f"\nbyte mutations: {len(inputs) - len(mismatches)}/{len(inputs)} identical outputs")
+    assert not mismatches, mismatches[:3]
+
+
+DATA_URLS = [
+    "data:;base64,aGk=", "data:;base64,aGk", "data:;base64,aG==", "data:;base64,a===", "data:;base64,====",
+    "data:;base64,aGk=aGk=", "data:;base64,aGVsbG8", "data:;base64,aGVsbG8=x", "data:;base64,ab=c",
+    "data:;base64,aGk%3D", "data:hello", "data:f,x", "data:text/plain;base64,!!!", "data:text/plain;charset=utf-8,hi",
+    "data:x-foo/bar,hi", "data:xy/bar,hi", "data:foo/bar,hi", "data:text/plain;a=%zz,hi", "data:text/plain;base64",
+    "data:,a%zz", "data:,a%2", "Data:,x", 'data:;charset="a\\"b",x', 'data:;charset="a\\qb",x', "data:text/,x",
+    "data:text/plain;=x,y", "data:;a,x", 'data:;a="x,y', "data:text/plain;a=b c,x", "data:X/y,z", "data:text/pl@in,x",
+    "data:,a b", "data:,\u00e9", "data:;base64,aGk=\n", "data:text/plain;a=b;base64,aGk=", "data:;base64;a=b,aGk=",
+    "data:,x#frag", "data:a", "data:", "data:message/x,y", "data:;a=%4,x",
+    "http://[::1]:80/x", "http://h:p/x", "http://us er@h/x", "http://h/%zz", "s3://b/k?versionId", "s3://b/k?versionId=1&versionId=",
+    "tftp://h/f#%zz", "gs://b/o", "HTTPS://h/x", "http://h\u00e9/x", "http://[::1/x", "http://a b/x",
+]
+
+
+def test_source_urls_match_debian(tmp_path: Path) -> None:
+    inputs = [json.dumps({"ignition": {"version": "3.3.0"}, "storage": {"files": [
+        {"path": "/a", "contents": {"source": u}}]}}).encode() for u in DATA_URLS]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda a: run_oracle(a[1], tmp_path, a[0]), enumerate(inputs)))
+    for url, raw, (rc, out) in zip(DATA_URLS, inputs, results):
+        report = validate(raw)
+        assert (report.ok, report.lines()) == (rc == 0, out.splitlines()), url

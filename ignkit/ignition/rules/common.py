@@ -278,27 +278,65 @@ def check_url(s: str, v: tuple[int, int]) -> Optional[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# RFC 2397 data URLs (the checks of the dataurl library Ignition uses).
+# RFC 2397 data URLs: the states and messages of the dataurl library Ignition uses.
 
 _TSPECIALS = set('()<>@,;:\\"/[]?=')
 _TOKEN = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]*")
+_NOT_URLCHAR = re.compile(r"[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()%]")
+_NOT_B64CHAR = re.compile(r"[^A-Za-z0-9+/=]")
+_B64_VALUE = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 
 
 def _is_token_char(c: str) -> bool:
     return 0x20 < ord(c) < 0x7F and c not in _TSPECIALS
 
 
-_NOT_URLCHAR = re.compile(r"[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()%]")
-_NOT_B64CHAR = re.compile(r"[^A-Za-z0-9+/=%]")
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-
-
-def _bad_data(data: str, chars: re.Pattern[str]) -> Optional[str]:
-    if chars.search(data) is not None:
-        return "invalid data character"
-    if "%" in data and _BAD_ESCAPE.search(data) is not None:
-        return "rfc2396: invalid char 0x25 in unescape sequence"
+def _rfc2396_unescape(s: str) -> Optional[str]:
+    """The error of the library's ``Unescape`` (it names the ``%`` itself in its message)."""
+    i = s.find("%")
+    n = len(s)
+    while i >= 0:
+        for k in (1, 2):
+            if i + k >= n:
+                return "rfc2396: unexpected end of unescape sequence"
+            if s[i + k] not in _HEX:
+                return "rfc2396: invalid char 0x25 in unescape sequence"
+        i = s.find("%", i + 3)
+    if not s.isascii():
+        return "rfc2396: non-ASCII char detected"
     return None
+
+
+def _go_base64_error(data: str) -> Optional[str]:
+    """Go's ``base64.StdEncoding.DecodeString`` error for a string of base64 alphabet characters."""
+    n = len(data)
+    if n % 4 == 0 and "=" not in data[:-2] and not (data[-2:-1] == "=" and data[-1:] != "="):
+        return None  # the common case: whole quanta, padding only at the end
+    si = 0
+    while True:
+        j = 0
+        while j < 4:
+            if si == n:
+                if j == 0:
+                    return None
+                return f"illegal base64 data at input byte {si - j}"
+            c = data[si]
+            si += 1
+            if c in _B64_VALUE:
+                j += 1
+                continue
+            # padding
+            if j in (0, 1):
+                return f"illegal base64 data at input byte {si - 1}"
+            if j == 2:
+                if si == n:
+                    return f"illegal base64 data at input byte {n}"
+                if data[si] != "=":
+                    return f"illegal base64 data at input byte {si - 1}"
+                si += 1
+            if si < n:
+                return f"illegal base64 data at input byte {si}"
+            return None
 
 
 def _data_fast_path(s: str) -> Any:
@@ -326,78 +364,161 @@ def check_dataurl(s: str, payload_chars_checked: bool = False) -> Optional[str]:
     """Return the data URL decoder's error message for ``s``, or None if it decodes."""
     if not s.startswith("data:"):
         return "missing data prefix"
-    i = 5
     n = len(s)
-
-    def token(j: int) -> int:
-        m = _TOKEN.match(s, j)
-        return m.end() if m else j
-
+    i = 5
+    start = i
     base64 = False
-    if i < n and s[i] not in ",;":
-        j = token(i)
-        if j == i:
-            return "invalid character for media type"
-        if j >= n or s[j] != "/":
-            return "missing media type slash"
-        k = token(j + 1)
-        if k == j + 1:
-            return "invalid character for media subtype"
-        i = k
-        if i >= n or s[i] not in ",;":
-            return "invalid character after media subtype"
-    while i < n and s[i] == ";":
-        j = token(i + 1)
-        if j == i + 1:
-            return "invalid character for parameter name"
-        name = s[i + 1:j]
-        if name == "base64" and (j >= n or s[j] == ","):
-            base64 = True
-            i = j
-            break
-        if j >= n or s[j] != "=":
-            return "missing equal sign"
-        if j + 1 < n and s[j + 1] == '"':
-            k = j + 2
-            while k < n and s[k] != '"':
-                k += 2 if s[k] == "\\" else 1
-            if k >= n:
-                return "unterminated quoted value"
-            k += 1
-        else:
-            k = token(j + 1)
-            if k == j + 1:
-                return "invalid parameter value"
-        i = k
-        if i < n and s[i] not in ",;":
-            return "invalid character after parameter value"
-    if i >= n or s[i] != ",":
-        return "missing comma before data"
-    data = s[i + 1:]
-    if payload_chars_checked:
-        # the caller scanned the payload with the character class chosen from the same header
-        if "%" in data and _BAD_ESCAPE.search(data) is not None:
-            return "rfc2396: invalid char 0x25 in unescape sequence"
-        if not base64:
-            return None
-    if base64:
-        bad = None if payload_chars_checked else _bad_data(data, _NOT_B64CHAR)
-        if bad:
-            return bad
-        import base64 as b64
-        import binascii
-        from urllib.parse import unquote_to_bytes
+    errors: list[str] = []  # parser errors of items already emitted (param values), first one wins
 
-        raw = unquote_to_bytes(data)
-        try:
-            b64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError):
-            try:
-                b64.b64decode(raw + b"=" * (-len(raw) % 4), validate=True)
-            except (binascii.Error, ValueError):
-                return "illegal base64 data at input byte 0"
+    def at(k: int) -> Optional[str]:
+        return s[k] if k < n else None
+
+    # media type
+    c = at(i)
+    state = "after_prefix"
+    if c is None:
+        return "missing comma before data"
+    if c == ";":
+        state = "semicolon"
+    elif c == ",":
+        state = "comma"
+    else:
+        if c in "xX":
+            i += 1
+            if at(i) == "-":
+                i += 1
+                discrete = False
+            else:
+                if i < n:
+                    i += 1  # the library consumed this character without looking at it
+                discrete = True
+        elif _is_token_char(c):
+            i += 1
+            discrete = True
+        else:
+            return "invalid character after data prefix"
+        while True:
+            c = at(i)
+            if c == "/":
+                if discrete:
+                    mt = s[start:i]
+                    if not mt.startswith(("text", "image", "audio", "video", "application", "message",
+                                          "multipart")):
+                        return "invalid media type"
+                break
+            if c is None:
+                return "missing media type slash"
+            if not _is_token_char(c):
+                return "invalid character for media type"
+            i += 1
+        i += 1  # the slash
+        while True:
+            c = at(i)
+            if c == ";" or c == ",":
+                break
+            if c is None:
+                return "incomplete media type"
+            if not _is_token_char(c):
+                return "invalid character for media subtype"
+            i += 1
+        state = "semicolon" if c == ";" else "comma"
+    # parameters
+    while state == "semicolon":
+        i += 1
+        c = at(i)
+        if c is None or c == "=" or c == ",":
+            return errors[0] if errors else "unterminated parameter sequence"
+        if not _is_token_char(c):
+            return errors[0] if errors else "invalid character for parameter attribute"
+        attr_start = i
+        while True:
+            c = at(i)
+            if c == "=" or c == ",":
+                break
+            if c is None:
+                return errors[0] if errors else "unterminated parameter sequence"
+            if not _is_token_char(c):
+                return errors[0] if errors else "invalid character for parameter attribute"
+            i += 1
+        if c == ",":
+            attr = s[attr_start:i]
+            if attr != "base64":
+                return errors[0] if errors else f"expected base64, got {attr}"
+            base64 = True
+            state = "comma"
+            break
+        i += 1  # '='
+        c = at(i)
+        if c == '"':
+            i += 1
+            val_start = i
+            while True:
+                c = at(i)
+                if c is None:
+                    return errors[0] if errors else "unclosed quoted string"
+                if c == "\\":
+                    i += 2 if i + 1 < n and ord(s[i + 1]) <= 0x7F else 1
+                    continue
+                if c == '"':
+                    break
+                if ord(c) > 0x7F:
+                    return errors[0] if errors else "invalid character for parameter value"
+                i += 1
+            val = s[val_start:i]
+            if not errors and _go_unquote_fails(val):
+                errors.append("invalid syntax")
+            i += 1
+        elif c is None:
+            return errors[0] if errors else "missing comma before data"
+        elif _is_token_char(c):
+            val_start = i
+            while True:
+                c = at(i)
+                if c == ";" or c == ",":
+                    break
+                if c is None:
+                    return errors[0] if errors else "missing comma before data"
+                if not _is_token_char(c):
+                    return errors[0] if errors else "invalid character for parameter value"
+                i += 1
+            if not errors:
+                err = _rfc2396_unescape(s[val_start:i])
+                if err:
+                    errors.append(err)
+        else:
+            return errors[0] if errors else "invalid character for parameter value"
+        c = at(i)
+        if c == ";":
+            continue
+        if c == ",":
+            state = "comma"
+            break
+        if c is None:
+            return errors[0] if errors else "missing comma before data"
+        return errors[0] if errors else "expected semicolon or comma"
+    # data
+    data = s[i + 1:]
+    if not payload_chars_checked:
+        if (_NOT_B64CHAR if base64 else _NOT_URLCHAR).search(data) is not None:
+            return errors[0] if errors else "invalid data character"
+    if errors:
+        return errors[0]
+    if not data:
         return None
-    return _bad_data(data, _NOT_URLCHAR)
+    if base64:
+        return _go_base64_error(data)
+    return _rfc2396_unescape(data) if "%" in data else None
+
+
+def _go_unquote_fails(val: str) -> bool:
+    """Whether Go's ``strconv.Unquote`` rejects ``"val"`` (approximation: escapes and raw quotes)."""
+    import json as _json
+
+    try:
+        _json.loads('"' + val + '"')
+    except ValueError:
+        return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------
