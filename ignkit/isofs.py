@@ -9,6 +9,7 @@ case-sensitively, as coreos-installer does.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,7 +77,12 @@ class IsoFS:
     def __init__(self, path: str | os.PathLike[str], *, use_pycdlib: bool = True) -> None:
         self.path = os.fspath(path)
         try:
-            self.size = os.path.getsize(self.path)
+            mode = os.stat(self.path).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
+                raise ImageError(f"{self.path}: not a regular file or block device (an ISO is read with "
+                                 "random access; save it to a file first)")
+            with open(self.path, "rb") as f:
+                self.size = f.seek(0, os.SEEK_END)  # also right for block devices
         except OSError as e:
             raise ImageError(f"{self.path}: {e.strerror or e}") from None
         self.volume_id = ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lzma
+import os
 import shutil
 from pathlib import Path
 
@@ -116,3 +117,10 @@ def test_name_helpers() -> None:
     assert normalize_name(b"KARGS.JSO;1") == "KARGS.JSO"
     assert normalize_name(b"ABC\x00junk") == "ABC"
     assert split_path("/a/./b/../c//d") == ["a", "c", "d"]
+
+
+def test_a_pipe_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    fifo = tmp_path / "iso.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageError, match="not a regular file or block device"):
+        IsoFS(fifo)

@@ -368,19 +368,10 @@ def _copy_range(src: int, dst: int, length: int, src_offset: int = 0) -> None:
         if done == length:
             return
     os.lseek(dst, done, os.SEEK_SET)
-    if hasattr(os, "sendfile"):
-        try:
-            while done < length:
-                n = os.sendfile(dst, src, src_offset + done, min(length - done, 1 << 30))
-                if n == 0:
-                    break
-                done += n
-        except OSError as e:
-            if e.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-                raise
-            os.lseek(dst, done, os.SEEK_SET)
-        if done == length:
-            return
+    done += _sendfile(dst, src, src_offset + done, length - done)
+    if done == length:
+        return
+    os.lseek(dst, done, os.SEEK_SET)
     while done < length:
         chunk = os.pread(src, min(_BUF, length - done), src_offset + done)
         if not chunk:
@@ -420,18 +411,26 @@ def _stream(src_path: str, size: int, patches: Sequence[tuple[int, bytes]], out:
     out.flush()
 
 
-def _stream_range(in_fd: int, start: int, length: int, out: IO[bytes], out_fd: int | None) -> None:
+def _sendfile(out_fd: int, in_fd: int, start: int, length: int) -> int:
+    """Send up to ``length`` bytes of ``in_fd`` from ``start`` to ``out_fd``'s position with sendfile;
+    returns how many went (fewer, possibly 0, where the OS cannot sendfile between these files)."""
     done = 0
-    if out_fd is not None and hasattr(os, "sendfile"):
-        try:
-            while done < length:
-                n = os.sendfile(out_fd, in_fd, start + done, min(length - done, 1 << 30))
-                if n == 0:
-                    break
-                done += n
-        except OSError as e:
-            if e.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-                raise
+    if not hasattr(os, "sendfile"):
+        return 0
+    try:
+        while done < length:
+            n = os.sendfile(out_fd, in_fd, start + done, min(length - done, 1 << 30))
+            if n == 0:
+                break
+            done += n
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise
+    return done
+
+
+def _stream_range(in_fd: int, start: int, length: int, out: IO[bytes], out_fd: int | None) -> None:
+    done = 0 if out_fd is None else _sendfile(out_fd, in_fd, start, length)
     while done < length:
         chunk = os.pread(in_fd, min(_BUF, length - done), start + done)
         if not chunk:
@@ -465,7 +464,7 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
     if in_place:
         fd = os.open(src, os.O_RDWR)
         try:
-            if os.fstat(fd).st_size != size:
+            if os.lseek(fd, 0, os.SEEK_END) != size:
                 raise ImageError(f"{src}: the file changed size since it was opened")
             # No fsync: like cp, leave write-back to the kernel (an fsync would flush whatever else of
             # the image is still dirty, e.g. right after a download, and cost time that grows with it).
@@ -496,7 +495,7 @@ def _write_new_file(src: str, size: int, patches: Sequence[tuple[int, bytes]], o
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
     try:
         with open(src, "rb") as s:
-            if os.fstat(s.fileno()).st_size != size:
+            if os.lseek(s.fileno(), 0, os.SEEK_END) != size:
                 raise ImageError(f"{src}: the file changed size since it was opened")
             _copy_range(s.fileno(), fd, size)
         _apply_patches(fd, patches)
