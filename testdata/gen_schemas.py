@@ -57,8 +57,11 @@ def arr(items: dict[str, Any], desc: str) -> dict[str, Any]:
     return {"type": ["array", "null"], "description": desc, "items": items}
 
 
-def sarr(desc: str, item_desc: str = "", **kw: Any) -> dict[str, Any]:
+def sarr(desc: str, item_desc: str = "", go: str = "", **kw: Any) -> dict[str, Any]:
     it: dict[str, Any] = {"type": ["string", "null"]}  # Go decodes a null element as ""
+    if go:
+        # Ignition's named string type (only used in Go's type-error messages).
+        it["x-go-type"] = "types." + go
     if item_desc:
         it["description"] = item_desc
     it.update(kw)
@@ -154,7 +157,7 @@ def definitions(spec: str) -> dict[str, Any]:
             "httpProxy": s("Proxy URL (http or https) for http requests.", pattern="^[hH][tT][tT][pP][sS]?://"),
             "httpsProxy": s("Proxy URL (http or https) for https requests.",
                             pattern="^[hH][tT][tT][pP][sS]?://"),
-            "noProxy": sarr("Hosts excluded from proxying.", "A host, domain or address."),
+            "noProxy": sarr("Hosts excluded from proxying.", "A host, domain or address.", go="NoProxyItem"),
         })
     defs["TLS"] = struct("TLS", "TLS options.", {
         "certificateAuthorities": rarr(caref, "Additional certificate authorities trusted for https."),
@@ -175,8 +178,9 @@ def definitions(spec: str) -> dict[str, Any]:
 
     if v >= (3, 3):
         defs["KernelArguments"] = struct("KernelArguments", "Kernel arguments to ensure present or absent.", {
-            "shouldExist": sarr("Kernel arguments that must be present.", "A kernel argument."),
-            "shouldNotExist": sarr("Kernel arguments that must be absent.", "A kernel argument."),
+            "shouldExist": sarr("Kernel arguments that must be present.", "A kernel argument.", go="KernelArgument"),
+            "shouldNotExist": sarr("Kernel arguments that must be absent.", "A kernel argument.",
+                                 go="KernelArgument"),
         })
 
     group_props: dict[str, Any] = {
@@ -190,7 +194,7 @@ def definitions(spec: str) -> dict[str, Any]:
     defs["PasswdGroup"] = struct("PasswdGroup", "A group to create or modify.", group_props)
     user_props: dict[str, Any] = {
         "gecos": s("GECOS field."),
-        "groups": sarr("Supplementary groups.", "A group name."),
+        "groups": sarr("Supplementary groups.", "A group name.", go="Group"),
         "homeDir": s("Home directory."),
         "name": s("User name."),
         "noCreateHome": b("Do not create the home directory."),
@@ -198,7 +202,8 @@ def definitions(spec: str) -> dict[str, Any]:
         "noUserGroup": b("Do not create a group named after the user."),
         "passwordHash": s("Hashed password (crypt(3))."),
         "primaryGroup": s("Primary group."),
-        "sshAuthorizedKeys": sarr("SSH public keys added to authorized_keys.", "An SSH public key line."),
+        "sshAuthorizedKeys": sarr("SSH public keys added to authorized_keys.", "An SSH public key line.",
+                                  go="SSHAuthorizedKey"),
         "shell": s("Login shell."),
     }
     if v >= (3, 2):
@@ -236,10 +241,11 @@ def definitions(spec: str) -> dict[str, Any]:
     levels = ["linear", "raid0", "0", "stripe", "raid1", "1", "mirror", "raid4", "4", "raid5", "5",
               "raid6", "6", "raid10", "10"]
     defs["Raid"] = struct("Raid", "A software RAID array.", {
-        "devices": sarr("Member devices (absolute paths).", "An absolute device path.", pattern=ABS_PATH),
+        "devices": sarr("Member devices (absolute paths).", "An absolute device path.", go="Device",
+                        pattern=ABS_PATH),
         "level": s("RAID level.", enum=levels + [None]),
         "name": s("Array name (/dev/md/<name>)."),
-        "options": sarr("Extra mdadm options.", "An mdadm option."),
+        "options": sarr("Extra mdadm options.", "An mdadm option.", go="RaidOption"),
         "spares": i("Number of spare devices."),
     })
     formats = ["ext4", "btrfs", "xfs", "swap", "vfat"]
@@ -253,9 +259,9 @@ def definitions(spec: str) -> dict[str, Any]:
         "label": s("Filesystem label (length limit depends on the format)."),
     }
     if v >= (3, 1):
-        fs_props["mountOptions"] = sarr("Mount options.", "A mount option.")
+        fs_props["mountOptions"] = sarr("Mount options.", "A mount option.", go="MountOption")
     fs_props.update({
-        "options": sarr("mkfs options.", "An mkfs option."),
+        "options": sarr("mkfs options.", "An mkfs option.", go="FilesystemOption"),
         "path": s("Mount point in the real root (absolute).", pattern=ABS_PATH),
         "uuid": s("Filesystem UUID."),
         "wipeFilesystem": b("Wipe an existing filesystem."),
@@ -303,13 +309,14 @@ def definitions(spec: str) -> dict[str, Any]:
             url=s("URL of the Tang server (http or https).", pattern="^[hH][tT][tT][pP][sS]?://"),
         ))
         pins = {"enum": ["tpm2", "tang", "sss", "", None]} if v < (3, 6) else {}
-        defs["ClevisCustom"] = struct("ClevisCustom", "A custom Clevis pin and config.", {
+        custom_name = "Custom" if v < (3, 3) else "ClevisCustom"  # Ignition's Go type names
+        defs[custom_name] = struct(custom_name, "A custom Clevis pin and config.", {
             "config": s("The Clevis config (JSON)."),
             "needsNetwork": b("The config needs networking."),
             "pin": s("The Clevis pin" + (": tpm2, tang or sss." if v < (3, 6) else "."), **pins),
         })
         defs["Clevis"] = struct("Clevis", "Clevis bindings.", {
-            "custom": ref("ClevisCustom", "A custom pin (not combinable with tang, tpm2 or threshold)."),
+            "custom": ref(custom_name, "A custom pin (not combinable with tang, tpm2 or threshold)."),
             "tang": rarr("Tang", "Tang servers."),
             "threshold": i("How many pins must succeed (sss)."),
             "tpm2": b("Bind to the TPM2."),
@@ -326,8 +333,9 @@ def definitions(spec: str) -> dict[str, Any]:
         luks["label"] = s("LUKS label (at most 47 characters).", maxLength=47)
         luks["name"] = s("Mapped device name (/dev/mapper/<name>), without slashes.", pattern="^[^/]*$")
         if v >= (3, 4):
-            luks["openOptions"] = sarr("cryptsetup options used when opening.", "A cryptsetup option.")
-        luks["options"] = sarr("cryptsetup luksFormat options.", "A cryptsetup option.")
+            luks["openOptions"] = sarr("cryptsetup options used when opening.", "A cryptsetup option.",
+                                       go="OpenOption")
+        luks["options"] = sarr("cryptsetup luksFormat options.", "A cryptsetup option.", go="LuksOption")
         luks["uuid"] = s("LUKS UUID.")
         luks["wipeVolume"] = b("Wipe an existing LUKS volume.")
         defs["Luks"] = struct("Luks", "A LUKS2 volume.", luks)

@@ -36,12 +36,14 @@ class Struct:
 class Field:
     """A field type: kind is ``string``, ``integer``, ``boolean``, ``struct`` or ``list``."""
 
-    __slots__ = ("kind", "struct", "item")
+    __slots__ = ("kind", "struct", "item", "go_name")
 
-    def __init__(self, kind: str, struct: Optional[Struct] = None, item: Optional[Field] = None) -> None:
+    def __init__(self, kind: str, struct: Optional[Struct] = None, item: Optional[Field] = None,
+                 go_name: str = "") -> None:
         self.kind = kind
         self.struct = struct
         self.item = item
+        self.go_name = go_name
 
     def go_type(self) -> str:
         if self.kind == "struct":
@@ -50,7 +52,7 @@ class Field:
         if self.kind == "list":
             assert self.item is not None
             return "[]" + self.item.go_type()
-        return {"string": "string", "integer": "int", "boolean": "bool"}[self.kind]
+        return self.go_name or {"string": "string", "integer": "int", "boolean": "bool"}[self.kind]
 
 
 def _fold(s: str) -> str:
@@ -82,7 +84,7 @@ def _compile(schema: dict[str, Any]) -> Struct:
         if types == "object":
             return Field("struct", struct=build(Struct(node.get("title", "object")), node))
         if types in ("string", "integer", "boolean"):
-            return Field(types)
+            return Field(types, go_name=node.get("x-go-type", ""))
         raise ValueError(f"unsupported schema node: {node}")
 
     def build(st: Struct, node: dict[str, Any]) -> Struct:

@@ -98,7 +98,7 @@ _MISSING = object()
 
 def _pointer_structs(v: tuple[int, int]) -> frozenset[str]:
     # In spec 3.2 only, luks clevis and its custom object are Go pointers (not walked when absent).
-    return frozenset({"Clevis", "ClevisCustom"}) if v == (3, 2) else frozenset()
+    return frozenset({"Clevis", "Custom"}) if v == (3, 2) else frozenset()
 
 
 class _Walker:

@@ -47,7 +47,7 @@ def luks(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
             ctx.error(path + ("cex",), "cannot use key file with cex")
 
 
-@register("ClevisCustom")
+@register("ClevisCustom", "Custom")
 def clevis_custom(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
     pin = obj.get("pin", "") or ""
     config = obj.get("config", "") or ""
