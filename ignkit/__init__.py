@@ -28,9 +28,9 @@ _EXPORTS: dict[str, str] = {
     "resolve": "ignkit.ignition.merge",
     "translate": "ignkit.ignition.translate",
     # digests and downloads
-    "digest": "ignkit.digest",
-    "digest_bytes": "ignkit.digest",
-    "parse_digest": "ignkit.digest",
+    "digest": "ignkit.digests",
+    "digest_bytes": "ignkit.digests",
+    "parse_digest": "ignkit.digests",
     "fetch_bytes": "ignkit.fetch",
     # live ISO and initrd
     "open_iso": "ignkit.live.image",
@@ -81,7 +81,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .csr import parse_csr_list, review_csrs
-    from .digest import digest, digest_bytes, parse_digest
+    from .digests import digest, digest_bytes, parse_digest
     from .errors import IgnkitError, ImageError, InvalidConfig
     from .fetch import fetch_bytes
     from .ignition.merge import merge, resolve

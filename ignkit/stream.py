@@ -232,7 +232,7 @@ class UncompressedDigestSink:
     """
 
     def __init__(self, compression: str, expected_hex: str, label: str = "") -> None:
-        from .digest import DigestSink
+        from .digests import DigestSink
 
         if compression not in ("xz", "gz", "zst"):
             raise ValueError(compression)
@@ -324,7 +324,7 @@ class DownloadResult:
 def _verified_on_disk(artifact: Artifact, path: Path) -> bool:
     if not path.is_file() or not artifact.sha256:
         return False
-    from .digest import digest
+    from .digests import digest
 
     try:
         return digest(path, "sha256") == f"sha256-{artifact.sha256.lower()}"
@@ -344,7 +344,7 @@ def download_artifact(artifact: Artifact, directory: PathLike = ".", *, verify_s
     HTTP Range (also across runs, from ``.<name>.part``).
     """
     from . import fetch
-    from .digest import DigestSink
+    from .digests import DigestSink
 
     directory = Path(directory)
     if not directory.is_dir():

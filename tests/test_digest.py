@@ -1,4 +1,4 @@
-"""ignkit.digest and ``ignkit hash``: files, stdin, URLs over http and https (self-signed CA)."""
+"""ignkit.digests and ``ignkit hash``: files, stdin, URLs over http and https (self-signed CA)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ import pytest
 from ignkit.cli import main
 from ignkit.errors import DigestMismatch, FetchError, InputError
 
-# The module, not the function ``ignkit.digest`` that the package re-exports under the same name.
-dg = importlib.import_module("ignkit.digest")
+dg = importlib.import_module("ignkit.digests")
 
 
 def test_digest_bytes_matches_hashlib() -> None:

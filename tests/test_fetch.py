@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ignkit import fetch
-from ignkit.digest import DigestSink
+from ignkit.digests import DigestSink
 from ignkit.errors import DigestMismatch, FetchError, InputError, UsageError
 
 

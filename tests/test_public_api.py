@@ -39,3 +39,10 @@ def test_validate_digest_merge_through_the_package() -> None:
     merged = ignkit.merge({"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/a", "mode": 420}]}},
                           {"storage": {"files": [{"path": "/a", "mode": 384}]}})
     assert merged["storage"]["files"] == [{"path": "/a", "mode": 384}]
+
+
+def test_digest_function_survives_importing_its_module() -> None:
+    import ignkit.digests  # noqa: F401
+
+    assert callable(ignkit.digest)
+    assert ignkit.digest_bytes(b"abc", "sha256").startswith("sha256-ba7816bf")

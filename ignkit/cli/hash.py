@@ -22,7 +22,7 @@ def hash_cmd(algo: Optional[str], expected: Optional[str], ca_cert: Optional[str
     The output, e.g. sha512-<hex>, is what `coreos-installer install --ignition-hash`
     and Ignition's verification.hash take.
     """
-    from ..digest import check, digest, parse_digest
+    from ..digests import check, digest, parse_digest
     from ..errors import UsageError
 
     if expected is not None:

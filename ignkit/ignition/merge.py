@@ -588,7 +588,7 @@ def _decompress(raw: bytes, compression: Any, name: str) -> bytes:
 
 
 def _verify(raw: bytes, verification: Any, name: str) -> None:
-    from ..digest import digest_bytes, parse_digest
+    from ..digests import digest_bytes, parse_digest
     from ..errors import DigestMismatch, IgnkitError
 
     expected = verification.get("hash") if isinstance(verification, dict) else None

@@ -342,7 +342,7 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
         if not options.dest_ignition_hash and not options.insecure_ignition:
             raise UsageError("--dest-ignition-url needs --dest-ignition-hash (or --insecure-ignition)")
         if options.dest_ignition_hash:
-            from ..digest import parse_digest
+            from ..digests import parse_digest
 
             parse_digest(options.dest_ignition_hash)
     elif options.dest_ignition_hash:
@@ -677,7 +677,7 @@ def resolve_dest_ignition_hash(options: CustomizeOptions, *, ca_cert: Optional[P
     """
     if options.dest_ignition_url is None or options.dest_ignition_hash or options.insecure_ignition:
         return options.dest_ignition_hash
-    from ..digest import digest_bytes
+    from ..digests import digest_bytes
     from ..errors import FetchError
     from ..fetch import fetch_bytes
 
