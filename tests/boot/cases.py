@@ -96,6 +96,22 @@ def pxe_initrd(lab: Any) -> Path:
     return lab.artifact("pxe-initrd", make)  # type: ignore[no-any-return]
 
 
+def fill_karg(m: dict) -> str:
+    """One karg that makes default + " " + it exactly ``size - 1`` bytes: the largest kargs an area holds."""
+    room = m["kargs_size"] - 1 - len(m["default_kargs"]) - 1
+    return "ignkit.fill=" + "x" * (room - len("ignkit.fill="))
+
+
+def full_kargs_iso(lab: Any) -> Path:
+    """``ignkit iso kargs modify`` filling the kargs areas to the last byte (no room left for '#' padding)."""
+    def make() -> Path:
+        m = lab.build("x86_64")
+        out = lab.workdir / "fullkargs-x86_64.iso"
+        ignkit("iso", "kargs", "modify", "-a", fill_karg(m), "-o", str(out), str(m["path"]))
+        return out
+    return lab.artifact("fullkargs-x86_64", make)  # type: ignore[no-any-return]
+
+
 def iso_file_lba(iso: Path, path: str) -> int:
     out = subprocess.run(["xorriso", "-indev", str(iso), "-find", path, "-exec", "report_lba", "--"],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True).stdout
@@ -141,6 +157,13 @@ for _mode in ("bios-cd", "bios-disk", "uefi-cd", "aa64-cd"):
 
     CASES[f"pristine-{_mode}"] = _pristine
     CASES[f"custom-{_mode}"] = _custom
+
+
+for _mode in ("bios-cd", "uefi-cd"):
+    def _full(lab: Any, mode: str = _mode) -> bootlib.BootReport:
+        return do_boot(lab, mode, full_kargs_iso(lab))
+
+    CASES[f"fullkargs-{_mode}"] = _full
 
 
 @case("embed-uefi-disk")

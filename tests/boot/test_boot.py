@@ -65,6 +65,23 @@ def test_customized_iso_reads_back_and_resets_to_pristine(lab, tmp_path):
         assert reset.read_bytes() == pristine.read_bytes()
 
 
+@pytest.mark.parametrize("mode", [pytest.param(m, marks=pytest.mark.boot_case(f"fullkargs-{m}"), id=m)
+                                  for m in ("bios-cd", "uefi-cd")])
+def test_kargs_filling_the_whole_area(lab, mode, tmp_path):
+    # With the area full, the '\n' ignkit writes after the kargs is the last byte before the "#...#" line:
+    # neither isolinux nor GRUB may pass any '#' to the kernel.
+    m = lab.build("x86_64")
+    fill = cases.fill_karg(m)
+    assert len(m["default_kargs"] + " " + fill) == m["kargs_size"] - 1
+    report = lab.result(f"fullkargs-{mode}")
+    check_boot(report, kargs=m["default_kargs"] + " " + fill, config=None)
+    # One byte more does not fit: refused, and no output is left behind.
+    out = tmp_path / "toolong.iso"
+    with pytest.raises(AssertionError, match="exited"):
+        ignkit("iso", "kargs", "modify", "-a", fill + "x", "-o", str(out), str(m["path"]))
+    assert not out.exists()
+
+
 # ---------------------------------------------------------------- `ignkit embed` and `ignkit pxe customize`
 
 
