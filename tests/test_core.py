@@ -104,3 +104,10 @@ def test_atomic_output_mode(tmp_path: Path) -> None:
     target = tmp_path / "key.nmconnection"
     write_bytes_atomic(target, b"[connection]\n", mode=0o600)
     assert (os.stat(target).st_mode & 0o777) == 0o600
+
+
+def test_help_and_version_exit_0() -> None:
+    assert run("--version").returncode == 0
+    r = run("validate", "--help")
+    assert r.returncode == 0 and b"Usage: ignkit validate" in r.stdout
+

@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args)
     try:
-        rv = cli.main(args=args, prog_name="ignkit", standalone_mode=False)
+        # make_context + invoke rather than cli.main(): click's main turns a broken pipe into exit 1.
+        with cli.make_context("ignkit", args) as ctx:
+            rv = cli.invoke(ctx)
         code = rv if isinstance(rv, int) else 0
     except click.exceptions.Exit as e:
         code = e.exit_code
@@ -117,13 +119,15 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         code = error(e.message, e.exit_code)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, EOFError):
         code = error("interrupted", 130)
     except BrokenPipeError:
-        # The reader went away (e.g. `| head`); exit quietly like other Unix tools.
+        # The reader went away (e.g. `| head`): exit quietly like other Unix tools, and keep the
+        # interpreter's final flush of stdout from complaining.
         try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        except OSError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
             pass
         code = 141
     except OSError as e:
