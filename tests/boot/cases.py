@@ -85,6 +85,21 @@ def embedded_iso(lab: Any) -> Path:
     return lab.artifact("embed-x86_64", make)  # type: ignore[no-any-return]
 
 
+HOSTS_YAML = BOOTISO / "hosts.yaml"
+HOSTS = {"worker-0": ("bios-disk", "/dev/vda", "192.0.2.10/24", "52:54:00:00:00:10"),
+         "worker-1": ("uefi-cd", "/dev/sdb", "192.0.2.11/24", "52:54:00:00:00:11")}
+
+
+def hosts_isos(lab: Any) -> Path:
+    """``ignkit embed --hosts``: one ISO per host of hosts.yaml, in one directory."""
+    def make() -> Path:
+        out = lab.workdir / "hosts"
+        ignkit("embed", str(lab.build("x86_64")["path"]), "--hosts", str(HOSTS_YAML), "--output-dir", str(out),
+               "--dest-ignition", str(DEST_IGN))
+        return out
+    return lab.artifact("hosts-x86_64", make)  # type: ignore[no-any-return]
+
+
 def pxe_initrd(lab: Any) -> Path:
     """``ignkit pxe customize`` of the ISO's live initramfs (x86_64)."""
     def make() -> Path:
@@ -169,6 +184,13 @@ for _mode in ("bios-cd", "uefi-cd"):
 @case("embed-uefi-disk")
 def _embed(lab: Any) -> bootlib.BootReport:
     return do_boot(lab, "uefi-disk", embedded_iso(lab))
+
+
+for _host, (_mode, *_rest) in HOSTS.items():
+    def _hostboot(lab: Any, host: str = _host, mode: str = _mode) -> bootlib.BootReport:
+        return do_boot(lab, mode, hosts_isos(lab) / f"{host}.iso")
+
+    CASES[f"host-{_host}"] = _hostboot
 
 
 @case("pxe-kernel")

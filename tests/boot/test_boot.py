@@ -96,22 +96,27 @@ def decode_source(resource: dict) -> bytes:
     return data
 
 
-def check_install_config(config: bytes) -> None:
-    """A live config that installs the destination config (dest.ign) to /dev/vda, as coreos-installer's
-    iso/pxe customize would compose it."""
+def check_install_config(config: bytes, dest_device: str = "/dev/vda", hostname: str | None = None) -> dict:
+    """A live config that installs the destination config (dest.ign) to ``dest_device``, as coreos-installer's
+    iso/pxe customize would compose it. Returns the live config's files by path."""
     live = json.loads(config)
     assert live["ignition"]["version"].startswith("3.")
     files = {f["path"]: f for f in live.get("storage", {}).get("files", [])}
     assert "/etc/coreos/dest.ign" in files, sorted(files)
-    assert json.loads(decode_source(files["/etc/coreos/dest.ign"]["contents"])) == json.loads(
-        cases.DEST_IGN.read_bytes())
+    dest = json.loads(decode_source(files["/etc/coreos/dest.ign"]["contents"]))
+    want = json.loads(cases.DEST_IGN.read_bytes())
+    if hostname is None:
+        assert dest == want
+    else:  # the host's name is merged into the destination config too
+        assert dest["passwd"] == want["passwd"]
     installer = [p for p in files if p.startswith("/etc/coreos/installer.d/")]
     assert installer, sorted(files)
     merged: dict = {}
     for p in sorted(installer):
         merged.update(yaml.safe_load(decode_source(files[p]["contents"])) or {})
-    assert merged.get("dest-device") == "/dev/vda"
+    assert merged.get("dest-device") == dest_device
     assert merged.get("ignition-file") == "/etc/coreos/dest.ign"
+    return files
 
 
 @pytest.mark.boot_case("embed-uefi-disk")
@@ -136,6 +141,26 @@ def test_pxe_customize_direct_kernel_boot(lab):
     check_boot(report, kargs=cases.PXE_APPEND, config=layer["config.ign"],
                keyfiles={cases.KEYFILES[0].name: cases.KEYFILES[0].read_bytes()})
     check_install_config(report.config or b"")
+
+
+@pytest.mark.parametrize("host", [pytest.param(h, marks=pytest.mark.boot_case(f"host-{h}"), id=h)
+                                  for h in cases.HOSTS])
+def test_ignkit_embed_hosts_boot(lab, host):
+    mode, dest_device, address, mac = cases.HOSTS[host]
+    report = lab.result(f"host-{host}")
+    iso = cases.hosts_isos(lab) / f"{host}.iso"
+    members = bootlib.read_newc(bootlib.iso_extract(iso, "/images/ignition.img"))
+    net = {k.split("/")[-1]: v for k, v in members.items() if k.startswith("etc/coreos-firstboot-network/")}
+    check_boot(report, kargs=lab.build("x86_64")["default_kargs"], config=members["config.ign"], keyfiles=net)
+    files = check_install_config(report.config or b"", dest_device, hostname=host)
+    assert decode_source(files["/etc/hostname"]["contents"]).decode().strip() == host
+    # This host's own static address and MAC, and no other host's.
+    [keyfile] = report.keyfiles.values()
+    text = keyfile.decode().lower()
+    assert f"address1={address}" in text.replace(" ", "") and mac in text
+    for other, (_, _, other_address, other_mac) in cases.HOSTS.items():
+        if other != host:
+            assert other_address not in text and other_mac not in text
 
 
 # ---------------------------------------------------------------- the checks catch what they must
