@@ -189,6 +189,10 @@ def fetch_deb(name: str, version: str, darch: str, debs: Path) -> Path:
         if len(got) != 1:
             raise BuildError(f"apt-get download {spec}={version} gave {len(got)} files")
         os.replace(got[0], target)
+    for old in debs.glob(f"{name}_*_{darch}.deb"):  # keep one version per package in the cache
+        if old != target:
+            old.unlink()
+            shutil.rmtree(debs / "unpacked" / old.stem, ignore_errors=True)
     return target
 
 
