@@ -345,3 +345,21 @@ def test_deep_nesting_follows_go_limit() -> None:
     assert lines(ok) == ["warning at $.x, line 1 col 33: unused key x"]
     deep = b'{"ignition":{"version":"3.3.0"},"x":' + b"[" * 20000 + b"]" * 20000 + b"}"
     assert lines(deep) == ["error at line 1 col 10037: invalid character '[' exceeded max depth"]
+
+
+def test_unit_file_lexer() -> None:
+    from ignkit.ignition.rules.common import UnitParseError, parse_unit
+
+    opts = parse_unit("junk [Unit]\nA = b \\\n  c\n# x \\\n[Install]\nWantedBy=multi-user.target\n")
+    # the comment continues on the next line and swallows "[Install]"
+    assert [(sec, name) for sec, name, _ in opts] == [("Unit", "A"), ("Unit", "WantedBy")]
+    assert opts[0][2].startswith("b") and opts[0][2].endswith("c")
+    for text, message in [("[Unit", "unable to find end of section"),
+                          ("[Unit] x\n", 'found garbage after section name : "x"'),
+                          ("[Unit]\nA\nB=c", "unexpected newline encountered while parsing option name"),
+                          ("[Unit]\nA", "EOF"),
+                          ("[Unit]\nA=" + "x" * 2046, "line too long (max 2048 bytes)")]:
+        with pytest.raises(UnitParseError) as ei:
+            parse_unit(text)
+        assert str(ei.value) == message
+    assert parse_unit("[Unit]\nA=" + "x" * 2045) == [("Unit", "A", "x" * 2045)]

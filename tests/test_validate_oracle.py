@@ -336,3 +336,29 @@ def test_source_urls_match_debian(tmp_path: Path) -> None:
     for url, raw, (rc, out) in zip(DATA_URLS, inputs, results):
         report = validate(raw)
         assert (report.ok, report.lines()) == (rc == 0, out.splitlines()), url
+
+
+def _unit_cases() -> list[str]:
+    import random
+
+    rnd = random.Random(20260723)
+    pieces = ["[Unit]", "[Install]", "[Service]", "\n", "\n", "A=b", "WantedBy=x", " ", "\t", "#c", ";c", "\\", "\r",
+              "=", "[", "]", "x", "Foo=bar \\", " junk", "\n\n", "[Unit] x", "\u00e9", "\v"]
+    cases = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12))) for _ in range(150)]
+    # go-systemd refuses 2048 bytes in its read buffer without a line break
+    for n in (2046, 2047, 2048, 4094, 4096):
+        cases += ["[Unit]\nA=" + "x" * n, "#" + "x" * n + "\n[Unit]\n", "x" * n + "[Unit]",
+                  "[Unit]\n" + "A=b\n" * (n // 4) + "C=" + "d" * 2040 + "\n", "\u00e9" * n + "\n[Unit]"]
+    return cases
+
+
+def test_unit_contents_match_debian(tmp_path: Path) -> None:
+    cases = _unit_cases()
+    inputs = [json.dumps({"ignition": {"version": "3.3.0"}, "systemd": {"units": [
+        {"name": "a.service", "enabled": i % 2 == 0, "contents": text,
+         "dropins": [{"name": "x.conf", "contents": text[::-1]}]}]}}).encode() for i, text in enumerate(cases)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda a: run_oracle(a[1], tmp_path, a[0]), enumerate(inputs)))
+    for text, raw, (rc, out) in zip(cases, inputs, results):
+        report = validate(raw)
+        assert (report.ok, sorted(report.lines())) == (rc == 0, sorted(out.splitlines())), text[:80]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from ..jsonpos import syntax_error
 from . import Ctx, Path, register
 from .common import URLError, check_path, check_url, go_url_parse, is_true, nil_or_empty, not_empty
 
@@ -81,8 +81,5 @@ def tang(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
     if nil_or_empty(obj.get("thumbprint")):
         ctx.error(path + ("thumbprint",), "thumbprint is required")
     adv = obj.get("advertisement")
-    if ctx.v >= (3, 4) and adv:
-        try:
-            json.loads(adv)
-        except ValueError:
-            ctx.error(path + ("advertisement",), "advertisement is not valid JSON")
+    if ctx.v >= (3, 4) and adv and syntax_error(adv.encode("utf-8", errors="surrogatepass")) is not None:
+        ctx.error(path + ("advertisement",), "advertisement is not valid JSON")

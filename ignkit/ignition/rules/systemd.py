@@ -6,7 +6,7 @@ import re
 from typing import Any, Optional
 
 from . import Ctx, Path, register
-from .common import UnitParseError, is_true, nil_or_empty, parse_unit
+from .common import UnitParseError, go_quote, is_true, nil_or_empty, parse_unit
 
 _UNIT_EXT = {".service", ".socket", ".device", ".mount", ".automount", ".swap", ".target", ".path", ".timer",
              ".snapshot", ".slice", ".scope"}
@@ -42,7 +42,7 @@ def unit(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
         assert opts is not None
         if not _has_install(opts):
             ctx.warn(path + ("contents",),
-                     f"unit {_go_q(name)} is enabled, but has no install section so enable does nothing")
+                     f"unit {go_quote(name)} is enabled, but has no install section so enable does nothing")
 
 
 @register("Dropin")
@@ -76,9 +76,4 @@ def systemd(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
         template = m.group(1) + "@.service"
         if templates_without_install.get(template):
             ctx.warn(path + ("units", i, "contents"),
-                     f"template unit {_go_q(template)} for {_go_q(name)} doesn't have Install section")
-
-
-def _go_q(s: str) -> str:
-    """Go's ``%q`` for ordinary strings."""
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
+                     f"template unit {go_quote(template)} for {go_quote(name)} doesn't have Install section")
