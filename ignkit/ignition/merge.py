@@ -636,18 +636,10 @@ class HttpFetcher:
         return self._get(url, headers, self.ca_cert)
 
     def _get(self, url: str, headers: dict, ca_cert: Optional[str]) -> bytes:
-        from ..errors import FetchError
-        from ..fetch import open_url
+        from ..fetch import fetch_bytes
 
-        parts: list = []
-        total = 0
-        with open_url(url, headers=headers or None, ca_cert=ca_cert, insecure=self.insecure) as resp:
-            for chunk in resp.iter_content(1 << 20):
-                total += len(chunk)
-                if total > MAX_CONFIG_SIZE:
-                    raise FetchError(f"{url}: larger than {MAX_CONFIG_SIZE} bytes")
-                parts.append(chunk)
-        return b"".join(parts)
+        return fetch_bytes(url, max_size=MAX_CONFIG_SIZE, ca_cert=ca_cert, insecure=self.insecure,
+                           headers=headers or None)
 
 
 def _base_bundle(ca_cert: Optional[str]) -> bytes:
