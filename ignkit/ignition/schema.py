@@ -62,9 +62,16 @@ def _fold(s: str) -> str:
 
 def load_schema(spec: str) -> dict[str, Any]:
     """The JSON Schema document of spec version ``spec`` (from the ``ignkit.schemas`` package)."""
-    from importlib.resources import files
+    name = f"ignition-{spec}.json"
+    try:
+        from importlib.resources import files
 
-    text = (files("ignkit.schemas") / f"ignition-{spec}.json").read_text(encoding="utf-8")
+        text = (files("ignkit.schemas") / name).read_text(encoding="utf-8")
+    except ModuleNotFoundError:
+        # A source checkout that is not installed: schemas/ sits at the top of the repository.
+        from pathlib import Path
+
+        text = (Path(__file__).resolve().parents[2] / "schemas" / name).read_text(encoding="utf-8")
     return json.loads(text)  # type: ignore[no-any-return]
 
 

@@ -17,7 +17,6 @@ import json
 from typing import Any, Optional, Union
 
 from ..errors import InvalidConfig
-from . import versions
 from .jsonpos import JSONSyntaxError, Obj, PosTree, line_col, loads
 from .report import Entry, Report, path_string
 from .rules import VALIDATORS, Ctx
@@ -256,5 +255,3 @@ def decode(raw: Union[bytes, str]) -> tuple[dict[str, Any], str]:
         raise InvalidConfig(str(first) if first else "config is not valid", report)
     return cfg, report.version
 
-
-__all__ += ["versions"]
