@@ -80,7 +80,10 @@ def deep_call(fn: Any) -> Any:
             sys.setrecursionlimit(old)
 
     old_size = threading.stack_size()
-    threading.stack_size(1 << 29)
+    try:
+        threading.stack_size(1 << 29)
+    except (ValueError, RuntimeError):  # pragma: no cover - platform without adjustable stacks
+        pass
     try:
         t = threading.Thread(target=run)
         t.start()
@@ -99,11 +102,12 @@ def loads(data: bytes) -> Any:
         try:
             value = _decoder.decode(text)
         except RecursionError:
-            # Deeper than Python's default limit: Go's scanner decides (it stops at 10000 levels).
+            # Deeper than Python's default limit: Go's scanner decides (it stops at 10000 levels),
+            # then an iterative parse builds the value.
             deep_err = syntax_error(data)
             if deep_err is not None:
                 raise deep_err from None
-            value = deep_call(lambda: _decoder.decode(text))
+            return _loads_iterative(data)
     except (ValueError, RecursionError):
         err = syntax_error(data)
         if err is None:  # pragma: no cover - the two parsers disagree; report something sensible
@@ -115,6 +119,37 @@ def loads(data: bytes) -> Any:
         except RecursionError:
             value = deep_call(lambda: _fix_surrogates(value))
     return value
+
+
+def _loads_iterative(data: bytes) -> Any:
+    """Parse valid JSON without recursion (for documents nested deeper than Python's limits)."""
+    root = _build(data)
+    leaf_decoder = json.JSONDecoder()
+
+    def leaf(node: PLeaf) -> Any:
+        v = leaf_decoder.decode(data[node.start:node.end].decode("utf-8", errors="replace"))
+        return _fix_surrogates(v) if isinstance(v, str) else v
+
+    def shell(node: Any) -> Any:
+        return Obj() if isinstance(node, PObj) else [] if isinstance(node, PArr) else leaf(node)
+
+    result = shell(root)
+    stack: list[tuple[Any, Any]] = [(root, result)]
+    while stack:
+        node, out = stack.pop()
+        if isinstance(node, PObj):
+            for key, _, child in node.pairs:
+                value = shell(child)
+                out.append((key, value))
+                if not isinstance(child, PLeaf):
+                    stack.append((child, value))
+        elif isinstance(node, PArr):
+            for child in node.items:
+                value = shell(child)
+                out.append(value)
+                if not isinstance(child, PLeaf):
+                    stack.append((child, value))
+    return result
 
 
 # --------------------------------------------------------------------------------------------
