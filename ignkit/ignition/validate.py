@@ -217,8 +217,7 @@ def _follow(doc: Any, raw_path: list[int]) -> Any:
     return node
 
 
-def validate(config: Union[bytes, str, dict], *, spec: Optional[str] = None,  # type: ignore[type-arg]
-             only_version: bool = False) -> Report:
+def validate(config: Union[bytes, str, dict], *, spec: Optional[str] = None) -> Report:  # type: ignore[type-arg]
     """Validate an Ignition config and return a :class:`Report` (never raises for bad configs).
 
     ``config`` is the raw file (bytes or str; positions are byte offsets of its UTF-8 form) or an
@@ -226,7 +225,7 @@ def validate(config: Union[bytes, str, dict], *, spec: Optional[str] = None,  # 
     the one the config declares. ``str(entry)`` of each entry is the line ignition-validate prints;
     ``report.ok`` is False when there is any error.
     """
-    report, cfg, raw, doc = _decode(config, spec, only_version)
+    report, cfg, raw, doc = _decode(config, spec)
     if cfg is None or report.version is None:
         return report
     detected = report.version
@@ -244,6 +243,12 @@ def validate(config: Union[bytes, str, dict], *, spec: Optional[str] = None,  # 
                 off = tree.key_offset(path) if at_key else tree.value_offset(path)
                 line, col = tree.line_col(off)
             report.entries.append(Entry(kind, path_string(path), line, col, message))
+    return report
+
+
+def detect(config: Union[bytes, str]) -> Report:
+    """Only steps 1-2 (parse and version detection): a report whose ``version`` is set on success."""
+    report, _, _, _ = _decode(config, None, only_version=True)
     return report
 
 

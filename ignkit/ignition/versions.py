@@ -217,9 +217,9 @@ def detect_version(raw: Union[bytes, str, dict]) -> str:  # type: ignore[type-ar
         if not isinstance(version, str):
             raise VersionError(ERR_INVALID_VERSION)
         return match_version(version)
-    from .validate import validate
+    from .validate import detect
 
-    report = validate(raw, only_version=True)
+    report = detect(raw)
     if report.errors:
         first = report.errors[0]
         if first.parse_error:
