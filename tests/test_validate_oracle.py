@@ -35,7 +35,7 @@ pytestmark = [
     pytest.mark.skipif(ORACLE is None, reason="Debian's ignition-validate is not installed"),
 ]
 
-EXAMPLES = 400
+EXAMPLES = 1500
 VERSIONS = ["3.0.0", "3.1.0", "3.2.0", "3.3.0"]
 
 maybe = lambda s: st.one_of(st.none(), s)  # noqa: E731

@@ -130,7 +130,7 @@ def file_contents(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
 
 @register("ConfigReference")
 def config_reference(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
-    _verification_needs_source(obj, path, ctx)
+    # spec 3.0 checks "source must be specified if verification is specified" for file contents only
     _source(obj, path, ctx)
 
 
