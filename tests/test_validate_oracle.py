@@ -78,16 +78,18 @@ def storage(v: tuple[int, int]) -> st.SearchStrategy[dict[str, Any]]:
         node, mode=maybe(MODES), contents=resource(v), append=st.lists(resource(v), max_size=2))), max_size=3)
     dirs = st.lists(st.fixed_dictionaries({"path": PATHS}, optional=dict(node, mode=maybe(MODES))), max_size=2)
     links = st.lists(st.fixed_dictionaries({"path": PATHS}, optional=dict(
-        node, target=st.sampled_from(["/a", "/a/b", "rel", "", "../up"]), hard=maybe(st.booleans()))), max_size=2)
-    partitions = st.lists(st.fixed_dictionaries({}, optional={
-        "number": st.sampled_from([0, 1, 2, 3]),
+        node, target=st.sampled_from(["/a", "/a/b", "rel", "", "../up", "b", "./c/..", "/a/b/"]),
+        hard=maybe(st.booleans()))), max_size=2)
+    part_extra = {"resize": maybe(st.booleans())} if v >= (3, 2) else {}
+    partitions = st.lists(st.fixed_dictionaries({}, optional=dict(part_extra, **{
+        "number": st.sampled_from([0, 1, 2, 3, -1]),
         "label": maybe(st.sampled_from(["root", "data", "a:b", "x" * 37, ""])),
         "startMiB": maybe(st.sampled_from([0, 1, 100, 150])),
         "sizeMiB": maybe(st.sampled_from([0, 10, 100])),
         "typeGuid": maybe(st.sampled_from(["", "0FC63DAF-8483-4772-8E79-3D69D8477DE4", "bad-guid"])),
         "guid": maybe(st.sampled_from(["", "0fc63daf-8483-4772-8e79-3d69d8477de4", "zz"])),
         "wipePartitionEntry": maybe(st.booleans()), "shouldExist": st.just(True),
-    }), max_size=3)
+    })), max_size=3)
     disks = st.lists(st.fixed_dictionaries({"device": st.sampled_from(["/dev/sda", "/dev/vdb", "", "sda"])},
                                            optional={"wipeTable": maybe(st.booleans()), "partitions": partitions}),
                      max_size=2)
@@ -143,6 +145,9 @@ def config_strategy() -> st.SearchStrategy[tuple[str, bytes]]:
                 "httpProxy": st.sampled_from(["http://p:3128", "https://p", "socks5://p", "", "http://[::1"]),
                 "httpsProxy": st.sampled_from(["http://p:3128", "https://p", "ftp://p"]),
                 "noProxy": st.lists(st.sampled_from(["a", "b", "a"]), max_size=3)}))
+        if draw(st.integers(0, 3)) == 0:
+            ign["timeouts"] = draw(st.fixed_dictionaries({}, optional={
+                "httpTotal": maybe(st.sampled_from([0, 10, -1])), "httpResponseHeaders": maybe(st.just(5))}))
         if draw(st.booleans()):
             cas = st.lists(resource(v) if v >= (3, 1) else st.fixed_dictionaries({"source": SOURCES}), max_size=2)
             ign["security"] = {"tls": {"certificateAuthorities": draw(cas)}}
