@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import Ctx, Path, register
-from .common import URLError, check_hash, check_path, check_url, go_url_parse, nil_or_empty
+from .common import URLError, check_hash, check_url, go_url_parse, nil_or_empty
 
 # --------------------------------------------------------------------------------------------
 # Config (root): files/directories/links that collide with systemd units or drop-ins.
@@ -153,5 +153,3 @@ def http_header(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
     if obj.get("value") == "":
         ctx.error(path + ("value",), "unable to parse HTTP header")
 
-
-__all__ = ["check_path"]
