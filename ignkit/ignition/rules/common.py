@@ -169,9 +169,9 @@ _CTL = re.compile(r"[\x00-\x1f\x7f]")
 
 def go_url_parse(raw: str) -> GoURL:
     """Parse like Go's ``url.Parse``; raise :class:`URLError` where Go returns an error."""
-    if _CTL.search(raw):
-        raise URLError("invalid control character in URL")
     rest, hashmark, frag = raw.partition("#")
+    if _CTL.search(rest):  # the fragment is only unescaped, never checked for control characters
+        raise URLError("invalid control character in URL")
     u = GoURL()
     if hashmark:
         _unescape(frag, "fragment")
