@@ -84,6 +84,20 @@ def cpu(cmd: list[str]) -> float:
     return CPU[" ".join(cmd)]
 
 
+def import_times(cmd: list[str], runs: int = 5) -> dict[str, int]:
+    """Cumulative import time (us) per module, the minimum over ``runs`` runs of ``-X importtime``."""
+    best: dict[str, int] = {}
+    for _ in range(runs):
+        p = subprocess.run([cmd[0], "-X", "importtime"] + cmd[1:], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, env=ENV, text=True)
+        for line in p.stderr.splitlines():
+            parts = line.split("|")
+            if len(parts) == 3 and parts[1].strip().isdigit():
+                name = parts[2].strip()
+                best[name] = min(best.get(name, 1 << 62), int(parts[1]))
+    return best
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
@@ -125,6 +139,12 @@ def main() -> int:
         if oracle:
             t_go_small = timeit([oracle, str(small)], args.runs * 2)
             print(f"              ignition-validate {t_go_small * 1000:.1f} ms wall")
+        imports = import_times(ignkit + [str(small)])
+        heavy = [m for m in ("jsonschema", "yaml", "requests", "cryptography", "pycdlib") if m in imports]
+        ms = {name: imports.get(name, 0) / 1000 for name in ("ignkit.ignition.validate", "click", "ignkit.cli")}
+        print(f"import times (-X importtime, cumulative): ignkit.ignition.validate "
+              f"{ms['ignkit.ignition.validate']:.1f} ms, click {ms['click']:.1f} ms, "
+              f"ignkit.cli {ms['ignkit.cli']:.1f} ms; heavy modules imported: {heavy or 'none'}")
         print(f"load average at the end: {os.getloadavg()[0]:.2f} (figures are only meaningful when idle)")
     return 0
 
