@@ -15,13 +15,13 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Optional
 from urllib.parse import urlsplit
 
+from .arch import ARCHES, normalize_arch
 from .errors import InputError, UsageError
 
 if TYPE_CHECKING:
     from .inventory import Host
 
 FORMATS = ("pxelinux", "ipxe", "grub")
-ARCHITECTURES = ("x86_64", "aarch64", "ppc64le", "s390x")
 #: Which loader formats make sense on which architecture.
 SUPPORTED = {
     "pxelinux": ("x86_64",),               # BIOS only
@@ -141,8 +141,8 @@ def check(fmt: str, p: BootParams) -> list[str]:
     if fmt not in FORMATS:
         raise UsageError(f"unknown boot config format {fmt!r} (use {', '.join(FORMATS)})")
     arch = p.arch
-    if arch not in ARCHITECTURES:
-        raise UsageError(f"unknown architecture {arch!r} (use {', '.join(ARCHITECTURES)})")
+    if arch not in ARCHES:
+        raise UsageError(f"unknown architecture {arch!r} (use {', '.join(ARCHES)})")
     if arch not in SUPPORTED[fmt]:
         if fmt == "pxelinux":
             raise UsageError(f"PXELINUX is BIOS-only and cannot boot {arch}; use --format grub (UEFI) "
@@ -305,8 +305,6 @@ def _fill(value: Optional[str], host: Host, mac: str) -> Optional[str]:
 
 def for_host(base: BootParams, host: Host, mac: str) -> BootParams:
     """``base`` specialised for ``host`` booting from ``mac``: its device, console, addresses, kargs, URLs."""
-    from .stream import normalize_arch
-
     return replace(
         base,
         kernel_url=_fill(base.kernel_url, host, mac) or "",

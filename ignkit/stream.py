@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 from urllib.parse import unquote, urlsplit
 
+from .arch import arch_name
 from .errors import CheckFailed, DigestMismatch, InputError, UsageError
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -25,15 +26,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 #: Where Fedora CoreOS publishes its streams; ``stable``, ``testing`` and ``next`` resolve here.
 FCOS_STREAM_BASE = "https://builds.coreos.fedoraproject.org/streams/"
 FCOS_STREAMS = ("stable", "testing", "next")
-ARCHITECTURES = ("x86_64", "aarch64", "ppc64le", "s390x")
-_ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64", "x86-64": "x86_64", "ppc64el": "ppc64le"}
 #: Artifact kinds in the order they are listed and downloaded.
 _KIND_ORDER = {"disk": 0, "kernel": 1, "initramfs": 2, "rootfs": 3}
-
-
-def normalize_arch(arch: str) -> str:
-    """``arm64`` → ``aarch64``, ``amd64`` → ``x86_64``; other names are returned unchanged."""
-    return _ARCH_ALIASES.get(arch.lower(), arch)
 
 
 @dataclass
@@ -71,7 +65,7 @@ class Stream:
         return sorted(self.doc.get("architectures", {}))
 
     def _arch(self, arch: str) -> dict[str, Any]:
-        arch = normalize_arch(arch)
+        arch = arch_name(arch)
         archs = self.doc.get("architectures") or {}
         if arch not in archs:
             have = ", ".join(sorted(archs)) or "none"
@@ -94,7 +88,7 @@ class Stream:
 
     def artifacts(self, arch: str, fmt: str = "iso", platform: str = "metal") -> list[Artifact]:
         """The artifacts of ``arch``/``platform``/``fmt`` (e.g. kernel, initramfs, rootfs for ``pxe``)."""
-        arch = normalize_arch(arch)
+        arch = arch_name(arch)
         ad = self._arch(arch)
         plat = (ad.get("artifacts") or {}).get(platform)
         formats = (plat or {}).get("formats") or {}

@@ -51,10 +51,10 @@ def config(fmt: str, arch: str, kernel_url: Optional[str], initramfs_url: Option
     """
     from pathlib import Path
 
+    from ..arch import normalize_arch
     from ..errors import UsageError
     from ..outfile import write_bytes_atomic, write_output
     from ..pxeconfig import BootParams, render, render_hosts
-    from ..stream import normalize_arch
 
     arch = normalize_arch(arch)
     if stream_source:

@@ -21,9 +21,9 @@ def _tls_options(f: Any) -> Any:
 def _host_arch() -> str:
     import platform
 
-    from ..stream import normalize_arch
+    from ..arch import arch_name
 
-    return normalize_arch(platform.machine() or "x86_64")
+    return arch_name(platform.machine() or "x86_64")
 
 
 @click.group("stream")
@@ -47,14 +47,15 @@ def show(source: str, arch: Optional[str], fmt: Optional[str], platform: str, st
     SOURCE: a stream JSON file, -, an http(s) URL, stable/testing/next, or the
     coreos-bootimages ConfigMap JSON (data.stream or data.streams).
     """
-    from ..stream import load_streams, normalize_arch, select_stream
+    from ..arch import arch_name
+    from ..stream import load_streams, select_stream
 
     streams = load_streams(source, ca_cert=ca_cert, insecure=insecure)
     chosen = streams if all_streams else [select_stream(streams, stream_name)]
     rows: list[dict[str, Any]] = []
     lines: list[str] = []
     for st in chosen:
-        archs = [normalize_arch(arch)] if arch else st.architectures
+        archs = [arch_name(arch)] if arch else st.architectures
         for a in archs:
             fmts = [f for p, f in st.formats(a) if p == platform]
             if fmt:

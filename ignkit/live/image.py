@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
 
+from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, ImageError, InputError, UsageError
 from ..isofs import IsoFS, IsoNotFound
 from . import embed as _embed
@@ -26,19 +27,7 @@ from .embed import IgnitionArea
 from .features import has_feature, read_features
 from .kargs import KargArea, KargAreas
 
-ARCHES = ("x86_64", "aarch64", "ppc64le", "s390x")
-_ARCH_ALIASES = {"amd64": "x86_64", "x86-64": "x86_64", "arm64": "aarch64", "ppc64el": "ppc64le",
-                 "s390": "s390x"}
 _BUF = 1024 * 1024
-
-
-def normalize_arch(arch: str) -> str:
-    """Canonical architecture name (``amd64`` → ``x86_64``, ``arm64`` → ``aarch64``, ...)."""
-    a = arch.strip().lower()
-    a = _ARCH_ALIASES.get(a, a)
-    if a not in ARCHES:
-        raise UsageError(f"unknown architecture {arch!r} (expected one of {', '.join(ARCHES)})")
-    return a
 
 
 def _kernel_arch(head: bytes) -> str | None:
@@ -208,8 +197,12 @@ class LiveIso:
         self.set_ignition_payload(_embed.encode_members(members))
         self._members = dict(members)
 
-    def embed_ignition(self, config: bytes, *, force: bool = False) -> None:
-        """Embed ``config`` verbatim as config.ign, keeping other members (network keyfiles)."""
+    def embed_ignition(self, config: bytes, *, force: bool = False, source: str = "config") -> None:
+        """Embed ``config`` verbatim as config.ign, keeping other members (network keyfiles).
+
+        InputError when ``config`` is not a JSON object (``source`` names it in the message).
+        """
+        _embed.check_config(config, source)
         members = self.members()
         if _embed.CONFIG_MEMBER in members and not force:
             raise ImageError("This ISO image already has an embedded Ignition config; use -f to force.")
