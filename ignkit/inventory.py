@@ -314,19 +314,12 @@ def parse_inventory(data: Any, *, base_dir: Union[str, Path] = ".", source: str 
 
 
 def load_inventory(source: Union[str, Path]) -> list[Host]:
-    """Read HOSTS.yaml (ignkit fields or nodes-config.yaml); raises InputError on bad input."""
-    import yaml
+    """Read HOSTS.yaml (ignkit fields or nodes-config.yaml); raises InputError on bad input.
+
+    Unquoted MAC addresses made of decimal digits (``52:54:00:00:00:10``) are read as text, not as
+    YAML 1.1 base-60 integers (see :mod:`ignkit.yamlfile`).
+    """
+    from .yamlfile import load_yaml_file
 
     path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(f"{path}: {e.strerror or e}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise InputError(f"{path}: not valid YAML{at}: {problem}") from None
-    return parse_inventory(data, base_dir=path.parent, source=str(path))
+    return parse_inventory(load_yaml_file(path), base_dir=path.parent, source=str(path))

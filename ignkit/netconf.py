@@ -240,13 +240,15 @@ def load_nmstate(path: Union[str, os.PathLike[str]]) -> dict[str, Any]:
     """Read an nmstate YAML or JSON file into a dict (InputError when unreadable or not a mapping)."""
     import yaml
 
+    from .yamlfile import load_yaml
+
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(f"opening nmstate file {p}: {e.strerror or e}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"opening nmstate file {p}: {getattr(e, 'strerror', None) or e}") from None
     try:
-        data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
+        data = json.loads(text) if text.lstrip().startswith("{") else load_yaml(text)
     except (ValueError, yaml.YAMLError) as e:
         raise InputError(f"parsing nmstate {p}: {str(e).splitlines()[0]}") from None
     if not isinstance(data, dict):

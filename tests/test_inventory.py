@@ -201,3 +201,36 @@ def test_bad_yaml_and_missing_file(tmp_path: Path) -> None:
         load_inventory(tmp_path / "nope.yaml")
     with pytest.raises(InputError, match="keyfiles.*No such file"):
         load_inventory(write(tmp_path, "hosts:\n  - hostname: a\n    keyfiles: [x.nmconnection]\n"))
+
+
+def test_unquoted_decimal_macs_stay_text(tmp_path: Path) -> None:
+    """YAML 1.1 reads 52:54:00:00:00:10 as the base-60 integer 41135040010; the loader must not."""
+    import yaml
+
+    assert yaml.safe_load("m: 52:54:00:00:00:10")["m"] == 41135040010  # what plain PyYAML does
+    hosts = load_inventory(write(tmp_path, (
+        "hosts:\n"
+        "  - hostname: a\n    mac: 52:54:00:00:00:10\n    ip: 192.0.2.10/24\n"
+        "  - hostname: b\n    interfaces:\n      - name: eno1\n        macAddress: 10:20:30:40:50:59\n"
+        "    networkConfig:\n      interfaces:\n        - name: eno1\n          mac-address: 10:20:30:40:50:59\n"
+        "          ipv4: {enabled: true, dhcp: true}\n"
+        "  - hostname: c\n    mac: 52:54:00:00:00:11\n    kargs: 1:30\n")))
+    assert [h.macs for h in hosts] == [["52:54:00:00:00:10"], ["10:20:30:40:50:59"], ["52:54:00:00:00:11"]]
+    assert parse_keyfile(hosts[0].keyfiles["ethernet-525400000010.nmconnection"])["ethernet"]["mac-address"] \
+        == "52:54:00:00:00:10".upper()
+    assert parse_keyfile(hosts[1].keyfiles["eno1.nmconnection"])["ethernet"]["mac-address"] == "10:20:30:40:50:59"
+    assert hosts[2].kargs == ["1:30"]
+    # Other scalars keep their YAML 1.1 types.
+    from ignkit.yamlfile import load_yaml
+
+    assert load_yaml("a: 0x1f\nb: 010\nc: 12\nd: true\ne: 1.5\nf: 1:2:3") == \
+        {"a": 31, "b": 8, "c": 12, "d": True, "e": 1.5, "f": "1:2:3"}
+
+
+def test_nmstate_file_with_unquoted_mac(tmp_path: Path) -> None:
+    from ignkit.netconf import load_nmstate, nmstate_to_keyfiles
+
+    p = write(tmp_path, "interfaces:\n  - name: eth0\n    mac-address: 52:54:00:12:34:56\n"
+              "    ipv4: {enabled: true, dhcp: true}\n", "net.yaml")
+    kf = nmstate_to_keyfiles(load_nmstate(p))["eth0.nmconnection"]
+    assert parse_keyfile(kf)["ethernet"]["mac-address"] == "52:54:00:12:34:56"

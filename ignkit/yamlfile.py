@@ -1,0 +1,61 @@
+"""Read YAML inventories and nmstate files without YAML 1.1's base-60 integers.
+
+PyYAML follows YAML 1.1, where ``52:54:00:00:00:10`` is the sexagesimal integer 41135040010: an
+unquoted MAC address made of decimal digits would silently become a number. :func:`load_yaml` reads
+such scalars as the strings they look like (every other YAML 1.1 type is resolved as usual).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from .errors import InputError
+
+_INT = "tag:yaml.org,2002:int"
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose integers are decimal, binary, octal or hex, never base 60."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _INT]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _INT,
+    re.compile(r"""^(?:[-+]?0b[0-1_]+
+                    |[-+]?0[0-7_]+
+                    |[-+]?(?:0|[1-9][0-9_]*)
+                    |[-+]?0x[0-9a-fA-F_]+)$""", re.X),
+    list("-+0123456789"),
+)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML text like ``yaml.safe_load``, except that ``1:30``-style scalars stay strings."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
+def load_yaml_file(path: Union[str, os.PathLike[str]]) -> Any:
+    """Read and parse a YAML (or JSON) file; InputError naming the file, line and column on failure."""
+    p = Path(path)
+    lead = str(p)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{lead}: not UTF-8 text") from None
+    except OSError as e:
+        raise InputError(f"{lead}: {e.strerror or e}") from None
+    try:
+        return load_yaml(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise InputError(f"{lead}: not valid YAML{at}: {problem}") from None
