@@ -85,9 +85,10 @@ def url_schemes(v: tuple[int, int]) -> list[str]:
 
 
 def hash_pattern(v: tuple[int, int]) -> str:
+    # Ignition checks the function and the digest length, not that the digest is hexadecimal.
     if v >= (3, 1):
-        return r"^(sha512-[0-9a-fA-F]{128}|sha256-[0-9a-fA-F]{64})$"
-    return r"^sha512-[0-9a-fA-F]{128}$"
+        return r"^(sha512-.{128}|sha256-.{64})$"
+    return r"^sha512-.{128}$"
 
 
 def struct(title: str, desc: str, props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -103,7 +104,8 @@ def definitions(spec: str) -> dict[str, Any]:
     schemes = url_schemes(v)
     source_desc = ("URL of the contents; schemes: " + ", ".join(schemes) + ". "
                    "Data URLs follow RFC 2397.")
-    source = s(source_desc, pattern="^(" + "|".join(
+    # "" counts as no source; the scheme is matched case-insensitively.
+    source = s(source_desc, pattern="^$|^(" + "|".join(
         "".join(f"[{c.lower()}{c.upper()}]" for c in sch) for sch in schemes) + "):")
     verification = struct("Verification", "Verification of fetched contents.", {
         "hash": s("Hash of the (decompressed) contents as <function>-<hex digest>: sha512"
@@ -262,7 +264,7 @@ def definitions(spec: str) -> dict[str, Any]:
         fs_props["mountOptions"] = sarr("Mount options.", "A mount option.", go="MountOption")
     fs_props.update({
         "options": sarr("mkfs options.", "An mkfs option.", go="FilesystemOption"),
-        "path": s("Mount point in the real root (absolute).", pattern=ABS_PATH),
+        "path": s("Mount point in the real root (absolute; empty for none).", pattern="^$|^/"),
         "uuid": s("Filesystem UUID."),
         "wipeFilesystem": b("Wipe an existing filesystem."),
     })

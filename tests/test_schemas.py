@@ -167,3 +167,30 @@ def test_decoder_type_verdicts_match_jsonschema(spec: str, data: Any) -> None:
     doc = json.loads(raw, parse_float=decimal.Decimal)
     schema_type_error = bool(_type_errors(jsonschema.Draft7Validator(load_schema(spec)), doc))
     assert go_type_error == schema_type_error, (raw, report.lines())
+
+
+def test_configs_ignition_accepts_pass_the_editor_schema() -> None:
+    """No false alarms in editors: every fixture config upstream accepts without warnings passes the
+    full schema (enums, patterns, additionalProperties), except a leading-zero version string."""
+    cases_file = IGN_FIXTURES / "validate-cases.jsonl"
+    if not cases_file.is_file():
+        pytest.skip("validate-cases.jsonl not found")
+    validators = {spec: jsonschema.Draft7Validator(load_schema(spec)) for spec in SUPPORTED}
+    checked = 0
+    flagged = []
+    for line in cases_file.read_text().splitlines():
+        case = json.loads(line)
+        if not case["valid"] or case["warnings"] or case["spec"] not in SUPPORTED:
+            continue
+        cfg = case["config"]
+        raw = cfg if isinstance(cfg, str) else json.dumps(cfg)
+        try:
+            doc = json.loads(raw, parse_float=decimal.Decimal)
+        except ValueError:
+            continue
+        checked += 1
+        errors = [e.message for e in validators[case["spec"]].iter_errors(doc)]
+        if errors:
+            flagged.append((case["origin"], errors[:2]))
+    print(f"\neditor schema: {checked - len(flagged)}/{checked} accepted configs pass")
+    assert checked > 400 and not flagged, flagged[:5]
