@@ -259,16 +259,16 @@ def _host(raw: Any, where: str, defaults: Mapping[str, Any], top: Mapping[str, A
             raise InputError(f"{where}: ip with several MAC addresses: say which one with interface")
         generated = netconf.static_keyfiles(
             addresses=ips, gateway=gws, dns=dns, interface=short_ifname,
-            mac=short_macs[0] if short_macs else None)
-        parsed = [netconf.parse_address(a, where=f"{where}.ip") for a in ips]
+            mac=short_macs[0] if short_macs else None, where=where)
+        # static_keyfiles checked them all.
+        parsed = [netconf.parse_address(a) for a in ips]
         host.addresses = [Address(str(a.ip), a.network.prefixlen) for a in parsed]
-        for g in gws:
-            ip = netconf.parse_ip(g, where=f"{where}.gateway")
+        for ip in map(netconf.parse_ip, gws):
             if ip.version == 4:
                 host.gateway = str(ip)
             else:
                 host.gateway6 = str(ip)
-        host.dns = [str(netconf.parse_ip(d, where=f"{where}.dns")) for d in dns]
+        host.dns = [str(netconf.parse_ip(d)) for d in dns]
     elif gws or dns:
         raise InputError(f"{where}: gateway and dns need ip (ADDR/PREFIX)")
     for name, text in generated.items():

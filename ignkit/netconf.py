@@ -193,35 +193,42 @@ def static_keyfiles(
     dns: Sequence[str] = (),
     interface: Optional[str] = None,
     mac: Optional[str] = None,
+    where: Optional[str] = None,
 ) -> dict[str, str]:
     """The keyfile of ``--ip/--gateway/--dns/--interface/--mac``: ``{file name: text}``.
 
     ``addresses`` are ``ADDR/PREFIX`` strings of either family (at least one); each gateway must lie
     in the subnet of an address of its family; the family without addresses is disabled. The
     connection binds to ``interface`` and/or ``mac``; with neither it applies to any ethernet device.
+    Errors name the options (``--ip``), or the fields below ``where`` (``hosts.yaml: hosts[2].ip``).
     """
+    def label(name: str) -> str:
+        return f"--{name}" if where is None else f"{where}.{name}"
+
     if not addresses:
-        raise InputError("--gateway/--dns/--interface/--mac need --ip ADDR/PREFIX")
-    ifaces = [parse_address(a, where="--ip") for a in addresses]
+        raise InputError("--gateway/--dns/--interface/--mac need --ip ADDR/PREFIX" if where is None else
+                         f"{where}: gateway/dns/interface/mac need ip ADDR/PREFIX")
+    ifaces = [parse_address(a, where=label("ip")) for a in addresses]
     if interface is not None:
-        interface = check_interface_name(interface, where="--interface")
+        interface = check_interface_name(interface, where=label("interface"))
     if mac is not None:
-        mac = normalize_mac(mac, where="--mac")
+        mac = normalize_mac(mac, where=label("mac"))
     gw4: Optional[str] = None
     gw6: Optional[str] = None
     for g in gateway:
-        ip = parse_ip(g, where="--gateway")
+        ip = parse_ip(g, where=label("gateway"))
         if not any(a.version == ip.version and ip in a.network for a in ifaces):
-            raise InputError(f"--gateway: {g} is not in the subnet of any --ip address")
+            raise InputError(f"{label('gateway')}: {g} is not in the subnet of any "
+                             f"{'--ip' if where is None else 'ip'} address")
         if ip.version == 4:
             if gw4:
-                raise InputError("--gateway: more than one IPv4 gateway")
+                raise InputError(f"{label('gateway')}: more than one IPv4 gateway")
             gw4 = str(ip)
         else:
             if gw6:
-                raise InputError("--gateway: more than one IPv6 gateway")
+                raise InputError(f"{label('gateway')}: more than one IPv6 gateway")
             gw6 = str(ip)
-    servers = [str(parse_ip(d, where="--dns")) for d in dns]
+    servers = [str(parse_ip(d, where=label("dns"))) for d in dns]
     name = interface or (f"ethernet-{mac.replace(':', '')}" if mac else "ignkit-static")
     has4 = any(a.version == 4 for a in ifaces)
     has6 = any(a.version == 6 for a in ifaces)
