@@ -152,8 +152,41 @@ def test_nested_order_is_depth_first():
 
 def test_reference_loop_is_reported(tmp_path):
     (tmp_path / "loop.ign").write_bytes(raw(with_merge(cfg(), {"source": "loop.ign"})))
-    with pytest.raises(InvalidConfig, match="nested more than"):
+    (tmp_path / "a.ign").write_bytes(raw(with_merge(cfg(), {"source": "sub/../b.ign"})))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "b.ign").write_bytes(raw(with_merge(cfg(), {"source": f"file://{tmp_path}/a.ign"})))
+    with pytest.raises(InvalidConfig, match=r"-> merge\[0\] \(loop.ign\): reference loop \(.*/loop.ign is already"):
         resolve((tmp_path / "loop.ign").read_bytes(), base_dir=str(tmp_path))
+    # a -> b -> a, spelled differently each time
+    loop = r"\(sub/../b.ign\) -> merge\[0\] \(file://.*\): reference loop \(/.*/a.ign is"
+    with pytest.raises(InvalidConfig, match=loop):
+        resolve(with_merge(cfg(), {"source": "a.ign"}), base_dir=str(tmp_path))
+
+
+def test_http_reference_loop_is_reported(httpserver):
+    url = httpserver.url_for("/self.ign")
+    httpserver.expect_request("/self.ign").respond_with_data(raw(with_merge(cfg(), {"source": url})))
+    with pytest.raises(InvalidConfig, match=f"reference loop \\({url} is already"):
+        resolve(with_merge(cfg(), {"source": url}))
+
+
+def test_the_same_child_twice_is_no_loop(tmp_path):
+    (tmp_path / "leaf.ign").write_bytes(raw(cfg(storage=files("/leaf"))))
+    (tmp_path / "mid.ign").write_bytes(raw(with_merge(cfg(storage=files("/mid")), {"source": "leaf.ign"})))
+    out = resolve(with_merge(cfg(), {"source": "mid.ign"}, {"source": "./leaf.ign"}), base_dir=str(tmp_path))
+    assert paths(out) == ["/mid", "/leaf"]
+
+
+def test_nesting_depth_is_bounded():
+    def nested(levels: int) -> dict:
+        config = cfg(storage=files("/deep"))
+        for _ in range(levels):
+            config = with_merge(cfg(), {"source": data_url(config, b64=True)})
+        return config
+
+    assert paths(resolve(nested(16))) == ["/deep"]
+    with pytest.raises(InvalidConfig, match="references nested more than 16 deep"):
+        resolve(nested(17))
 
 
 @pytest.mark.parametrize("source", ["s3://bucket/key.ign", "tftp://host/c.ign", "gs://b/o"])
