@@ -15,6 +15,7 @@ import threading
 from typing import IO, Any, Optional, Union
 
 from .errors import DigestMismatch, InputError
+from .fetch import is_url, open_url, refuse_other_urls
 
 ALGORITHMS = {"sha256": 32, "sha512": 64}
 #: Read size: large reads into one reused buffer keep the hash function busy and memory flat.
@@ -182,14 +183,13 @@ def digest(source: Source, algo: str = "sha512", *, ca_cert: Optional[PathLike] 
     name = os.fspath(source)  # type: ignore[arg-type]
     if name == "-":
         return hash_stream(sys.stdin.buffer, algo)
-    if name.lower().startswith(("http://", "https://")):  # requests is imported only for URLs
+    if is_url(name):  # requests is imported only for URLs
         return _digest_url(name, algo, ca_cert=ca_cert, insecure=insecure)
+    refuse_other_urls(name)
     return hash_file(name, algo)
 
 
 def _digest_url(url: str, algo: str, *, ca_cert: Optional[PathLike], insecure: bool) -> str:
-    from .fetch import open_url
-
     h = _new(algo)
     with open_url(url, ca_cert=ca_cert, insecure=insecure) as resp:
         for chunk in resp.iter_content(BUFSIZE):

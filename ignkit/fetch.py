@@ -51,6 +51,14 @@ def is_url(source: str) -> bool:
     return source.lower().startswith(SCHEMES)
 
 
+def refuse_other_urls(source: str) -> None:
+    """Raise UsageError for a ``scheme://`` source ignkit cannot fetch (ftp, file, ...), unless a file has that name."""
+    scheme, sep, _ = source.partition("://")
+    if (sep and scheme[:1].isalpha() and all(c.isalnum() or c in "+-." for c in scheme) and not is_url(source)
+            and not os.path.exists(source)):
+        raise UsageError(f"{source}: only http:// and https:// URLs are supported")
+
+
 def session(*, ca_cert: Optional[PathLike] = None, insecure: bool = False, retries: int = 3) -> requests.Session:
     """Return the shared :class:`requests.Session` for these TLS settings (created once, then reused).
 
@@ -330,13 +338,16 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
     """Fill ``part`` (already ``offset`` bytes long) with the rest of ``url``, resuming after drops."""
     bar: Optional[_Progress] = None
     last_error = ""
+    tries = 0
     try:
-        for attempt in range(max(1, attempts)):
-            if attempt:
-                time.sleep(min(0.25 * (2 ** (attempt - 1)), 5.0))
+        for tries in range(1, max(1, attempts) + 1):
+            if tries > 1:
+                time.sleep(min(0.25 * (2 ** (tries - 2)), 5.0))
             headers = {"Range": f"bytes={offset}-"} if offset else None
+            answered = False
             try:
                 with open_url(url, ca_cert=ca_cert, insecure=insecure, timeout=timeout, headers=headers) as resp:
+                    answered = True
                     if resp.status_code == 416:
                         if _content_range(resp.headers.get("Content-Range"))[1] in (offset, None):
                             return  # nothing past our offset: the partial file is whole
@@ -372,7 +383,10 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
             except TransientFetchError as e:
                 # Dropped connection, timeout: continue from ``offset`` on the next attempt.
                 last_error = e.message
-        raise FetchError(f"{last_error} (gave up after {attempts} attempts; rerun to resume)")
+                if not answered:
+                    break  # no answer at all: the session has already retried the connection
+        resume_hint = "; rerun to resume" if part.exists() and part.stat().st_size else ""
+        raise FetchError(f"{last_error} (gave up after {tries} attempt{'s' if tries > 1 else ''}{resume_hint})")
     finally:
         if bar is not None:
             bar.close()
@@ -389,6 +403,7 @@ def read_source(source: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optio
         if len(data) > max_size:
             raise InputError(f"standard input is larger than the {max_size}-byte limit")
         return data
+    refuse_other_urls(source)
     try:
         with open(source, "rb") as f:
             data = f.read(max_size + 1)

@@ -163,8 +163,14 @@ def test_show_file(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_show_configmap_streams_json(capsys: pytest.CaptureFixture[str]) -> None:
     path = str(STREAMS / "configmap-streams.json")
-    assert main(["stream", "show", path]) == 2
-    assert "--stream-name" in capsys.readouterr().err
+    assert main(["stream", "show", path, "-a", "x86_64", "-f", "iso"]) == 0  # every stream, by name
+    heads = [line for line in capsys.readouterr().out.splitlines() if not line.startswith(" ")]
+    assert heads == ["rhel-10 x86_64 metal iso (release 10.0.20250702-0)",
+                     "rhel-9 x86_64 metal iso (release 9.6.20250701-0)"]
+    assert main(["stream", "show", path, "--stream-name", "rhel-8"]) == 2
+    assert "no stream named 'rhel-8' (have: rhel-10, rhel-9)" in capsys.readouterr().err
+    assert main(["stream", "show", str(STREAMS / "rhcos-4.19.json"), "-p", "aws"]) == 2
+    assert "no aws artifacts" in capsys.readouterr().err
     assert main(["stream", "show", path, "--stream-name", "rhel-10", "-a", "x86_64", "-f", "iso", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 1 and rows[0]["stream"] == "rhel-10" and rows[0]["signature"] is None

@@ -36,32 +36,29 @@ def stream() -> None:
 @click.option("-a", "--arch", help="Only this architecture (x86_64, aarch64, ppc64le, s390x).")
 @click.option("-f", "--format", "fmt", help="Only this format (iso, pxe, raw.xz, ...).")
 @click.option("-p", "--platform", default="metal", show_default=True, help="Platform.")
-@click.option("--stream-name", help="With several streams in a ConfigMap (data.streams), which one.")
-@click.option("--all-streams", is_flag=True, help="Show every stream of a ConfigMap.")
+@click.option("--stream-name", help="Only this stream of a ConfigMap's data.streams (default: every stream).")
 @click.option("--json", "as_json", is_flag=True, help="Print the artifacts as JSON.")
 @_tls_options
 def show(source: str, arch: Optional[str], fmt: Optional[str], platform: str, stream_name: Optional[str],
-         all_streams: bool, as_json: bool, ca_cert: Optional[str], insecure: bool) -> None:
+         as_json: bool, ca_cert: Optional[str], insecure: bool) -> None:
     """Print artifact locations and sha256 digests of SOURCE.
 
     SOURCE: a stream JSON file, -, an http(s) URL, stable/testing/next, or the
-    coreos-bootimages ConfigMap JSON (data.stream or data.streams).
+    coreos-bootimages ConfigMap JSON (data.stream or data.streams; every stream
+    it holds unless --stream-name picks one).
     """
     from ..arch import arch_name
+    from ..errors import InputError
     from ..stream import load_streams, select_stream
 
     streams = load_streams(source, ca_cert=ca_cert, insecure=insecure)
-    chosen = streams if all_streams else [select_stream(streams, stream_name)]
+    chosen = [select_stream(streams, stream_name)] if stream_name else streams
     rows: list[dict[str, Any]] = []
     lines: list[str] = []
     for st in chosen:
         archs = [arch_name(arch)] if arch else st.architectures
         for a in archs:
-            fmts = [f for p, f in st.formats(a) if p == platform]
-            if fmt:
-                fmts = [fmt]
-            if not fmts and not fmt:
-                continue
+            fmts = [fmt] if fmt else [f for p, f in st.formats(a) if p == platform]
             for f in fmts:
                 arts = st.artifacts(a, f, platform)
                 rel = arts[0].release if arts else None
@@ -78,6 +75,9 @@ def show(source: str, arch: Optional[str], fmt: Optional[str], platform: str, st
                         lines.append(f"  {'':<10} uncompressed-sha256 {art.uncompressed_sha256}")
                     if art.signature:
                         lines.append(f"  {'':<10} signature {art.signature}")
+    if not rows:
+        what = " ".join(x for x in (arch, platform, fmt) if x)
+        raise InputError(f"{source}: no {what} artifacts in the stream metadata")
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     else:
