@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -28,13 +28,24 @@ class IsoNotFound(ImageError):
 
 @dataclass(frozen=True)
 class IsoEntry:
-    """One file or directory of the primary tree: ``offset`` and ``length`` are in bytes."""
+    """One file or directory of the primary tree: ``offset`` and ``length`` are in bytes.
+
+    A file stored in several extents (ISO 9660 multi-extent, how files of 4 GiB and more are kept) has
+    them in ``extents`` as (offset, length) pairs, in file order; ``offset`` is the first one's and
+    ``length`` the total. ``ranges`` gives the pairs for any file.
+    """
 
     path: str
     name: str
     offset: int
     length: int
     is_dir: bool
+    extents: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def ranges(self) -> tuple[tuple[int, int], ...]:
+        """(offset, length) of each piece of the file in the image, in order."""
+        return self.extents or ((self.offset, self.length),)
 
 
 def normalize_name(raw: bytes) -> str:
@@ -218,15 +229,9 @@ class IsoFS:
                     break
             else:
                 raise IsoNotFound(f"{'/'.join(parts)}: not found in the ISO")
-        out = []
-        base = "/".join(parts)
-        for child in record.children:
-            if child.is_dot() or child.is_dotdot():
-                continue
-            name = normalize_name(child.file_identifier())
-            out.append(IsoEntry(f"{base}/{name}" if base else name, name,
-                                child.extent_location() * SECTOR, child.get_data_length(), child.is_dir()))
-        return out
+        records = ((normalize_name(child.file_identifier()), child.extent_location(), child.get_data_length(),
+                    child.file_flags) for child in record.children if not (child.is_dot() or child.is_dotdot()))
+        return _entries("/".join(parts), records)
 
     def _list_walker(self, parts: tuple[str, ...], entry: IsoEntry) -> list[IsoEntry]:
         if entry.length > _MAX_DIR_BYTES or entry.offset + entry.length > self.size:
@@ -234,11 +239,7 @@ class IsoFS:
         with open(self.path, "rb") as f:
             f.seek(entry.offset)
             data = f.read(entry.length)
-        out = []
-        base = "/".join(parts)
-        for name, extent, length, is_dir in _parse_dir_records(data):
-            out.append(IsoEntry(f"{base}/{name}" if base else name, name, extent * SECTOR, length, is_dir))
-        return out
+        return _entries("/".join(parts), _parse_dir_records(data))
 
     def listdir(self, path: str = "/") -> list[IsoEntry]:
         """The entries of a directory (``.`` and ``..`` excluded), in on-disk order."""
@@ -276,8 +277,12 @@ class IsoFS:
         entry = self.lookup(path)
         if entry.is_dir:
             raise IsoNotFound(f"{path}: is a directory in the ISO")
-        length = entry.length if limit is None else min(limit, entry.length)
-        return self.read_at(entry.offset, length)
+        left = entry.length if limit is None else min(limit, entry.length)
+        parts = []
+        for offset, length in entry.ranges:
+            parts.append(self.read_at(offset, min(length, left)))
+            left -= len(parts[-1])
+        return b"".join(parts)
 
     def read_at(self, offset: int, length: int) -> bytes:
         """``length`` bytes of the image at ``offset``; raises ImageError if the image is short."""
@@ -299,8 +304,30 @@ class IsoFS:
                 yield from self.walk(entry.path)
 
 
-def _parse_dir_records(data: bytes) -> Iterator[tuple[str, int, int, bool]]:
-    """Yield (name, extent, length, is_dir) for every record of a directory extent but ``.``/``..``."""
+_DIR_FLAG = 0x02
+_MULTI_EXTENT_FLAG = 0x80
+
+
+def _entries(base: str, records: Iterable[tuple[str, int, int, int]]) -> list[IsoEntry]:
+    """Entries from (name, extent, length, flags) records; a record flagged multi-extent and the
+    records of the same name after it make one file."""
+    out: list[IsoEntry] = []
+    continues = False
+    for name, extent, length, flags in records:
+        piece = (extent * SECTOR, length)
+        if continues and out and out[-1].name == name:
+            prev = out[-1]
+            out[-1] = IsoEntry(prev.path, name, prev.offset, prev.length + length, prev.is_dir,
+                               prev.ranges + (piece,))
+        else:
+            out.append(IsoEntry(f"{base}/{name}" if base else name, name, piece[0], length,
+                                bool(flags & _DIR_FLAG)))
+        continues = bool(flags & _MULTI_EXTENT_FLAG)
+    return out
+
+
+def _parse_dir_records(data: bytes) -> Iterator[tuple[str, int, int, int]]:
+    """Yield (name, extent, length, flags) for every record of a directory extent but ``.``/``..``."""
     pos = 0
     n = len(data)
     while pos < n:
@@ -322,4 +349,4 @@ def _parse_dir_records(data: bytes) -> Iterator[tuple[str, int, int, bool]]:
         pos += rec_len
         if name_len == 1 and raw in (b"\x00", b"\x01"):
             continue  # "." or ".." (xorrisofs s390x images name both 0x00)
-        yield normalize_name(raw), extent, length, bool(flags & 0x02)
+        yield normalize_name(raw), extent, length, flags

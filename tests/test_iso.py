@@ -6,6 +6,7 @@ Offsets are those coreos-installer finds; embed/remove and modify/reset give bac
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -21,7 +22,7 @@ import pytest
 from conftest import CI_FIXTURES
 
 from ignkit.cli import main
-from ignkit.errors import CheckFailed, ImageError, UsageError
+from ignkit.errors import CheckFailed, ImageError, InputError, UsageError
 from ignkit.live import open_iso, write_iso
 from ignkit.live.kargs import KargsError
 
@@ -264,7 +265,10 @@ def test_config_too_large(pristine: dict[str, Path], tmp_path: Path) -> None:
     src = copy(pristine["embed-areas-2023-07.x86_64"], tmp_path / "in.iso")
     before = sha(src)
     big = tmp_path / "big.ign"
-    big.write_bytes(os.urandom(300 * 1024))
+    # a JSON config that does not compress: 300 KiB of random base64 in a file's data URL
+    data = base64.b64encode(os.urandom(300 * 1024)).decode()
+    big.write_text(json.dumps({"ignition": {"version": "3.4.0"}, "storage": {"files": [
+        {"path": "/big", "contents": {"source": f"data:;base64,{data}"}}]}}))
     for mode in (["-o", tmp_path / "out.iso"], ["--in-place"]):
         r = ignkit("iso", "ignition", "embed", "-i", big, *mode, src)
         assert r.returncode == 2
@@ -599,3 +603,183 @@ def test_reads_archives_other_tools_wrote(pristine: dict[str, Path], tmp_path: P
     again = open_iso(out)
     assert again.ignition_config() == b"{}"
     assert again.network_keyfiles() == {"eth0.nmconnection": b"[connection]\n"}
+
+
+# -- bad inputs: one line, non-zero, input untouched, nothing left behind --
+
+MODIFYING = [
+    ["ignition", "embed", "-i", "CONFIG"],
+    ["ignition", "remove"],
+    ["network", "embed", "-k", "KEYFILE"],
+    ["network", "remove"],
+    ["kargs", "modify", "-a", "console=ttyS0"],
+    ["kargs", "reset"],
+    ["reset"],
+]
+
+
+def _bad_isos(pristine: dict[str, Path], tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """name -> (path, a fragment of the expected message)"""
+    good = pristine["embed-areas-2023-07.x86_64"].read_bytes()
+    text = tmp_path / "text.iso"
+    text.write_bytes(b"hello\n" * 10000)
+    truncated = tmp_path / "truncated.iso"
+    truncated.write_bytes(good[:len(good) // 2])
+    directory = tmp_path / "adir"
+    directory.mkdir()
+    # a directory record pointing past the end of the image
+    corrupt = tmp_path / "corrupt.iso"
+    data = bytearray(good)
+    root_extent = int.from_bytes(data[16 * 2048 + 156 + 2:16 * 2048 + 156 + 6], "little")
+    data[16 * 2048 + 156 + 2:16 * 2048 + 156 + 6] = (root_extent + 10 ** 6).to_bytes(4, "little")
+    data[16 * 2048 + 156 + 6:16 * 2048 + 156 + 10] = (root_extent + 10 ** 6).to_bytes(4, "big")
+    corrupt.write_bytes(data)
+    return {
+        "not an ISO": (text, "not an ISO 9660 image"),
+        "truncated": (truncated, "ISO image is incomplete"),
+        "a directory": (directory, "is a directory"),
+        "missing": (tmp_path / "missing.iso", "no such file"),
+        "corrupt": (corrupt, "corrupt.iso"),
+        "not CoreOS": (pristine["synthetic"], "Unrecognized CoreOS ISO image"),
+    }
+
+
+def _fill(cmd: list[str], tmp_path: Path) -> list[object]:
+    inputs = tmp_path / "inputs"
+    if not inputs.exists():
+        inputs.mkdir()
+        (inputs / "c.ign").write_bytes(CONFIG)
+        (inputs / "eth0.nmconnection").write_bytes(b"[connection]\n")
+    names = {"CONFIG": inputs / "c.ign", "KEYFILE": inputs / "eth0.nmconnection", "DIR": inputs / "pxe"}
+    return [names.get(a, a) for a in cmd]
+
+
+@pytest.mark.parametrize("cmd", MODIFYING, ids=lambda c: " ".join(c[:2]))
+def test_bad_isos_fail_cleanly_for_every_command(pristine: dict[str, Path], tmp_path: Path, cmd: list[str]) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    bad = _bad_isos(pristine, work)
+    args = _fill(cmd, tmp_path)
+    for label, (path, message) in bad.items():
+        before = sha(path) if path.is_file() else None
+        for mode in (["-o", work / "out.iso"], ["-o", "-"], ["--in-place"]):
+            r = ignkit("iso", *args, *mode, path)
+            e = err(r)
+            assert r.returncode == 2, (label, mode, e)
+            assert e.startswith("ignkit: error: ") and e.count("\n") == 1 and message in e, (label, mode, e)
+            assert r.stdout == b""
+            assert (sha(path) if path.is_file() else None) == before
+        assert sorted(p.name for p in work.iterdir()) == ["adir", "corrupt.iso", "text.iso", "truncated.iso"], label
+        assert not any((work / "adir").iterdir())
+
+
+@pytest.mark.parametrize("cmd", MODIFYING + [["inspect"], ["ignition", "show"], ["network", "extract"],
+                                             ["kargs", "show"], ["extract", "pxe", "-C", "DIR"]],
+                         ids=lambda c: " ".join(c[:2]))
+def test_arch_mismatch_is_refused_by_every_command(pristine: dict[str, Path], tmp_path: Path,
+                                                   cmd: list[str]) -> None:
+    src = copy(pristine["embed-areas-2023-07.s390x"], tmp_path / "s390x.iso")
+    before = sha(src)
+    modifying = cmd in MODIFYING
+    args = _fill(cmd, tmp_path)
+    for mode in ([["-o", tmp_path / "out.iso"], ["--in-place"]] if modifying else [[]]):
+        r = ignkit("iso", *args, "--arch", "aarch64", *mode, src)
+        assert r.returncode == 1 and err(r) == f"ignkit: error: {src} is an ISO for s390x, not aarch64 " \
+                                                 "(found /images/cdboot.img)\n", err(r)
+        assert r.stdout == b""
+    assert sha(src) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs", "s390x.iso"]
+    assert sorted(p.name for p in (tmp_path / "inputs").iterdir()) == ["c.ign", "eth0.nmconnection"]
+    r = ignkit("iso", *args, "--arch", "s390x", *(["-o", tmp_path / "out.iso"] if modifying else []), src)
+    assert r.returncode in (0, 1), err(r)  # the right arch passes (show/extract on a pristine ISO find nothing)
+
+
+def test_config_that_is_not_json_is_refused(pristine: dict[str, Path], tmp_path: Path) -> None:
+    src = copy(pristine["embed-areas-2023-07.x86_64"], tmp_path / "in.iso")
+    before = sha(src)
+    bad = tmp_path / "bad.ign"
+    for content, message in [(b"not json\n", "not JSON"), (b"[1, 2]", "not a JSON object"),
+                             (b"\xff\xfe{}", "not JSON"), (b"", "not JSON")]:
+        bad.write_bytes(content)
+        for mode in (["-o", tmp_path / "out.iso"], ["-o", "-"], ["--in-place"]):
+            r = ignkit("iso", "ignition", "embed", "-i", bad, *mode, src)
+            assert r.returncode == 2 and r.stdout == b""
+            assert err(r) == f"ignkit: error: parsing Ignition config {bad}: {message}" + err(r).split(message, 1)[1]
+            assert err(r).count("\n") == 1
+        r = ignkit("iso", "ignition", "embed", "--in-place", src, input=content)
+        assert r.returncode == 2 and "parsing Ignition config from stdin" in err(r)
+    r = ignkit("iso", "ignition", "embed", "-i", tmp_path, "--in-place", src)
+    assert r.returncode == 2 and "Is a directory" in err(r) and err(r).count("\n") == 1
+    r = ignkit("iso", "ignition", "embed", "-i", tmp_path / "nope.ign", "--in-place", src)
+    assert r.returncode == 2 and "nope.ign: No such file or directory" in err(r)
+    assert sha(src) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.ign", "in.iso"]
+    with pytest.raises(InputError, match="parsing Ignition config config: not a JSON object"):
+        open_iso(src).embed_ignition(b'"string"')
+
+
+def test_output_onto_a_directory_or_missing_directory(pristine: dict[str, Path], tmp_path: Path) -> None:
+    src = pristine["embed-areas-2023-07.x86_64"]
+    (tmp_path / "d").mkdir()
+    r = ignkit("iso", "reset", "-o", tmp_path / "d", src)
+    assert r.returncode == 2 and "is a directory" in err(r)
+    r = ignkit("iso", "reset", "-o", tmp_path / "nodir" / "x.iso", src)
+    assert r.returncode == 2 and "does not exist" in err(r)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"] and not any((tmp_path / "d").iterdir())
+
+
+def test_extract_refuses_before_writing_anything(pristine: dict[str, Path], tmp_path: Path) -> None:
+    src = pristine["embed-areas-2023-07.x86_64"]
+    out = tmp_path / "pxe"
+    out.mkdir()
+    # the last file in order exists: nothing else may be written
+    (out / "embed-areas-2023-07.x86_64-vmlinuz").write_bytes(b"mine")
+    r = ignkit("iso", "extract", "pxe", "-C", out, src)
+    assert r.returncode == 2 and "vmlinuz: already exists" in err(r)
+    assert sorted(p.name for p in out.iterdir()) == ["embed-areas-2023-07.x86_64-vmlinuz"]
+    r = ignkit("iso", "extract", "pxe", "--overwrite", "-o", out, src)
+    assert r.returncode == 0, err(r)
+    assert len(r.stdout.splitlines()) == 3
+    assert (out / "embed-areas-2023-07.x86_64-vmlinuz").read_bytes() != b"mine"
+    # the same for keyfiles
+    iso = open_iso(src)
+    iso.embed_network({"a.nmconnection": b"a", "b.nmconnection": b"b"})
+    net = tmp_path / "net.iso"
+    write_iso(iso, output=str(net))
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "b.nmconnection").write_bytes(b"mine")
+    r = ignkit("iso", "network", "extract", "-C", keys, net)
+    assert r.returncode == 2 and "b.nmconnection: already exists" in err(r)
+    assert sorted(p.name for p in keys.iterdir()) == ["b.nmconnection"]
+
+
+@pytest.mark.parametrize("fixture, message", [("traversal-relative.img", "path ../f contains path traversal"),
+                                              ("traversal-absolute.img", "path /etc/adjtime contains path traversal")])
+def test_traversal_members_name_the_path(pristine: dict[str, Path], tmp_path: Path, fixture: str,
+                                         message: str) -> None:
+    iso = open_iso(pristine["embed-areas-2023-07.s390x"])
+    iso.set_ignition_payload((CI_FIXTURES / "initrd" / fixture).read_bytes())
+    p = tmp_path / "evil.iso"
+    write_iso(iso, output=str(p))
+    for cmd in (["ignition", "show"], ["network", "extract"], ["ignition", "embed", "-f", "--in-place"]):
+        r = ignkit("iso", *cmd, p, input=CONFIG)
+        assert r.returncode == 2 and message in err(r) and err(r).count("\n") == 1, err(r)
+
+
+def test_deprecated_spellings(pristine: dict[str, Path], tmp_path: Path) -> None:
+    # coreos-installer's hidden `iso embed|show|remove`: a note on stderr, then the same as `iso ignition ...`
+    src = pristine["embed-areas-2022-09"]
+    cfg = tmp_path / "c.ign"
+    cfg.write_bytes(CONFIG)
+    out = tmp_path / "e.iso"
+    r = ignkit("iso", "embed", "-c", cfg, "-o", out, src)
+    assert r.returncode == 0
+    assert err(r) == "`iso embed` is deprecated; use `iso ignition embed`.  Continuing.\n"
+    r = ignkit("iso", "show", out)
+    assert r.stdout == CONFIG and "`iso show` is deprecated" in err(r)
+    r = ignkit("iso", "remove", "-o", "-", out)
+    assert hashlib.sha256(r.stdout).hexdigest() == sha(src) and "`iso remove` is deprecated" in err(r)
+    listed = [line.split()[0] for line in ignkit("iso", "--help").stdout.decode().split("Commands:")[1].splitlines()
+              if line.strip()]
+    assert listed == ["extract", "ignition", "inspect", "kargs", "network", "reset"]

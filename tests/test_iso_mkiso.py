@@ -154,7 +154,7 @@ def test_large_rootfs_build(tmp_path: Path) -> None:
     mkiso.build_iso(path, "x86_64", rootfs_size=8 * 1024 * 1024)
     iso = open_iso(path)
     assert iso.size > 8 * 1024 * 1024
-    assert dict((n, length) for n, _, length in iso.pxe_files)["ROOTFS.IMG"] == 8 * 1024 * 1024
+    assert {e.name: e.length for e in iso.pxe_files}["ROOTFS.IMG"] == 8 * 1024 * 1024
 
 
 def test_demo_readme_commands(tmp_path: Path) -> None:
@@ -262,3 +262,44 @@ def test_arch_fallbacks_without_a_readable_kernel(tmp_path: Path) -> None:
     assert iso.arch == "unknown"
     with pytest.raises(CheckFailed, match="cannot tell the ISO's architecture"):
         iso.check_arch("ppc64le")
+
+
+def _multi_extent_iso(path: Path, first: bytes, second: bytes) -> None:
+    """An x86_64 image whose rootfs.img is kept in two extents (ISO 9660 multi-extent, as files of 4 GiB
+    and more are): built with a second file ROOTFS.IMH right after ROOTFS.IMG, then the first record
+    flagged "continues" and the second renamed ROOTFS.IMG."""
+    mkiso.build_iso(path, "x86_64", overrides={"/images/pxeboot/rootfs.img": first,
+                                               "/images/pxeboot/rootfs.imh": second})
+    with IsoFS(path, use_pycdlib=False) as fs:
+        pxe = fs.lookup("IMAGES/PXEBOOT")
+    data = bytearray(path.read_bytes())
+    pos = pxe.offset
+    while data[pos]:
+        name = bytes(data[pos + 33:pos + 33 + data[pos + 32]])
+        if name == b"ROOTFS.IMG;1":
+            data[pos + 25] |= 0x80
+        elif name == b"ROOTFS.IMH;1":
+            data[pos + 33 + 9] = ord("G")
+        pos += data[pos]
+    path.write_bytes(bytes(data))
+
+
+def test_files_in_several_extents(tmp_path: Path) -> None:
+    first, second = bytes(range(256)) * 16, b"second extent\n" * 77  # all but the last extent: whole sectors
+    path = tmp_path / "multi.iso"
+    _multi_extent_iso(path, first, second)
+    for use_pycdlib in (True, False):
+        with IsoFS(path, use_pycdlib=use_pycdlib) as fs:
+            assert fs.backend == ("pycdlib" if use_pycdlib else "walker")
+            entry = fs.lookup("IMAGES/PXEBOOT/ROOTFS.IMG")
+            assert entry.length == len(first) + len(second) and len(entry.ranges) == 2
+            assert entry.ranges[0] == (entry.offset, len(first))
+            assert [e.name for e in fs.listdir("IMAGES/PXEBOOT")] == ["INITRD.IMG", "ROOTFS.IMG", "VMLINUZ"]
+            assert fs.read("IMAGES/PXEBOOT/ROOTFS.IMG") == first + second
+            assert fs.read("IMAGES/PXEBOOT/ROOTFS.IMG", limit=len(first) + 5) == first + second[:5]
+    from ignkit.cli import main
+
+    out = tmp_path / "pxe"
+    assert main(["iso", "extract", "pxe", "-C", str(out), str(path)]) == 0
+    assert (out / "multi-rootfs.img").read_bytes() == first + second
+    assert (out / "multi-vmlinuz").read_bytes() == mkiso.kernel_stub("x86_64")

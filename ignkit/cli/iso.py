@@ -46,9 +46,13 @@ def _open(iso: str, arch: str | None) -> LiveIso:
     return open_iso(iso, arch=arch)
 
 
-def _write(live: LiveIso, output: str | None, in_place: bool, overwrite: bool) -> None:
+def _edit(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool,
+          change: Callable[[LiveIso], object]) -> None:
+    """Open the ISO, apply ``change`` to it, write the result where the output options say."""
     from ..live.image import write_iso
 
+    live = _open(iso, arch)
+    change(live)
     write_iso(live, output=output, in_place=in_place, overwrite=overwrite)
 
 
@@ -140,7 +144,7 @@ def ignition() -> None:
 
 @ignition.command("embed")
 @click.option("-i", "--ignition-file", "config", metavar="CONFIG", default="-", show_default=True,
-              help="Ignition config to embed (verbatim); - reads stdin.")
+              help="Ignition config to embed (a JSON object, embedded verbatim); - reads stdin.")
 @click.option("-f", "--force", is_flag=True, help="Replace an Ignition config that is already embedded.")
 @_ARCH_OPT
 @_output_options
@@ -150,9 +154,8 @@ def ignition_embed(iso: str, config: str, force: bool, arch: str | None, output:
     """Embed an Ignition config into the ISO's Ignition area."""
     _check_output_args(output, in_place)
     data = _read_input(config)
-    live = _open(iso, arch)
-    live.embed_ignition(data, force=force)
-    _write(live, output, in_place, overwrite)
+    source = "from stdin" if config == "-" else config
+    _edit(iso, arch, output, in_place, overwrite, lambda live: live.embed_ignition(data, force=force, source=source))
 
 
 @ignition.command("show")
@@ -175,9 +178,7 @@ def ignition_show(iso: str, arch: str | None) -> None:
 def ignition_remove(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
     """Remove the embedded Ignition config (network keyfiles stay)."""
     _check_output_args(output, in_place)
-    live = _open(iso, arch)
-    live.remove_ignition()
-    _write(live, output, in_place, overwrite)
+    _edit(iso, arch, output, in_place, overwrite, lambda live: live.remove_ignition())
 
 
 # -- network --
@@ -204,9 +205,7 @@ def network_embed(iso: str, keyfiles: tuple[str, ...], force: bool, arch: str | 
         if name in files:
             raise UsageError(f"multiple input files named '{name}'")
         files[name] = _read_input(path)
-    live = _open(iso, arch)
-    live.embed_network(files, force=force)
-    _write(live, output, in_place, overwrite)
+    _edit(iso, arch, output, in_place, overwrite, lambda live: live.embed_network(files, force=force))
 
 
 @network.command("extract")
@@ -221,9 +220,12 @@ def network_extract(iso: str, directory: str | None, arch: str | None) -> None:
     if directory:
         from ..outfile import write_bytes_atomic
 
+        paths = {name: os.path.join(directory, name) for name in sorted(files)}
+        for path in paths.values():  # all checked first: nothing half-extracted
+            if os.path.lexists(path):
+                raise UsageError(f"{path}: already exists")
         os.makedirs(directory, exist_ok=True)
-        for name in sorted(files):
-            path = os.path.join(directory, name)
+        for name, path in paths.items():
             write_bytes_atomic(path, files[name], overwrite=False, mode=0o600)
             click.echo(path)
         return
@@ -243,9 +245,7 @@ def network_extract(iso: str, directory: str | None, arch: str | None) -> None:
 def network_remove(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
     """Remove the embedded keyfiles (the Ignition config stays)."""
     _check_output_args(output, in_place)
-    live = _open(iso, arch)
-    live.remove_network()
-    _write(live, output, in_place, overwrite)
+    _edit(iso, arch, output, in_place, overwrite, lambda live: live.remove_network())
 
 
 # -- kargs --
@@ -279,9 +279,8 @@ def kargs_modify(iso: str, append: tuple[str, ...], delete: tuple[str, ...], rep
                  arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
     """Edit the current kernel arguments: delete, then append, then replace."""
     _check_output_args(output, in_place)
-    live = _open(iso, arch)
-    live.modify_kargs(append=append, delete=delete, replace=replace)
-    _write(live, output, in_place, overwrite)
+    _edit(iso, arch, output, in_place, overwrite,
+          lambda live: live.modify_kargs(append=append, delete=delete, replace=replace))
 
 
 @kargs.command("reset")
@@ -291,9 +290,7 @@ def kargs_modify(iso: str, append: tuple[str, ...], delete: tuple[str, ...], rep
 def kargs_reset(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
     """Put the default kernel arguments back."""
     _check_output_args(output, in_place)
-    live = _open(iso, arch)
-    live.reset_kargs()
-    _write(live, output, in_place, overwrite)
+    _edit(iso, arch, output, in_place, overwrite, lambda live: live.reset_kargs())
 
 
 # -- reset --
@@ -305,9 +302,7 @@ def kargs_reset(iso: str, arch: str | None, output: str | None, in_place: bool, 
 def reset(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
     """Remove every customization: empty Ignition area, default kernel arguments."""
     _check_output_args(output, in_place)
-    live = _open(iso, arch)
-    live.reset()
-    _write(live, output, in_place, overwrite)
+    _edit(iso, arch, output, in_place, overwrite, lambda live: live.reset())
 
 
 # -- extract --
@@ -330,3 +325,41 @@ def extract_pxe(iso: str, directory: str, overwrite: bool, arch: str | None) -> 
     live = _open(iso, arch)
     for path in do_extract(live, directory, overwrite=overwrite):
         click.echo(path)
+
+
+# -- coreos-installer's deprecated spellings (hidden): `iso embed|show|remove` --
+
+def _deprecated(ctx: click.Context, command: Callable[..., Any], old: str, new: str, **kwargs: Any) -> None:
+    click.echo(f"`iso {old}` is deprecated; use `iso {new}`.  Continuing.", err=True)
+    ctx.invoke(command, **kwargs)
+
+
+@iso.command("embed", hidden=True)
+@click.option("-c", "--config", metavar="CONFIG", default="-", help="Ignition config to embed; - reads stdin.")
+@click.option("-f", "--force", is_flag=True, help="Replace an Ignition config that is already embedded.")
+@_ARCH_OPT
+@_output_options
+@_ISO_ARG
+@click.pass_context
+def embed_alias(ctx: click.Context, **kwargs: Any) -> None:
+    """Deprecated: use `iso ignition embed`."""
+    _deprecated(ctx, ignition_embed, "embed", "ignition embed", **kwargs)
+
+
+@iso.command("show", hidden=True)
+@_ARCH_OPT
+@_ISO_ARG
+@click.pass_context
+def show_alias(ctx: click.Context, **kwargs: Any) -> None:
+    """Deprecated: use `iso ignition show`."""
+    _deprecated(ctx, ignition_show, "show", "ignition show", **kwargs)
+
+
+@iso.command("remove", hidden=True)
+@_ARCH_OPT
+@_output_options
+@_ISO_ARG
+@click.pass_context
+def remove_alias(ctx: click.Context, **kwargs: Any) -> None:
+    """Deprecated: use `iso ignition remove`."""
+    _deprecated(ctx, ignition_remove, "remove", "ignition remove", **kwargs)

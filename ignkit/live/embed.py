@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import ImageError
+from ..errors import ImageError, InputError
 
 if TYPE_CHECKING:
     from ..isofs import IsoFS
@@ -112,6 +112,19 @@ def fill_area(payload: bytes, length: int) -> bytes:
     if len(payload) > length:
         raise ImageError(f"compressed config is {len(payload)} bytes; the embed area holds {length}")
     return payload + bytes(length - len(payload))
+
+
+def check_config(config: bytes, source: str = "config") -> None:
+    """Refuse (InputError) a config that is not a JSON object: it would only fail at boot.
+
+    The bytes are embedded verbatim, as coreos-installer does; this only catches the wrong file.
+    """
+    try:
+        parsed = json.loads(config.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise InputError(f"parsing Ignition config {source}: not JSON ({e})") from None
+    if not isinstance(parsed, dict):
+        raise InputError(f"parsing Ignition config {source}: not a JSON object")
 
 
 def network_members(members: Mapping[str, bytes]) -> dict[str, bytes]:

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, ImageError, InputError, UsageError
-from ..isofs import IsoFS, IsoNotFound
+from ..isofs import IsoEntry, IsoFS, IsoNotFound
 from . import embed as _embed
 from . import kargs as _kargs
 from .embed import IgnitionArea
@@ -116,9 +116,9 @@ class LiveIso:
         self._members: dict[str, bytes] | None = None
 
     @staticmethod
-    def _pxe_files(fs: IsoFS) -> list[tuple[str, int, int]]:
+    def _pxe_files(fs: IsoFS) -> list[IsoEntry]:
         try:
-            return [(e.name, e.offset, e.length) for e in fs.listdir("IMAGES/PXEBOOT") if not e.is_dir]
+            return [e for e in fs.listdir("IMAGES/PXEBOOT") if not e.is_dir]
         except IsoNotFound:
             return []
 
@@ -314,7 +314,7 @@ class LiveIso:
             "ignition": ign,
             "kargs": kargs,
             "features": self.features,
-            "pxe_files": [name for name, _, _ in self.pxe_files],
+            "pxe_files": [e.name for e in self.pxe_files],
             "eltorito_platforms": self.eltorito_platforms,
             "pristine": pristine,
         }
@@ -343,15 +343,15 @@ def open_iso(path: str | os.PathLike[str], *, arch: str | None = None) -> LiveIs
 
 # -- writing --
 
-def _copy_range(src: int, dst: int, length: int, src_offset: int = 0) -> None:
-    """Copy ``length`` bytes of ``src`` from ``src_offset`` to the start of ``dst`` (kernel-side when
-    the OS can: copy_file_range, else sendfile, else read/write)."""
+def _copy_range(src: int, dst: int, length: int, src_offset: int = 0, dst_offset: int = 0) -> None:
+    """Copy ``length`` bytes of ``src`` from ``src_offset`` to ``dst`` at ``dst_offset`` (kernel-side
+    when the OS can: copy_file_range, else sendfile, else read/write)."""
     done = 0
     cfr = getattr(os, "copy_file_range", None)
     if cfr is not None:
         try:
             while done < length:
-                n = cfr(src, dst, min(length - done, 1 << 30), src_offset + done, done)
+                n = cfr(src, dst, min(length - done, 1 << 30), src_offset + done, dst_offset + done)
                 if n == 0:
                     break
                 done += n
@@ -360,16 +360,13 @@ def _copy_range(src: int, dst: int, length: int, src_offset: int = 0) -> None:
                 raise
         if done == length:
             return
-    os.lseek(dst, done, os.SEEK_SET)
+    os.lseek(dst, dst_offset + done, os.SEEK_SET)
     done += _sendfile(dst, src, src_offset + done, length - done)
-    if done == length:
-        return
-    os.lseek(dst, done, os.SEEK_SET)
     while done < length:
         chunk = os.pread(src, min(_BUF, length - done), src_offset + done)
         if not chunk:
             break
-        os.write(dst, chunk)
+        _apply_patches(dst, [(dst_offset + done, chunk)])
         done += len(chunk)
     if done != length:
         raise ImageError(f"input ISO shrank while copying ({done} of {length} bytes)")
@@ -528,23 +525,37 @@ def extract_pxe(live_iso: LiveIso, directory: str | os.PathLike[str] = ".", *,
                 overwrite: bool = False) -> list[str]:
     """Copy every file of images/pxeboot to ``directory`` as ``<ISO stem>-<lowercased name>``.
 
-    Returns the paths written. Existing files are refused unless ``overwrite``; each file appears
-    whole or not at all.
+    Returns the paths written. Existing files are refused unless ``overwrite``, all checked before
+    anything is written; on any error the files this call wrote are removed again. Files kept in
+    several extents (4 GiB and more) are copied piece by piece.
     """
     from ..outfile import atomic_output
 
     if not live_iso.pxe_files:
         raise ImageError(f"{live_iso.path}: {_embed.UNRECOGNIZED} (no images/pxeboot directory)")
     stem = os.path.splitext(os.path.basename(live_iso.path))[0]
+    jobs = [(entry, os.path.join(os.fspath(directory), f"{stem}-{entry.name.lower()}"))
+            for entry in sorted(live_iso.pxe_files, key=lambda e: e.name)]
+    for entry, target in jobs:
+        if any(offset + length > live_iso.size for offset, length in entry.ranges):
+            raise ImageError(f"{live_iso.path}: ISO image is incomplete ({entry.name} ends past the end)")
+        if not overwrite and os.path.lexists(target):
+            raise UsageError(f"{target}: already exists (use --overwrite to replace it)")
     os.makedirs(directory, exist_ok=True)
-    written = []
-    with open(live_iso.path, "rb") as src:
-        for name, offset, length in sorted(live_iso.pxe_files):
-            if offset + length > live_iso.size:
-                raise ImageError(f"{live_iso.path}: ISO image is incomplete ({name} ends past the end)")
-            target = os.path.join(os.fspath(directory), f"{stem}-{name.lower()}")
-            with atomic_output(target, overwrite=overwrite) as out:
-                out.flush()
-                _copy_range(src.fileno(), out.fileno(), length, offset)
-            written.append(target)
+    written: list[str] = []
+    try:
+        with open(live_iso.path, "rb") as src:
+            for entry, target in jobs:
+                with atomic_output(target, overwrite=overwrite) as out:
+                    out.flush()
+                    pos = 0
+                    for offset, length in entry.ranges:
+                        _copy_range(src.fileno(), out.fileno(), length, offset, pos)
+                        pos += length
+                written.append(target)
+    except BaseException:
+        for path in written:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        raise
     return written
