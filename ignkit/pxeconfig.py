@@ -150,7 +150,8 @@ def check(fmt: str, p: BootParams) -> list[str]:
         if arch == "s390x":
             raise UsageError("s390x does not network-boot with PXE loaders; boot the kernel and initramfs "
                              "from a z/VM reader, an LPAR FTP/HMC load or a parm file instead")
-        raise UsageError(f"{fmt} does not boot {arch}; use --format {SUPPORTED_FOR[arch]}")
+        fits = " or ".join(f for f in FORMATS if arch in SUPPORTED[f])
+        raise UsageError(f"{fmt} does not boot {arch}; use --format {fits}")
     if fmt == "ipxe" and arch == "aarch64":
         warnings.append("aarch64 kernels are gzip-compressed: the iPXE binary must be built with IMAGE_GZIP "
                         "(it is not in every distribution's build)")
@@ -194,9 +195,6 @@ def check(fmt: str, p: BootParams) -> list[str]:
         raise UsageError(f"the kernel command line is {len(cmdline.encode())} bytes; {arch} kernels keep only "
                          f"{limit - 1} and would silently drop the rest")
     return warnings
-
-
-SUPPORTED_FOR = {"x86_64": "pxelinux, ipxe or grub", "aarch64": "grub or ipxe", "ppc64le": "grub", "s390x": "none"}
 
 
 def _cmdline(fmt: str, p: BootParams) -> str:

@@ -76,7 +76,7 @@ def test_customized_initramfs_adds_ignition_firstboot() -> None:
 
 @pytest.mark.parametrize("fmt,kw,msg", [
     ("pxelinux", {"arch": "aarch64"}, "PXELINUX is BIOS-only"),
-    ("ipxe", {"arch": "ppc64le"}, "ipxe does not boot ppc64le"),
+    ("ipxe", {"arch": "ppc64le"}, "ipxe does not boot ppc64le; use --format grub$"),
     ("grub", {"arch": "s390x"}, "s390x does not network-boot"),
     ("ipxe", {"rootfs_url": None}, "rootfs URL is required"),
     ("ipxe", {"rootfs_url": "tftp://10.0.0.1/rootfs.img"}, "must be an http:// or https:// URL"),
@@ -202,7 +202,7 @@ def test_cli_hosts_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     hosts.write_text(
         "hosts:\n"
         "  - hostname: master-0.lab.example.com\n"
-        "    mac: \"52:54:00:00:00:10\"\n"
+        "    mac: 52:54:00:00:00:10\n"  # unquoted: YAML 1.1 alone would read a base-60 integer
         "    interface: eno1\n"
         "    install_dev: /dev/vda\n"
         "    ip: 192.0.2.20/24\n"
