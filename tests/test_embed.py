@@ -287,3 +287,99 @@ def test_https_dest_url_is_verified_with_the_ignition_ca(tmp_path: Path) -> None
         {"source": url, "verification": {"hash": opts.dest_ignition_hash}}]
     assert [build.read_resource(c) for c in r.dest_config["ignition"]["security"]["tls"]["certificateAuthorities"]] \
         == [ca.read_bytes()]
+
+
+def test_hosts_library_progress_and_all_or_nothing(iso: Path, tmp_path: Path) -> None:
+    from ignkit.errors import UsageError
+    from ignkit.inventory import parse_inventory
+    from ignkit.live.customize import CustomizeOptions, customize_iso_hosts, plan_iso_hosts, write_host_images
+
+    hosts = parse_inventory({"hosts": [{"hostname": f"n{i}", "mac": f"52:54:00:00:00:0{i}", "ip": f"192.0.2.{i}/24",
+                                        "install_dev": "/dev/sda"} for i in (1, 2, 3)]})
+    opts = CustomizeOptions(dest_ignition=[C / "dest.ign"])
+    live = open_iso(iso)
+    seen: list[str] = []
+    images = customize_iso_hosts(live, opts, hosts, tmp_path / "out", progress=lambda im: seen.append(im.host.hostname))
+    assert seen == ["n1", "n2", "n3"]
+    assert [im.path for im in images] == [str(tmp_path / "out" / f"n{i}.iso") for i in (1, 2, 3)]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["n1.iso", "n2.iso", "n3.iso"]
+    for i in (1, 2, 3):
+        parts = read_customization(open_iso(tmp_path / "out" / f"n{i}.iso").members())
+        assert parts.files["/etc/hostname"][1] == f"n{i}\n".encode()
+        assert list(parts.keyfiles) == [f"ethernet-52540000000{i}.nmconnection"]
+
+    # A writer failing at the third image (a full disk, say): nothing of the run appears.
+    planned = plan_iso_hosts(live, opts, hosts, tmp_path / "out2")
+
+    def fail_third(im, tmp: str) -> None:  # type: ignore[no-untyped-def]
+        if im.host.hostname == "n3":
+            raise OSError(28, "No space left on device")
+        Path(tmp).write_bytes(b"partial")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_host_images(planned, fail_third)
+    assert list((tmp_path / "out2").iterdir()) == []
+    # A target that is a directory is refused before anything is written.
+    (tmp_path / "out3" / "n2.iso").mkdir(parents=True)
+    with pytest.raises(UsageError, match="n2.iso: is a directory"):
+        customize_iso_hosts(live, opts, hosts, tmp_path / "out3", overwrite=True)
+    assert [p.name for p in (tmp_path / "out3").iterdir()] == ["n2.iso"]
+    # With --overwrite the set is replaced as a whole.
+    customize_iso_hosts(live, CustomizeOptions(), hosts, tmp_path / "out", overwrite=True)
+    replaced = read_customization(open_iso(tmp_path / "out" / "n1.iso").members()).dest_config
+    assert replaced is not None and build.units_of(replaced) == {}  # only the host name now, no dest.ign units
+    # A host name that cannot be a file name is refused at planning time.
+    long_name = ".".join(["a" * 63] * 3) + "." + "b" * 61
+    with pytest.raises(UsageError, match="too long for a file name"):
+        plan_iso_hosts(live, opts, parse_inventory({"hosts": [{"hostname": long_name}]}), tmp_path)
+
+
+def test_hosts_progress_bar_on_a_terminal(iso: Path, tmp_path: Path) -> None:
+    import os
+    import pty
+
+    hosts = tmp_path / "h.yaml"
+    hosts.write_text("hosts:\n" + "".join(f"  - hostname: p{i}\n    install_dev: /dev/vda\n" for i in range(3)))
+    primary, secondary = pty.openpty()
+    try:
+        r = subprocess.run([sys.executable, "-m", "ignkit", "embed", str(iso), "--hosts", str(hosts), "--output-dir",
+                            str(tmp_path / "o"), "--dest-ignition", str(C / "dest.ign")],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=secondary, timeout=120)
+        os.close(secondary)
+        secondary = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # EIO: the other side is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        if secondary >= 0:
+            os.close(secondary)
+        os.close(primary)
+    assert r.returncode == 0
+    tty = b"".join(chunks).decode()
+    assert "Writing ISOs" in tty and "3/3" in tty and "p2" in tty, tty
+    assert "Boot media will automatically install without confirmation: p0 (/dev/vda), p1 (/dev/vda), p2" in tty
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["p0.iso", "p1.iso", "p2.iso"]
+
+
+def test_arch_is_checked(iso: Path, tmp_path: Path) -> None:
+    r = run("embed", iso, "--arch", "aarch64", "-o", tmp_path / "a.iso", "--hostname", "a")
+    assert r.returncode == 1
+    lines = r.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ignkit: error: ") and "not aarch64" in lines[0]
+    assert not (tmp_path / "a.iso").exists()
+    r2 = run("embed", iso, "--arch", "x86_64", "-o", tmp_path / "a.iso", "--hostname", "a")
+    assert r2.returncode == 0, r2.stderr
+
+
+def test_dry_run_computes_the_url_digest(iso: Path, tmp_path: Path, httpserver) -> None:  # type: ignore[no-untyped-def]
+    cfg = (C / "dest-2.ign").read_bytes()
+    httpserver.expect_request("/w.ign").respond_with_data(cfg)
+    r = run("embed", iso, "--dry-run", "--dest-ignition-url", httpserver.url_for("/w.ign"))
+    assert r.returncode == 0, r.stderr
+    assert f"ignition-hash: sha512-{hashlib.sha512(cfg).hexdigest()}" in r.stdout.decode()

@@ -13,8 +13,10 @@ import pytest
 from conftest import CI_FIXTURES
 
 from ignkit.errors import ImageError, UsageError
+from ignkit.ignition import build
 from ignkit.initrd import build_cpio, build_initrd, read_initrd
 from ignkit.live.customize import CustomizeOptions, customize_pxe, read_customization
+from ignkit.netconf import parse_keyfile
 
 C = CI_FIXTURES / "customize"
 FEATURES = {"installer-config": True, "installer-config-directives": {"console": True},
@@ -114,5 +116,131 @@ def test_cli(tmp_path: Path) -> None:
     assert r4.returncode == 2 and b"No such option" in r4.stderr
     r5 = run("pxe", "customize", tmp_path / "a.img", "-o", tmp_path / "c.img")
     assert r5.returncode == 2
-    assert r5.stderr.decode().splitlines() == ["ignkit: error: input is already customized"]
+    assert r5.stderr.decode().splitlines() == [f"ignkit: error: {tmp_path / 'a.img'}: input is already customized"]
     assert not (tmp_path / "b.img").exists() and not (tmp_path / "c.img").exists()
+
+
+HOSTS = """\
+hosts:
+  - hostname: pxe-a.example.com
+    mac: 52:54:00:00:00:21
+    ip: 192.0.2.21/24
+    gateway: 192.0.2.1
+    dns: 192.0.2.53
+    install_dev: /dev/vda
+    console: ttyS0,115200n8
+  - hostname: pxe-b
+    interfaces:
+      - name: eno1
+        macAddress: 52:54:00:00:00:22
+    rootDeviceHints:
+      deviceName: /dev/sdb
+    networkConfig:
+      interfaces:
+        - name: eno1
+          type: ethernet
+          state: up
+          ipv6:
+            enabled: true
+            address:
+              - ip: 2001:db8::22
+                prefix-length: 64
+      routes:
+        config:
+          - destination: ::/0
+            next-hop-address: 2001:db8::1
+            next-hop-interface: eno1
+"""
+
+
+def test_hosts_one_initramfs_each(tmp_path: Path) -> None:
+    src = make_initramfs(tmp_path / "live.img")
+    original = src.read_bytes()
+    hosts = tmp_path / "hosts.yaml"
+    hosts.write_text(HOSTS)
+    r = run("pxe", "customize", src, "--hosts", hosts, "--output-dir", tmp_path / "out",
+            "--dest-ignition", C / "dest.ign", "--dest-karg-append", "quiet")
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.decode()
+    assert f"pxe-a.example.com: {tmp_path / 'out' / 'pxe-a.example.com.img'}" in err
+    assert "\tignition.firstboot ignition.platform.id=metal" in err
+    assert "install without confirmation: pxe-a.example.com (/dev/vda), pxe-b (/dev/sdb)" in err
+    assert src.read_bytes() == original
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["pxe-a.example.com.img", "pxe-b.img"]
+
+    a = (tmp_path / "out" / "pxe-a.example.com.img").read_bytes()
+    assert a[:len(original)] == original and a[len(original):len(original) + 6] == b"\xfd7zXZ\x00"
+    pa = read_customization(read_initrd(a[len(original):]))
+    assert pa.installer_config == {"ignition-file": "/etc/coreos/dest.ign", "console": ["ttyS0,115200n8"],
+                                   "append-karg": ["quiet"], "copy-network": True, "dest-device": "/dev/vda"}
+    assert pa.files["/etc/hostname"] == (0o644, b"pxe-a.example.com\n")
+    assert pa.dest_config is not None
+    assert build.files_of(pa.dest_config)["/etc/hostname"] == (0o644, b"pxe-a.example.com\n")
+    assert "dest-ignition-applied.service" in build.units_of(pa.dest_config)
+    kfa = parse_keyfile(pa.keyfiles["ethernet-525400000021.nmconnection"])
+    assert kfa["ethernet"]["mac-address"] == "52:54:00:00:00:21".upper()
+    assert kfa["ipv4"] == {"method": "manual", "address1": "192.0.2.21/24,192.0.2.1", "dns": "192.0.2.53;",
+                           "may-fail": "false"}
+    assert kfa["ipv6"]["method"] == "disabled"
+
+    b = (tmp_path / "out" / "pxe-b.img").read_bytes()
+    assert b[:len(original)] == original
+    pb = read_customization(read_initrd(b[len(original):]))
+    assert pb.installer_config["dest-device"] == "/dev/sdb"
+    assert pb.files["/etc/hostname"][1] == b"pxe-b\n"
+    kfb = parse_keyfile(pb.keyfiles["eno1.nmconnection"])
+    assert kfb["ethernet"]["mac-address"] == "52:54:00:00:00:22".upper()
+    assert kfb["ipv4"]["method"] == "disabled"
+    assert kfb["ipv6"]["method"] == "manual" and kfb["ipv6"]["address1"] == "2001:db8::22/64,2001:db8::1"
+
+    # Existing outputs: refused as a whole; --overwrite replaces the set.
+    r2 = run("pxe", "customize", src, "--hosts", hosts, "--output-dir", tmp_path / "out")
+    assert r2.returncode == 2 and b"already exists" in r2.stderr
+    r3 = run("pxe", "customize", src, "--hosts", hosts, "--output-dir", tmp_path / "out", "--overwrite")
+    assert r3.returncode == 0, r3.stderr
+    assert "config.ign" in read_initrd((tmp_path / "out" / "pxe-b.img").read_bytes()[len(original):])
+    # --dry-run describes each host and writes nothing.
+    r4 = run("pxe", "customize", src, "--hosts", hosts, "--dry-run")
+    assert r4.returncode == 0, r4.stderr
+    assert "== pxe-b: pxe-b.img" in r4.stdout.decode() and "dest-device: /dev/sdb" in r4.stdout.decode()
+
+
+def test_hosts_bad_third_host_writes_nothing(tmp_path: Path) -> None:
+    src = make_initramfs(tmp_path / "live.img")
+    hosts = tmp_path / "hosts.yaml"
+    hosts.write_text(HOSTS + "  - hostname: pxe-c\n    console: com1\n")
+    r = run("pxe", "customize", src, "--hosts", hosts, "--output-dir", tmp_path / "out")
+    assert r.returncode == 2
+    lines = r.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ignkit: error: pxe-c: --dest-console 'com1'"), lines
+    assert not (tmp_path / "out").exists()
+    # Per-host options on the command line, and -o with --hosts, are usage errors.
+    r2 = run("pxe", "customize", src, "--hosts", hosts, "--output-dir", tmp_path / "out", "--ip", "192.0.2.9/24")
+    assert r2.returncode == 2 and b"--ip is per host" in r2.stderr
+    r3 = run("pxe", "customize", src, "--hosts", hosts, "-o", tmp_path / "x.img")
+    assert r3.returncode == 2 and b"drop -o" in r3.stderr
+    # The library refuses a non-live initramfs before composing any host.
+    from ignkit.inventory import parse_inventory
+    from ignkit.live.customize import plan_pxe_hosts
+
+    plain = make_initramfs(tmp_path / "plain.img", stamp=False)
+    with pytest.raises(ImageError, match="plain.img: not a CoreOS live initramfs image"):
+        plan_pxe_hosts(plain, CustomizeOptions(), parse_inventory({"hosts": [{"hostname": "a"}]}), tmp_path)
+
+
+def test_bad_inputs_are_one_line_and_leave_nothing(tmp_path: Path) -> None:
+    src = make_initramfs(tmp_path / "live.img")
+    iso_like = tmp_path / "data.bin"
+    iso_like.write_bytes(b"\x01" * 4096)
+    for args, fragment in [
+        ([iso_like, "-o", tmp_path / "o.img"], f"{iso_like}: "),
+        ([src, "-o", tmp_path / "missing" / "o.img"], f"{tmp_path / 'missing' / 'o.img'}: directory "),
+        ([src, "-o", tmp_path / "o.img", "--dest-ignition", C / "dest.bu"], "parsing Ignition config"),
+        ([src, "-o", tmp_path / "o.img", "--ip", "192.0.2.1/24", "--gateway", "198.51.100.1"], "not in the subnet"),
+        ([src, "--output-dir", tmp_path], "--output-dir goes with --hosts"),
+    ]:
+        r = run("pxe", "customize", *args)
+        lines = r.stderr.decode().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("ignkit: error: "), (args, lines)
+        assert fragment in lines[0], (args, lines)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.bin", "live.img"]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import click
 
-from ..errors import IgnkitError, UsageError
+from ..errors import UsageError
 
 if TYPE_CHECKING:
     from ..live.customize import CustomizeOptions
@@ -84,20 +83,62 @@ def _say(lines: list[str], warnings: Optional[list[str]] = None) -> None:
         click.echo(line, err=True)
 
 
+def _check_hosts_usage(kw: dict[str, Any], hosts_file: str, output: Optional[str], output_dir: Optional[str],
+                       dry_run: bool, in_place: bool = False) -> None:
+    per_host = [k for k in ("hostname", "interface", "mac", "ip", "gateway", "dns") if kw[k]]
+    if per_host:
+        raise UsageError(f"--{per_host[0]} is per host: put it in {hosts_file}, not on the command line")
+    if output is not None or in_place:
+        raise UsageError("--hosts writes one image per host into --output-dir; drop -o/--in-place")
+    if output_dir is None and not dry_run:
+        raise UsageError("--hosts needs --output-dir DIR")
+
+
+def _describe_hosts(images: list[Any]) -> None:
+    from ..live.customize import describe
+
+    for im in images:
+        click.echo(f"== {im.host.hostname}: {im.path}")
+        kargs = im.iso.current_kargs() if im.iso is not None and im.result.has_live_kargs else None
+        area = im.iso.ignition_area.length if im.iso is not None else None
+        click.echo(describe(im.result, area_size=area, kargs=kargs))
+
+
+def _write_hosts(images: list[Any], write: Callable[..., None], label: str) -> None:
+    """Run ``write(images, progress=...)``: a progress bar on a terminal, one line per host otherwise."""
+    if sys.stderr.isatty():
+        bar: Any = click.progressbar(length=len(images), label=label, file=sys.stderr, show_pos=True,
+                                     item_show_func=lambda im: im.host.hostname if im else None)
+        with bar:
+            write(images, progress=lambda im: bar.update(1, im))
+    else:
+        write(images)
+        for im in images:
+            click.echo(f"{im.host.hostname}: {im.path}", err=True)
+    _say([n for n in images[0].result.messages if not n.startswith("Boot media will automatically install to")],
+         images[0].result.warnings)
+    installs = [f"{im.host.hostname} ({im.result.installer_config.get('dest-device')})" for im in images
+                if im.result.installer_config and im.result.installer_config.get("dest-device")]
+    if installs:
+        click.echo("Boot media will automatically install without confirmation: " + ", ".join(installs), err=True)
+
+
 @click.command()
 @click.argument("iso", metavar="ISO", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", metavar="OUT", help="Write the customized ISO to OUT (a new file), or - for stdout.")
 @click.option("--in-place", is_flag=True, help="Customize the input ISO itself.")
 @click.option("-f", "--force", is_flag=True, help="Customize an ISO that is already customized (replaces it).")
+@click.option("--arch", metavar="ARCH", help="Refuse the ISO unless it is for ARCH (x86_64, aarch64, ppc64le, s390x).")
 @click.option("--hosts", "hosts_file", metavar="HOSTS.yaml", type=click.Path(dir_okay=False),
-              help="One ISO per host of HOSTS.yaml (ignkit fields or nodes-config.yaml): DIR/<hostname>.iso.")
+              help="One ISO per host of HOSTS.yaml (ignkit fields or nodes-config.yaml): DIR/<hostname>.iso, "
+                   "all written or none.")
 @click.option("--output-dir", metavar="DIR", type=click.Path(file_okay=False), help="Where --hosts writes ISOs.")
 @_multi("--live-karg-append", metavar="ARG", help="Kernel argument to add to the live system.")
 @_multi("--live-karg-delete", metavar="ARG", help="Kernel argument to remove from the live system.")
 @_multi("--live-karg-replace", metavar="K=OLD=NEW", help="Kernel argument of the live system to change.")
 @_common_options
-def embed(iso: str, output: Optional[str], in_place: bool, force: bool, hosts_file: Optional[str],
-          output_dir: Optional[str], **kw: Any) -> None:
+def embed(iso: str, output: Optional[str], in_place: bool, force: bool, arch: Optional[str],
+          hosts_file: Optional[str], output_dir: Optional[str], **kw: Any) -> None:
     """Build a live ISO that installs itself: the options of `coreos-installer iso customize`.
 
     \b
@@ -106,32 +147,28 @@ def embed(iso: str, output: Optional[str], in_place: bool, force: bool, hosts_fi
     ignkit embed rhcos-live.iso --hosts nodes-config.yaml --output-dir isos/ --dest-ignition worker.ign
     """
     from ..live.customize import describe, resolve_dest_ignition_hash
-    from ..live.image import open_iso
+    from ..live.image import check_output_mode, open_iso
 
     dry_run = kw.pop("dry_run")
     overwrite = kw.pop("overwrite")
     if hosts_file is not None:
-        per_host = [k for k in ("hostname", "interface", "mac") if kw[k]] + \
-            [k for k in ("ip", "gateway", "dns") if kw[k]]
-        if per_host:
-            raise UsageError(f"--{per_host[0]} is per host: put it in {hosts_file}, not on the command line")
-        if output is not None or in_place:
-            raise UsageError("--hosts writes one ISO per host into --output-dir; drop -o/--in-place")
-        if output_dir is None and not dry_run:
-            raise UsageError("--hosts needs --output-dir DIR")
+        _check_hosts_usage(kw, hosts_file, output, output_dir, dry_run, in_place)
+    elif output_dir is not None:
+        raise UsageError("--output-dir goes with --hosts; use -o OUT for one ISO")
     elif not dry_run:
-        if output_dir is not None:
-            raise UsageError("--output-dir goes with --hosts; use -o OUT for one ISO")
-        if in_place and output is not None:
-            raise UsageError("give either -o/--output or --in-place, not both")
-        if not in_place and output is None:
-            raise UsageError("give -o OUT (a new file), -o - (stdout) or --in-place (change the input)")
+        check_output_mode(output, in_place)
     options = _options(kw)
-    live = open_iso(iso)
-    if not dry_run:
-        resolve_dest_ignition_hash(options)
+    live = open_iso(iso, arch=arch)
+    resolve_dest_ignition_hash(options)
     if hosts_file is not None:
-        _embed_hosts(live, options, hosts_file, output_dir, force=force, overwrite=overwrite, dry_run=dry_run)
+        from ..inventory import load_inventory
+        from ..live.customize import plan_iso_hosts, write_iso_hosts
+
+        images = plan_iso_hosts(live, options, load_inventory(hosts_file), output_dir or "", force=force)
+        if dry_run:
+            _describe_hosts(images)
+        else:
+            _write_hosts(images, functools.partial(write_iso_hosts, overwrite=overwrite), "Writing ISOs")
         return
     from ..live.customize import customize_iso
     from ..live.image import write_iso
@@ -140,90 +177,52 @@ def embed(iso: str, output: Optional[str], in_place: bool, force: bool, hosts_fi
     if dry_run:
         kargs = live.current_kargs() if result.has_live_kargs else None
         click.echo(describe(result, area_size=live.ignition_area.length, kargs=kargs))
-        _say(result.messages, result.warnings)
-        return
-    write_iso(live, output=output, in_place=in_place, overwrite=overwrite)
-    _say(result.messages, result.warnings)
-
-
-def _embed_hosts(live: Any, options: CustomizeOptions, hosts_file: str, output_dir: Optional[str], *,
-                 force: bool, overwrite: bool, dry_run: bool) -> None:
-    from ..inventory import load_inventory
-    from ..live.customize import customize_iso, describe, host_options
-    from ..live.image import write_iso
-
-    hosts = load_inventory(hosts_file)
-    for h in hosts:
-        if h.arch and live.arch not in ("unknown", h.arch):
-            raise UsageError(f"{hosts_file}: {h.hostname} is {h.arch} but {live.path} is a {live.arch} ISO")
-    # Compose every host first: a bad host stops the run before anything is written.
-    staged = []
-    for h in hosts:
-        copy = live.copy()
-        try:
-            result = customize_iso(copy, host_options(options, h), force=force)
-        except IgnkitError as e:
-            e.args = (f"{h.hostname}: {e.message}",) + tuple(e.args[1:])  # say which host
-            raise
-        staged.append((h, copy, result))
-    if dry_run:
-        for h, copy, result in staged:
-            click.echo(f"== {h.hostname}")
-            kargs = copy.current_kargs() if result.has_live_kargs else None
-            click.echo(describe(result, area_size=copy.ignition_area.length, kargs=kargs))
-        return
-    assert output_dir is not None
-    os.makedirs(output_dir, exist_ok=True)
-    targets = [os.path.join(output_dir, f"{h.hostname}.iso") for h, _, _ in staged]
-    if not overwrite:
-        for t in targets:
-            if os.path.lexists(t):
-                raise UsageError(f"{t}: already exists (use --overwrite to replace it)")
-    items = list(zip(staged, targets))
-    if sys.stderr.isatty():
-        with click.progressbar(items, label="Writing ISOs", file=sys.stderr,
-                               item_show_func=lambda it: it[0][0].hostname if it else None) as bar:
-            for (_, copy, _), target in bar:
-                write_iso(copy, output=target, overwrite=overwrite)
     else:
-        for (h, copy, _), target in items:
-            write_iso(copy, output=target, overwrite=overwrite)
-            click.echo(f"{h.hostname}: {target}", err=True)
-    notes = staged[0][2].messages if staged else []
-    _say([n for n in notes if not n.startswith("Boot media will automatically install to")],
-         staged[0][2].warnings if staged else [])
-    installs = [f"{h.hostname} ({r.installer_config.get('dest-device')})" for h, _, r in staged
-                if r.installer_config and r.installer_config.get("dest-device")]
-    if installs:
-        click.echo("Boot media will automatically install without confirmation: " + ", ".join(installs), err=True)
+        write_iso(live, output=output, in_place=in_place, overwrite=overwrite)
+    _say(result.messages, result.warnings)
 
 
 @click.command("customize")
 @click.argument("initramfs", metavar="INITRAMFS", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", metavar="OUT", help="Write the customized initramfs to OUT, or - for stdout.")
+@click.option("--hosts", "hosts_file", metavar="HOSTS.yaml", type=click.Path(dir_okay=False),
+              help="One initramfs per host of HOSTS.yaml: DIR/<hostname>.img, all written or none.")
+@click.option("--output-dir", metavar="DIR", type=click.Path(file_okay=False), help="Where --hosts writes images.")
 @_common_options
-def pxe_customize(initramfs: str, output: Optional[str], **kw: Any) -> None:
+def pxe_customize(initramfs: str, output: Optional[str], hosts_file: Optional[str], output_dir: Optional[str],
+                  **kw: Any) -> None:
     """Append a per-host layer (config, installer config, keyfiles) to a CoreOS live initramfs.
 
     The input is copied unchanged and one xz (CRC32) cpio archive is appended; the options are those
     of `ignkit embed` without the live kernel arguments (give those in the PXE boot config).
     """
-    from ..live.customize import compose, customize_pxe, describe, resolve_dest_ignition_hash
+    from ..live.customize import compose_pxe, customize_pxe, describe, resolve_dest_ignition_hash
 
     dry_run = kw.pop("dry_run")
     overwrite = kw.pop("overwrite")
-    options = _options(kw)
-    if dry_run:
-        from ..initrd import check_live_initramfs, scan_live_initramfs
-
-        info = scan_live_initramfs(initramfs)
-        check_live_initramfs(info)
-        result = compose(options, info.features, target="pxe", has_karg_areas=False)
-        click.echo(describe(result))
-        _say(result.messages, result.warnings)
-        return
-    if output is None:
+    if hosts_file is not None:
+        _check_hosts_usage(kw, hosts_file, output, output_dir, dry_run)
+    elif output_dir is not None:
+        raise UsageError("--output-dir goes with --hosts; use -o OUT for one initramfs")
+    elif output is None and not dry_run:
         raise UsageError("give -o OUT (a new file) or -o - (stdout)")
+    options = _options(kw)
     resolve_dest_ignition_hash(options)
-    result = customize_pxe(initramfs, options, output, overwrite=overwrite)
+    if hosts_file is not None:
+        from ..inventory import load_inventory
+        from ..live.customize import plan_pxe_hosts, write_pxe_hosts
+
+        images = plan_pxe_hosts(initramfs, options, load_inventory(hosts_file), output_dir or "")
+        if dry_run:
+            _describe_hosts(images)
+        else:
+            _write_hosts(images, functools.partial(write_pxe_hosts, initramfs, overwrite=overwrite),
+                         "Writing initramfs images")
+        return
+    if dry_run:
+        result = compose_pxe(initramfs, options)
+        click.echo(describe(result))
+    else:
+        assert output is not None
+        result = customize_pxe(initramfs, options, output, overwrite=overwrite)
     _say(result.messages, result.warnings)
