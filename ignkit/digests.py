@@ -15,7 +15,7 @@ import threading
 from typing import IO, Any, Optional, Union
 
 from .errors import DigestMismatch, InputError
-from .fetch import is_url, open_url, refuse_other_urls
+from .fetch import is_url, open_url, refuse_other_urls, unreadable
 
 ALGORITHMS = {"sha256": 32, "sha512": 64}
 #: Read size: large reads into one reused buffer keep the hash function busy and memory flat.
@@ -97,16 +97,12 @@ def hash_file(path: PathLike, algo: str = "sha512") -> str:
     h = _new(algo)
     try:
         fd = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory") from None
     except OSError as e:
-        raise InputError(f"{name}: {e.strerror or e}") from None
+        raise unreadable(name, e) from None
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
-            raise InputError(f"{name}: is a directory")
+            raise unreadable(name, IsADirectoryError())
         if hasattr(os, "posix_fadvise"):
             try:
                 os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
@@ -118,7 +114,7 @@ def hash_file(path: PathLike, algo: str = "sha512") -> str:
             else:
                 _hash_fd(fd, h)
         except OSError as e:
-            raise InputError(f"{name}: {e.strerror or e}") from None
+            raise unreadable(name, e) from None
         return format_digest(algo, h.hexdigest())
     finally:
         os.close(fd)

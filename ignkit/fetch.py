@@ -51,6 +51,15 @@ def is_url(source: str) -> bool:
     return source.lower().startswith(SCHEMES)
 
 
+def unreadable(name: str, error: OSError) -> InputError:
+    """The one-line error for a local input file that cannot be opened or read."""
+    if isinstance(error, FileNotFoundError):
+        return InputError(f"{name}: no such file")
+    if isinstance(error, IsADirectoryError):
+        return InputError(f"{name}: is a directory")
+    return InputError(f"{name}: {error.strerror or error}")
+
+
 def refuse_other_urls(source: str) -> None:
     """Raise UsageError for a ``scheme://`` source ignkit cannot fetch (ftp, file, ...), unless a file has that name."""
     scheme, sep, _ = source.partition("://")
@@ -407,12 +416,8 @@ def read_source(source: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optio
     try:
         with open(source, "rb") as f:
             data = f.read(max_size + 1)
-    except FileNotFoundError:
-        raise InputError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{source}: is a directory") from None
     except OSError as e:
-        raise InputError(f"{source}: {e.strerror or e}") from None
+        raise unreadable(source, e) from None
     if len(data) > max_size:
         raise InputError(f"{source}: larger than the {max_size}-byte limit")
     return data
