@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -75,16 +76,76 @@ def test_output_must_not_be_an_input(configs):
     assert Path(parent).read_bytes() == before
 
 
-def test_bad_inputs_give_one_line(tmp_path, configs):
-    parent, _ = configs
-    (tmp_path / "bad.ign").write_text("{not json")
-    out = tmp_path / "never.ign"
-    for args in ([parent, str(tmp_path / "bad.ign")], [parent, str(tmp_path / "missing.ign")]):
-        r = run(*args, "-o", str(out))
-        assert r.returncode in (1, 2)
-        assert r.stderr.startswith(b"ignkit: error: ") and r.stderr.count(b"\n") == 1, r.stderr
-        assert b"Traceback" not in r.stderr
-    assert not out.exists()
+def closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/c.ign"
+
+
+def ref(source: str, **extra) -> dict:
+    return {"ignition": {"version": "3.3.0", "config": {"merge": [dict(source=source, **extra)]}}}
+
+
+BAD = {  # name: (files to write, arguments, exit status, what the message says)
+    "missing file": ({}, ["missing.ign"], 2, "missing.ign: no such file"),
+    "directory": ({}, ["adir"], 2, "adir: is a directory"),
+    "not JSON": ({"bad.ign": "{not json"}, ["bad.ign"], 1,
+                 "bad.ign: error at line 1 col 3: invalid character 'n' looking for beginning of object key string"),
+    "empty": ({"empty.ign": ""}, ["empty.ign"], 1, "empty.ign: couldn't parse config: not a config (empty)"),
+    "invalid config": ({"rel.ign": {"ignition": {"version": "3.3.0"}, "storage": {"files": [{"path": "rel"}]}}},
+                       ["rel.ign"], 1, "rel.ign: error at $.storage.files.0.path, line 1 col 67: path not absolute"),
+    "unsupported version": ({"v.ign": {"ignition": {"version": "3.9.0"}}}, ["v.ign"], 1,
+                            "v.ign: couldn't parse config: unsupported config version"),
+    "unreachable URL": ({}, ["@closed"], 2, "cannot connect"),
+    "unreachable reference": ({"r.ign": "@closed-ref"}, ["r.ign", "--resolve"], 2,
+                              "r.ign -> merge[0] (http://127.0.0.1:"),
+    "hash mismatch": ({"h.ign": ref("data:,%7B%22ignition%22%3A%7B%22version%22%3A%223.3.0%22%7D%7D",
+                                    verification={"hash": "sha512-" + "0" * 128})},
+                      ["h.ign", "--resolve"], 1, "-> merge[0] (data:,%7B%22ignition"),
+    "missing local reference": ({"l.ign": ref("nowhere.ign")}, ["l.ign", "--resolve"], 2,
+                                "l.ign -> merge[0] (nowhere.ign): cannot read "),
+    "invalid referenced config": ({"i.ign": ref("rel.ign"), "rel.ign": {"ignition": {"version": "3.3.0"},
+                                                                         "storage": {"files": [{"path": "rel"}]}}},
+                                  ["i.ign", "--resolve"], 1, "i.ign -> merge[0] (rel.ign): error at $.storage.files.0"),
+    "invalid result": ({"link.ign": {"ignition": {"version": "3.3.0"},
+                                     "storage": {"links": [{"path": "/a", "target": "/b"}]}},
+                        "under.ign": {"ignition": {"version": "3.3.0"}, "storage": {"files": [{"path": "/a/x"}]}}},
+                       ["link.ign", "under.ign"], 1, "merging configs resulted in an invalid config: error at "
+                                                     "$.storage.files.0: file path includes link in config"),
+    "down-translation": ({"new.ign": {"ignition": {"version": "3.4.0"}}}, ["new.ign", "--spec", "3.3.0"], 2,
+                         "new.ign: cannot translate a 3.4.0 config down to 3.3.0"),
+    "output onto an input": ({"in.ign": {"ignition": {"version": "3.3.0"}}}, ["in.ign", "-o", "in.ign"], 2,
+                             "in.ign: is also an input"),
+    "output is a directory": ({"in.ign": {"ignition": {"version": "3.3.0"}}}, ["in.ign", "-o", "adir"], 2,
+                              "adir: is a directory"),
+    "output directory missing": ({"in.ign": {"ignition": {"version": "3.3.0"}}}, ["in.ign", "-o", "no/x.ign"], 2,
+                                 "no/x.ign: no directory no to write it in"),
+}
+
+
+@pytest.mark.parametrize("case", BAD, ids=list(BAD))
+def test_bad_input_is_one_line_with_its_exit_status(case, tmp_path):
+    files, args, status, message = BAD[case]
+    (tmp_path / "adir").mkdir()
+    closed = closed_port_url()
+    for name, content in files.items():
+        if content == "@closed-ref":
+            content = ref(closed)
+        (tmp_path / name).write_text(content if isinstance(content, str) else json.dumps(content))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    args = [closed if a == "@closed" else a for a in args]
+    if "-o" not in args:
+        args += ["-o", "out.ign"]
+    r = run(*args, cwd=tmp_path)
+    err = r.stderr.decode()
+    assert (r.returncode, r.stdout) == (status, b""), err
+    assert err.startswith("ignkit: error: ") and err.count("\n") == 1 and err.endswith("\n"), err
+    assert message in err
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert after == before  # inputs untouched, no output, no temporary file left
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == ["adir"]
+    assert not any((tmp_path / "adir").iterdir())
 
 
 def test_resolve_local_and_http(tmp_path, httpserver):

@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-SPECS = ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental")
+from ..ignition.versions import SUPPORTED as SPECS
 
 
 @click.command("merge")
@@ -52,6 +52,10 @@ def merge(parent: str, children: tuple[str, ...], output: str, resolve: bool, sp
         for s in inputs:
             if s != "-" and not is_url(s) and os.path.realpath(s) == out_real:
                 raise UsageError(f"{output}: is also an input; write the result to another file")
+        if os.path.isdir(output):
+            raise UsageError(f"{output}: is a directory")
+        if not os.path.isdir(os.path.dirname(out_real)):
+            raise UsageError(f"{output}: no directory {os.path.dirname(output) or '.'} to write it in")
     sources = []
     for s in inputs:
         data = read_source(s, ca_cert=ca_cert, insecure=insecure)

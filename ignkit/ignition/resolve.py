@@ -139,14 +139,16 @@ def _render(node: _Node, target: str) -> dict:
     return merged
 
 
-def _prefixed(err: Exception, name: str) -> Exception:
+def _prefixed(err: Exception, name: str, drop: str = "") -> Exception:
+    """``err`` with ``name: `` in front of its message (and its own leading ``drop`` removed)."""
     from ..errors import IgnkitError, InvalidConfig
 
+    if not isinstance(err, IgnkitError):
+        return err
+    message = err.message[len(drop):] if drop and err.message.startswith(drop) else err.message
     if isinstance(err, InvalidConfig):
-        return InvalidConfig(f"{name}: {err.message}", err.report)
-    if isinstance(err, IgnkitError):
-        return type(err)(f"{name}: {err.message}")
-    return err
+        return InvalidConfig(f"{name}: {message}", err.report)
+    return type(err)(f"{name}: {message}")
 
 
 # --- validation -------------------------------------------------------------------------------------------
@@ -295,7 +297,7 @@ def _read_reference(ref: dict, name: str, base_dir: Optional[str], local_refs: b
         try:
             raw = fetcher(source, headers)
         except Exception as e:
-            raise _prefixed(e, name) from None
+            raise _prefixed(e, name, drop=f"{source}: ") from None  # the name shows the URL already
         child_base, child_local, origin = base_dir, False, source
     if len(raw) > MAX_CONFIG_SIZE:
         raise InputError(f"{name}: larger than {MAX_CONFIG_SIZE} bytes")
