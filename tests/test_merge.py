@@ -33,6 +33,7 @@ def prune(value):
 
 def test_fixture_has_cases():
     assert len(UNIT) >= 13 and len(RENDER) >= 18
+    assert len(UNIT) + len(RENDER) == len(CASES)  # every case of the fixture runs below
 
 
 @pytest.mark.parametrize("case", UNIT, ids=[c["name"] for c in UNIT])

@@ -14,8 +14,7 @@ from typing import Any, Callable, Optional
 from ..errors import InputError, UsageError
 from .versions import LATEST, SUPPORTED
 
-__all__ = ["SPEC_VERSIONS", "LATEST", "translate", "spec_index", "newest", "known_fields", "filter_known",
-           "config_version"]
+__all__ = ["SPEC_VERSIONS", "LATEST", "translate", "spec_index", "newest", "known_fields", "config_version"]
 
 #: Spec versions Ignition (HEAD) accepts, oldest first.
 SPEC_VERSIONS: tuple[str, ...] = tuple(SUPPORTED)
@@ -71,13 +70,9 @@ def known_fields(version: str) -> dict[str, Any]:
     return {name: conv(f) for name, f in field_tree(version).fields.items()}
 
 
-def filter_known(config: Any, version: str) -> Any:
-    """A copy of ``config`` with only the members spec ``version`` knows, matched like Go's JSON decoder
-    (exact name first, else case-insensitively; a later duplicate wins). Nulls are dropped."""
-    return _filter(config, known_fields(version))
-
-
 def _filter(value: Any, tree: Any) -> Any:
+    """A copy of ``value`` with only the members ``tree`` knows, matched like Go's JSON decoder (exact name
+    first, else case-insensitively; a later duplicate wins). Nulls are dropped."""
     if isinstance(tree, dict):
         if not isinstance(value, dict):
             return copy.deepcopy(value)
