@@ -26,8 +26,6 @@ from typing import Any, Optional, Union
 from .errors import InputError
 
 KEYFILE_SUFFIX = ".nmconnection"
-# Mode of keyfiles on disk; NetworkManager ignores keyfiles readable by others.
-KEYFILE_MODE = 0o600
 
 _MAC_RE = re.compile(r"^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$", re.IGNORECASE)
 _IFNAME_RE = re.compile(r"^[^/\s:]{1,15}$")
@@ -477,8 +475,3 @@ def nmstate_to_keyfiles(
             else:
                 target.routes.append(Route(str(net), hop_s, metric))
     return {c.name + KEYFILE_SUFFIX: ethernet_keyfile(c) for c in configs}
-
-
-def keyfile_name(path: Union[str, Path]) -> str:
-    """The member name a keyfile path gets in the live system (its base name)."""
-    return Path(path).name

@@ -1,9 +1,9 @@
-"""Small Ignition config builders: inline files, systemd units, CAs, merge references, hostname, keyfiles.
+"""Small Ignition config builders: inline files, systemd units, CAs, merge references, hostname, SSH keys.
 
 Configs are plain dicts. Inline data is stored the way coreos-installer stores it: a ``data:`` URL of the
 gzip-compressed (level 9, mtime 0) bytes with ``"compression": "gzip"``. :func:`read_resource` decodes
-any ``data:`` URL resource back (base64 or percent-encoded, gzip or not), so tests and ``--dry-run``
-can read every embedded file.
+any ``data:`` URL resource back (with :mod:`ignkit.ignition.dataurl`, as Ignition would), so tests and
+``--dry-run`` can read every embedded file.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import urllib.parse
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -21,7 +20,6 @@ from ..errors import InputError, UsageError
 GENERATED_VERSION = "3.3.0"
 
 HOSTNAME_PATH = "/etc/hostname"
-NM_CONNECTIONS_DIR = "/etc/NetworkManager/system-connections"
 
 
 def new_config(version: str = GENERATED_VERSION) -> dict[str, Any]:
@@ -34,42 +32,16 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(bytes(data), compresslevel=9, mtime=0)
 
 
-def data_resource(data: bytes, *, compress: bool = True) -> dict[str, Any]:
-    """An Ignition resource carrying ``data`` inline: ``{"compression": "gzip", "source": "data:;base64,..."}``.
-
-    With ``compress=False`` the data is stored base64 without compression (readable with ``ignition``
-    specs 3.0.0, which lack the ``compression`` field).
-    """
-    if compress:
-        return {"compression": "gzip", "source": "data:;base64," + base64.b64encode(gzip_bytes(data)).decode()}
-    return {"source": "data:;base64," + base64.b64encode(bytes(data)).decode()}
-
-
-def decode_data_url(url: str) -> bytes:
-    """The bytes of a ``data:`` URL (``;base64`` or percent-encoded); InputError for anything else."""
-    if not isinstance(url, str) or not url.startswith("data:") or "," not in url:
-        raise InputError(f"not a data URL: {str(url)[:60]!r}")
-    header, payload = url[5:].split(",", 1)
-    if header.endswith(";base64"):
-        try:
-            return base64.b64decode(payload, validate=False)
-        except ValueError as e:
-            raise InputError(f"bad base64 in data URL: {e}") from None
-    return urllib.parse.unquote_to_bytes(payload)
+def data_resource(data: bytes) -> dict[str, Any]:
+    """An Ignition resource carrying ``data`` inline: ``{"compression": "gzip", "source": "data:;base64,..."}``."""
+    return {"compression": "gzip", "source": "data:;base64," + base64.b64encode(gzip_bytes(data)).decode()}
 
 
 def read_resource(resource: Mapping[str, Any]) -> bytes:
-    """The contents of an inline (``data:``) resource, decompressed when ``compression`` is gzip."""
-    raw = decode_data_url(str(resource.get("source")))
-    comp = resource.get("compression")
-    if comp in (None, ""):
-        return raw
-    if comp == "gzip":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise InputError(f"bad gzip data in resource: {e}") from None
-    raise InputError(f"unsupported compression {comp!r}")
+    """The contents of an inline (``data:``) resource, decompressed; InputError when Ignition could not read it."""
+    from .dataurl import read_data_resource
+
+    return read_data_resource(resource)
 
 
 def _paths(config: Mapping[str, Any]) -> set[str]:
@@ -129,11 +101,6 @@ def add_ssh_keys(config: dict[str, Any], user: str, keys: list[str]) -> None:
         users.append(entry)
     have = entry.setdefault("sshAuthorizedKeys", [])
     have.extend(k for k in keys if k not in have)
-
-
-def add_keyfile(config: dict[str, Any], name: str, text: bytes) -> None:
-    """Install a NetworkManager keyfile in ``/etc/NetworkManager/system-connections`` (mode 0600)."""
-    add_file(config, f"{NM_CONNECTIONS_DIR}/{name}", text, mode=0o600, overwrite=True)
 
 
 def serialize(config: Mapping[str, Any]) -> bytes:

@@ -152,14 +152,10 @@ def parse_console(spec: str) -> str:
     return f"{prefix}{port},{speed or 9600}{parity or 'n'}{bits or 8}"
 
 
-def _feature(features: Mapping[str, Any], name: str) -> bool:
+def _require(features: Mapping[str, Any], name: str, option: str, what: str) -> None:
     from .features import has_feature
 
-    return has_feature(dict(features), name)
-
-
-def _require(features: Mapping[str, Any], name: str, option: str, what: str) -> None:
-    if not _feature(features, name):
+    if not has_feature(dict(features), name):
         raise ImageError(
             f"{option}: This OS image does not support customizing {what}. "
             f"(its coreos/features.json does not enable {name!r}; use a newer image)"
@@ -245,9 +241,6 @@ def installer_yaml(config: Mapping[str, Any]) -> bytes:
     import yaml
 
     ordered = {k: config[k] for k in _INSTALLER_KEYS if k in config and config[k] not in (None, [], False)}
-    extra = {k: v for k, v in config.items() if k not in _INSTALLER_KEYS}
-    if extra:
-        raise UsageError(f"unknown installer config key {sorted(extra)[0]!r}")
     return yaml.safe_dump(ordered, sort_keys=False, default_flow_style=False).encode()
 
 
@@ -339,7 +332,8 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
     if options.dest_ignition_url is not None:
         if dest_user:
             raise UsageError("give --dest-ignition or --dest-ignition-url, not both")
-        if not re.match(r"^(https?|tftp|s3|gs)://", options.dest_ignition_url):
+        if not re.match(r"^https?://[^/]", options.dest_ignition_url):
+            # coreos-installer fetches ignition-url itself, over HTTP(S) only.
             raise UsageError(f"--dest-ignition-url {options.dest_ignition_url!r}: expected an http(s) URL")
         if not options.dest_ignition_hash and not options.insecure_ignition:
             raise UsageError("--dest-ignition-url needs --dest-ignition-hash (or --insecure-ignition)")
@@ -429,7 +423,7 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
                                "supplies the destination config")
         extras_for_dest = False
     if dest_user:
-        dest = _versions_merge(dest_user) if len(dest_user) > 1 else dict(dest_user[0])
+        dest = _versions_merge(dest_user)
     if installs and extras_for_dest:
         if dest is None:
             dest = build.new_config()
@@ -548,12 +542,6 @@ def host_options(base: CustomizeOptions, host: Host) -> CustomizeOptions:
 # Applying to images
 
 
-def check_not_customized(iso: LiveIso) -> None:
-    """Refuse an ISO that already carries a config, keyfiles or edited kargs (``--force`` skips this)."""
-    if not iso.is_pristine():
-        raise ImageError("This ISO image is already customized; use -f to force.")
-
-
 def customize_iso(iso: LiveIso, options: CustomizeOptions, *, force: bool = False) -> Customization:
     """Compose for ``iso`` and stage the edits on it (write with :func:`ignkit.live.image.write_iso`).
 
@@ -562,8 +550,8 @@ def customize_iso(iso: LiveIso, options: CustomizeOptions, *, force: bool = Fals
     """
     from .kargs import modify_kargs
 
-    if not force:
-        check_not_customized(iso)
+    if not force and not iso.is_pristine():
+        raise ImageError("This ISO image is already customized; use -f to force.")
     result = compose(options, iso.features, target="iso", has_karg_areas=iso.kargs is not None)
     iso.set_members(result.members)
     if result.has_live_kargs:
