@@ -55,9 +55,6 @@ class KeyedList:
 class ConcatList:
     """A list where duplicates are allowed: the result is parent items then child items."""
 
-    def __init__(self, item: Optional[dict[str, Any]] = None) -> None:
-        self.item = item
-
 
 @functools.cache
 def merge_fields() -> dict[str, Any]:
@@ -78,13 +75,12 @@ def merge_fields() -> dict[str, Any]:
         for name, f in st.fields.items():
             if f.kind == "struct":
                 desc[name] = struct(f.struct)
-            elif f.kind == "list":
+            elif f.kind == "list" and name in keyed:
+                keyfn, handle = keyed[name]
                 item = struct(f.item.struct) if f.item.kind == "struct" else None
-                if name in keyed:
-                    keyfn, handle = keyed[name]
-                    desc[name] = KeyedList(_safe_key(keyfn), item, handle, headers=name == "httpHeaders")
-                else:
-                    desc[name] = ConcatList(item)
+                desc[name] = KeyedList(_safe_key(keyfn), item, handle, headers=name == "httpHeaders")
+            elif f.kind == "list":
+                desc[name] = ConcatList()
         return desc
 
     return struct(field_tree(LATEST))
@@ -143,9 +139,8 @@ def _merge_value(pv: Any, cv: Any, desc: Any) -> Any:
         return _clean(cv)
     if isinstance(pv, dict) and isinstance(cv, dict):
         return _merge_struct(pv, cv, desc if isinstance(desc, dict) else {})
-    if isinstance(pv, list) and isinstance(cv, list) and not cv:
-        # an unknown list: an empty child list specifies nothing
-        return _clean(pv)
+    if isinstance(cv, list) and not cv:
+        return _clean(pv)  # an empty child list specifies nothing
     return _clean(cv)
 
 
@@ -162,8 +157,6 @@ def _merge_struct(parent: dict, child: dict, desc: dict[str, Any]) -> dict:
                 continue  # every item was displaced: no list, as in Ignition's output
         elif isinstance(d, ConcatList) and isinstance(pv, list) and isinstance(cv, list):
             value = _clean(pv) + _clean(cv)
-        elif isinstance(d, (KeyedList, ConcatList)) and isinstance(cv, list) and not cv and pv is not None:
-            value = _clean(pv)
         else:
             value = _merge_value(pv, cv, d)
         if value is not None:
