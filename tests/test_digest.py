@@ -180,3 +180,22 @@ def test_tls_verified_by_default_ca_cert_passes_insecure_skips(tls_server, capsy
     assert main(["hash", "--insecure", url]) == 0
     assert capsys.readouterr().out.strip() == want
     assert main(["hash", "--ca-cert", str(ca_pem), "--check", want, url]) == 0
+
+
+def test_cli_constant_memory_on_a_large_file(tmp_path: Path) -> None:
+    """160 MiB (sparse) hashed by the CLI with a peak RSS far below the file size."""
+    big = tmp_path / "big.img"
+    size = 160 * 1024 * 1024
+    with open(big, "wb") as f:
+        f.truncate(size)
+    proc = subprocess.Popen([sys.executable, "-m", "ignkit", "hash", str(big)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode().strip()
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    h = hashlib.sha512()
+    zeros = bytes(1024 * 1024)
+    for _ in range(size // len(zeros)):
+        h.update(zeros)
+    assert out == "sha512-" + h.hexdigest()
+    assert usage.ru_maxrss < 96 * 1024, f"peak RSS {usage.ru_maxrss} KiB"
