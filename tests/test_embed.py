@@ -61,6 +61,12 @@ def test_one_host(iso: Path, tmp_path: Path) -> None:
     assert parts.dest_config is not None
     assert build.files_of(parts.dest_config)["/etc/hostname"][1] == b"w1.example.com\n"
     assert "dest-2-ignition-applied.service" in build.units_of(parts.dest_config)
+    # The area holds one xz cpio: config and keyfile as 0600 files.
+    from test_pxe_customize import cpio_modes
+
+    assert cpio_modes(back.read_ignition_area()) == {
+        "config.ign": 0o100600, "etc": 0o40755, "etc/coreos-firstboot-network": 0o40755,
+        "etc/coreos-firstboot-network/ethernet-525400aabb01.nmconnection": 0o100600}
     # -o - streams the same bytes.
     r2 = run(*args, "-o", "-")
     assert r2.returncode == 0 and hashlib.sha256(r2.stdout).hexdigest() == sha(out)

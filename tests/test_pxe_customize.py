@@ -244,3 +244,53 @@ def test_bad_inputs_are_one_line_and_leave_nothing(tmp_path: Path) -> None:
         assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("ignkit: error: "), (args, lines)
         assert fragment in lines[0], (args, lines)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.bin", "live.img"]
+
+
+def cpio_modes(layer: bytes) -> dict[str, int]:
+    """name -> c_mode of every entry of one xz newc archive (read here, independently of ignkit.initrd)."""
+    raw = lzma.LZMADecompressor().decompress(layer)  # stops at the end of the stream (an ISO area has zeros after)
+    out, pos = {}, 0
+    while True:
+        head = raw[pos:pos + 110]
+        assert head[:6] == b"070701"
+        mode, size, namesize = int(head[14:22], 16), int(head[54:62], 16), int(head[94:102], 16)
+        name = raw[pos + 110:pos + 110 + namesize - 1].decode()
+        if name == "TRAILER!!!":
+            return out
+        out[name] = mode
+        pos += 110 + namesize
+        pos += -pos % 4
+        pos += size + (-size % 4)
+
+
+def test_library_hosts_and_member_modes(tmp_path: Path) -> None:
+    from ignkit.inventory import parse_inventory
+    from ignkit.live.customize import customize_pxe_hosts
+
+    src = make_initramfs(tmp_path / "live.img")
+    hosts = parse_inventory({"hosts": [{"hostname": "m1", "mac": "52:54:00:00:00:31", "ip": "192.0.2.31/24"},
+                                       {"hostname": "m2", "interface": "eno2", "ip": "2001:db8::32/64"}]})
+    done: list[str] = []
+    images = customize_pxe_hosts(src, CustomizeOptions(dest_ignition=[C / "dest.ign"]), hosts, tmp_path / "o",
+                                 progress=lambda im: done.append(im.host.hostname))
+    assert done == ["m1", "m2"] and [im.path for im in images] == [str(tmp_path / "o" / "m1.img"),
+                                                                     str(tmp_path / "o" / "m2.img")]
+    n = src.stat().st_size
+    layer = (tmp_path / "o" / "m2.img").read_bytes()[n:]
+    assert layer == images[1].layer
+    # Keyfiles and the config are 0600 regular files (NetworkManager ignores keyfiles others can read);
+    # parent directories are synthesized 0755.
+    assert cpio_modes(layer) == {"config.ign": 0o100600, "etc": 0o40755, "etc/coreos-firstboot-network": 0o40755,
+                                 "etc/coreos-firstboot-network/eno2.nmconnection": 0o100600}
+    kf = parse_keyfile(read_customization(read_initrd(layer)).keyfiles["eno2.nmconnection"])
+    assert kf["connection"]["interface-name"] == "eno2" and kf["ipv6"]["address1"] == "2001:db8::32/64"
+    assert kf["ipv4"]["method"] == "disabled"
+    assert oct((tmp_path / "o" / "m1.img").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
