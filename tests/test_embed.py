@@ -216,6 +216,16 @@ def test_hosts_bad_host_writes_nothing(iso: Path, tmp_path: Path) -> None:
         "ignkit: error: b: --dest-console 'com1': invalid or unsupported console argument (expected "
         "ttyS<n>[,<speed>[n|o|e[5-8]]], ttyAMA<n>..., tty0, hvc0 or ttysclp0)"]
     assert not (tmp_path / "o").exists()
+    arm = tmp_path / "arm.yaml"
+    arm.write_text("cpuArchitecture: arm64\nhosts:\n  - hostname: a1\n")
+    r2 = run("embed", iso, "--hosts", arm, "--output-dir", tmp_path / "o")
+    assert r2.returncode == 2
+    assert r2.stderr.decode().splitlines() == [f"ignkit: error: a1 is aarch64 but {iso} is a x86_64 ISO"]
+    done = tmp_path / "done.iso"
+    assert run("embed", iso, "-o", done, "--hostname", "x").returncode == 0
+    r3 = run("embed", done, "--hosts", hosts, "--output-dir", tmp_path / "o")
+    assert r3.stderr.decode().splitlines() == ["ignkit: error: This ISO image is already customized; use -f to force."]
+    assert not (tmp_path / "o").exists()
 
 
 def test_in_place(iso: Path, tmp_path: Path) -> None:

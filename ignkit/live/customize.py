@@ -675,6 +675,8 @@ def plan_iso_hosts(iso: LiveIso, options: CustomizeOptions, hosts: Sequence[Host
     A host whose architecture differs from the ISO's, or whose options fail, raises an error
     naming the host: a bad third host stops the run before the first ISO is written.
     """
+    if not force and not iso.is_pristine():
+        raise ImageError("This ISO image is already customized; use -f to force.")
     for h in hosts:
         if h.arch and iso.arch not in ("unknown", h.arch):
             raise UsageError(f"{h.hostname} is {h.arch} but {iso.path} is a {iso.arch} ISO")
