@@ -296,6 +296,25 @@ class IsoFS:
             raise ImageError(f"{self.path}: ISO image is incomplete")
         return data
 
+    def file_at(self, offset: int) -> IsoEntry | None:
+        """The file whose data holds the image byte at ``offset``, or None."""
+        for entry in self.walk():
+            if not entry.is_dir and any(start <= offset < start + length for start, length in entry.ranges):
+                return entry
+        return None
+
+    def read_json_object(self, path: str, name: str) -> dict[str, Any]:
+        """A file parsed as a JSON object; ImageError "NAME is not valid JSON: ..." / "... not a JSON object"."""
+        import json
+
+        try:
+            data = json.loads(self.read(path).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise ImageError(f"{name} is not valid JSON: {e}") from None
+        if not isinstance(data, dict):
+            raise ImageError(f"{name} is not a JSON object")
+        return data
+
     def walk(self, path: str = "/") -> Iterator[IsoEntry]:
         """Every entry below ``path``, depth first."""
         for entry in self.listdir(path):

@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo:
         target = DEMO_DIR / "demo.iso"
         build_iso(target, "x86_64")
-        print(target)
+        print(os.path.relpath(target) if target.is_relative_to(Path.cwd()) else target)
         return 0
     if not args.out:
         ap.error("give OUT, --all DIR or --demo")

@@ -783,3 +783,53 @@ def test_deprecated_spellings(pristine: dict[str, Path], tmp_path: Path) -> None
     listed = [line.split()[0] for line in ignkit("iso", "--help").stdout.decode().split("Commands:")[1].splitlines()
               if line.strip()]
     assert listed == ["extract", "ignition", "inspect", "kargs", "network", "reset"]
+
+
+def test_legacy_coreKarg_header(pristine: dict[str, Path], tmp_path: Path) -> None:
+    src = pristine["embed-areas-2021-01"]
+    iso = open_iso(src)
+    assert iso.kargs is not None and iso.kargs.source == "coreKarg"
+    # the areas are named after the files that hold them
+    assert [(a.file, a.file_offset) for a in iso.kargs_areas] == [("isolinux/isolinux.cfg", 1866),
+                                                                    ("efi/redhat/grub.cfg", 871)]
+    assert iso.kargs.default_copy is not None and iso.kargs.default_copy.offset == 90112
+    data = bytearray(src.read_bytes())
+    assert data[32672:32680] == b"coreKarg" and int.from_bytes(data[32680:32688], "little") == 1131
+    p = tmp_path / "k.iso"
+    big = bytearray(data)
+    big[32680:32688] = (4096).to_bytes(8, "little")
+    p.write_bytes(big)
+    with pytest.raises(ImageError, match=r"karg embed area length larger than 2048 \(found 4096\)"):
+        open_iso(p)
+    # the pre-2021 spelling "corekarg" was never recognized
+    lower = bytearray(data)
+    lower[32672:32680] = b"corekarg"
+    p.write_bytes(lower)
+    assert open_iso(p).kargs is None
+    r = ignkit("iso", "kargs", "show", p)
+    assert r.returncode == 2
+    assert err(r) == "ignkit: error: No karg embed areas found; old or corrupted CoreOS ISO image.\n"
+
+
+def test_area_with_concatenated_archives_and_padding(pristine: dict[str, Path], tmp_path: Path) -> None:
+    # as the kernel reads initrds: gzip + zero padding + xz; later members win
+    import gzip
+
+    from ignkit.initrd import build_cpio, build_initrd
+
+    first = gzip.compress(build_cpio({"config.ign": b'{"old": 1}', "etc/coreos-firstboot-network/a": b"a"}))
+    second = build_initrd({"config.ign": CONFIG})
+    iso = open_iso(pristine["embed-areas-2023-07.s390x"])
+    iso.set_ignition_payload(first + bytes(1000) + second)
+    p = tmp_path / "cat.iso"
+    write_iso(iso, output=str(p))
+    again = open_iso(p)
+    assert again.ignition_config() == CONFIG
+    assert again.network_keyfiles() == {"a": b"a"}
+    info = json.loads(ignkit("iso", "inspect", "--json", p).stdout)
+    assert info["ignition"]["used"] == len(first) + 1000 + len(second) and info["pristine"] is False
+    # trailing garbage after a compressed archive is refused
+    iso.set_ignition_payload(build_initrd({"config.ign": CONFIG}) + b"junk")
+    write_iso(iso, output=str(tmp_path / "junk.iso"))
+    r = ignkit("iso", "ignition", "show", tmp_path / "junk.iso")
+    assert r.returncode == 2 and "Unrecognized CoreOS ISO image" in err(r)

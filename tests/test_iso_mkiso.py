@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -157,18 +156,51 @@ def test_large_rootfs_build(tmp_path: Path) -> None:
     assert {e.name: e.length for e in iso.pxe_files}["ROOTFS.IMG"] == 8 * 1024 * 1024
 
 
-def test_demo_readme_commands(tmp_path: Path) -> None:
-    # what testdata/demo/README.md shows: build the demo ISO, embed a config, look at the result
-    demo_dir = TESTDATA / "demo"
-    config = (demo_dir / "config.ign").read_bytes()
-    assert json.loads(config)["ignition"]["version"]
-    demo = tmp_path / "demo.iso"
-    mkiso.build_iso(demo, "x86_64")
-    from ignkit.cli import main
+def _console_session(text: str) -> list[tuple[str, list[str]]]:
+    """(command, expected output lines) of every ``$ `` line in the console blocks of a README."""
+    steps: list[tuple[str, list[str]]] = []
+    in_block = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            in_block = line == "```console"
+        elif in_block and line.startswith("$ "):
+            steps.append((line[2:], []))
+        elif in_block and steps:
+            steps[-1][1].append(line)
+    return steps
 
-    out = tmp_path / "demo-embedded.iso"
-    assert main(["iso", "ignition", "embed", "-i", str(demo_dir / "config.ign"), "-o", str(out), str(demo)]) == 0
-    assert open_iso(out).ignition_config() == config
+
+def test_demo_readme_session(tmp_path: Path) -> None:
+    # testdata/demo/README.md, replayed command by command in a scratch tree; outputs compared
+    # (a "..." line stands for the rest of the output)
+    import os
+    import sys
+
+    from conftest import REPO
+
+    steps = _console_session((TESTDATA / "demo" / "README.md").read_text())
+    assert len(steps) >= 6 and steps[0][0] == "python3 testdata/mkiso.py --demo"
+    tree = tmp_path / "tree"
+    (tree / "testdata" / "demo").mkdir(parents=True)
+    shutil.copy(TESTDATA / "mkiso.py", tree / "testdata")
+    shutil.copy(TESTDATA / "demo" / "config.ign", tree / "testdata" / "demo")
+    out = tmp_path / "out"
+    out.mkdir()
+    shim = tmp_path / "bin" / "ignkit"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m ignkit "$@"\n')
+    shim.chmod(0o755)
+    env = dict(os.environ, PATH=f"{shim.parent}:{os.environ['PATH']}", PYTHONPATH=str(REPO))
+    for command, expected in steps:
+        r = subprocess.run(["bash", "-c", command.replace("/tmp/", f"{out}/").replace("python3", sys.executable)],
+                           cwd=tree, env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, (command, r.stderr)
+        lines = r.stdout.replace(f"{out}/", "/tmp/").splitlines()
+        if expected and expected[-1] == "...":
+            assert lines[:len(expected) - 1] == expected[:-1], command
+        else:
+            assert lines == expected, command
+    assert open_iso(out / "demo-embedded.iso").ignition_config() == (tree / "testdata/demo/config.ign").read_bytes()
 
 
 # -- broken variants: each a clear ImageError, never a traceback --

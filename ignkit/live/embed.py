@@ -44,19 +44,14 @@ def locate_ignition_area(fs: IsoFS) -> IgnitionArea:
 
     source = "igninfo.json"
     try:
-        entry = fs.lookup(IGNINFO_JSON)
+        info = fs.read_json_object(IGNINFO_JSON, "coreos/igninfo.json")
     except IsoNotFound:
-        info: dict[str, object] = {"file": DEFAULT_AREA_FILE}
+        info = {"file": DEFAULT_AREA_FILE}
         source = "default"
-    else:
-        raw = fs.read_at(entry.offset, entry.length)
-        try:
-            parsed = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as e:
-            raise ImageError(f"{UNRECOGNIZED} (coreos/igninfo.json is not valid JSON: {e})") from None
-        if not isinstance(parsed, dict) or not isinstance(parsed.get("file"), str):
-            raise ImageError(f"{UNRECOGNIZED} (coreos/igninfo.json has no \"file\")")
-        info = parsed
+    except ImageError as e:
+        raise ImageError(f"{UNRECOGNIZED} ({e})") from None
+    if not isinstance(info.get("file"), str):
+        raise ImageError(f"{UNRECOGNIZED} (coreos/igninfo.json has no \"file\")")
     path = str(info["file"])
     try:
         carrier = fs.lookup(path.upper())

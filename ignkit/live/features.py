@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ImageError
@@ -18,16 +17,11 @@ def read_features(fs: IsoFS) -> dict[str, Any]:
     from ..isofs import IsoNotFound
 
     try:
-        raw = fs.read(FEATURES_JSON)
+        return fs.read_json_object(FEATURES_JSON, "coreos/features.json")
     except IsoNotFound:
         return {}
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise ImageError(f"parsing OS features: coreos/features.json is not valid JSON: {e}") from None
-    if not isinstance(data, dict):
-        raise ImageError("parsing OS features: coreos/features.json is not a JSON object")
-    return data
+    except ImageError as e:
+        raise ImageError(f"parsing OS features: {e}") from None
 
 
 def has_feature(features: dict[str, Any], name: str) -> bool:

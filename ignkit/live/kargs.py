@@ -3,7 +3,6 @@ header), parse, format, and edit kernel arguments with coreos-installer's semant
 
 from __future__ import annotations
 
-import json
 import re
 import struct
 from collections.abc import Iterable, Sequence
@@ -154,16 +153,9 @@ def locate_kargs(fs: IsoFS) -> KargAreas | None:
     from ..isofs import IsoNotFound
 
     try:
-        entry = fs.lookup(KARGS_JSON)
+        info = fs.read_json_object(KARGS_JSON, "coreos/kargs.json")
     except IsoNotFound:
         return _locate_legacy(fs)
-    raw = fs.read_at(entry.offset, entry.length)
-    try:
-        info = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise ImageError(f"coreos/kargs.json is not valid JSON: {e}") from None
-    if not isinstance(info, dict):
-        raise ImageError("coreos/kargs.json is not a JSON object")
     size = info.get("size")
     default = info.get("default")
     files = info.get("files")
@@ -211,13 +203,21 @@ def _locate_legacy(fs: IsoFS) -> KargAreas | None:
     offsets = list(offsets)
     if 0 in offsets:
         offsets = offsets[: offsets.index(0)]
-    default_copy = KargArea("(coreKarg default copy)", default_offset, default_offset, size)
+    default_copy = _legacy_area(fs, default_offset, size)
     default = default_copy.parse(fs.read_at(default_offset, size))
-    areas = [KargArea("(coreKarg header)", off, off, size) for off in sorted(offsets)]
+    areas = [_legacy_area(fs, off, size) for off in sorted(offsets)]
     if not areas:
         raise ImageError("No karg embed areas found; corrupted CoreOS ISO image.")
     current = _parse_all(fs, areas)
     return KargAreas(areas, default, current, size, "coreKarg", default_copy)
+
+
+def _legacy_area(fs: IsoFS, offset: int, size: int) -> KargArea:
+    """An area the coreKarg header gives by absolute offset, named after the ISO file that holds it."""
+    entry = fs.file_at(offset)
+    if entry is None:
+        return KargArea("(coreKarg header)", offset, offset, size)
+    return KargArea(entry.path.lower(), offset - entry.offset, offset, size)
 
 
 def _parse_all(fs: IsoFS, areas: Iterable[KargArea]) -> str:
