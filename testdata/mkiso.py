@@ -112,8 +112,7 @@ def isolinux_cfg(kargs: str) -> tuple[bytes, int]:
         "  append initrd=/images/pxeboot/initrd.img,/images/ignition.img "
     )
     tail = "label local\n  menu label Boot from ^local drive\n  localboot 0xffff\n"
-    text = head + karg_area(kargs, KARGS_SIZE) + MARKER + tail
-    return text.encode(), len(head.encode())
+    return _with_karg_area(head, kargs, tail)
 
 
 def grub_cfg(kargs: str) -> tuple[bytes, int]:
@@ -125,6 +124,11 @@ def grub_cfg(kargs: str) -> tuple[bytes, int]:
         "\tlinux /images/pxeboot/vmlinuz "
     )
     tail = "\tinitrd /images/pxeboot/initrd.img /images/ignition.img\n}\n"
+    return _with_karg_area(head, kargs, tail)
+
+
+def _with_karg_area(head: str, kargs: str, tail: str) -> tuple[bytes, int]:
+    """A bootloader config: ``head``, the kargs area and its marker line, ``tail``; and the area's offset."""
     text = head + karg_area(kargs, KARGS_SIZE) + MARKER + tail
     return text.encode(), len(head.encode())
 

@@ -475,9 +475,13 @@ def test_network_embed_extract_remove(pristine: dict[str, Path], tmp_path: Path,
     (kdir / "b.nmconnection").write_bytes(b"[connection]\nid=b\n")
     (kdir / "a.nmconnection").write_bytes(b"[connection]\nid=a\n")
     out = tmp_path / "n.iso"
-    r = ignkit("iso", "network", "embed", "-k", kdir / "b.nmconnection", "-k", kdir / "a.nmconnection", "-o", out,
-               src)
+    keys = ["-k", kdir / "b.nmconnection", "-k", kdir / "a.nmconnection"]
+    r = ignkit("iso", "network", "embed", *keys, "-o", out, src)
     assert r.returncode == 0, err(r)
+    streamed = ignkit("iso", "network", "embed", *keys, "-o", "-", src).stdout
+    inplace = copy(src, tmp_path / "inplace.iso")
+    assert ignkit("iso", "network", "embed", *keys, "--in-place", inplace).returncode == 0
+    assert hashlib.sha256(streamed).hexdigest() == sha(inplace) == sha(out) != sha(src)
     r = ignkit("iso", "network", "extract", out)
     assert r.stdout == (b"########## a.nmconnection ##########\n[connection]\nid=a\n\n"
                         b"########## b.nmconnection ##########\n[connection]\nid=b\n")
