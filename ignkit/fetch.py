@@ -80,6 +80,12 @@ def session(*, ca_cert: Optional[PathLike] = None, insecure: bool = False, retri
         ca = os.fspath(ca_cert)
         if not os.path.isfile(ca):
             raise InputError(f"{ca}: CA certificate file not found")
+        import ssl
+
+        try:
+            ssl.create_default_context(cafile=ca)
+        except (ssl.SSLError, ValueError, UnicodeDecodeError):
+            raise InputError(f"{ca}: no PEM CA certificate in this file") from None
     key = (ca, bool(insecure), int(retries))
     s = _sessions.get(key)
     if s is None:
@@ -119,7 +125,8 @@ def _describe(url: str, exc: BaseException) -> str:
         text = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
             return f"{url}: TLS certificate verification failed (trust its CA with --ca-cert FILE)"
-        return f"{url}: TLS error: {_last_reason(exc)}"
+        hint = " (is it an http:// server?)" if "WRONG_VERSION_NUMBER" in text else ""
+        return f"{url}: TLS error: {_last_reason(exc)}{hint}"
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return f"{url}: connection timed out"
     if isinstance(exc, requests.exceptions.ReadTimeout):
@@ -133,11 +140,11 @@ def _describe(url: str, exc: BaseException) -> str:
 
 def _last_reason(exc: BaseException) -> str:
     """The innermost useful reason of a requests/urllib3 exception, on one line."""
-    reason: Any = exc
+    reason: BaseException = exc
     for _ in range(6):
-        nxt = getattr(reason, "reason", None)
-        if nxt is None and reason.args and isinstance(reason.args[0], BaseException):
-            nxt = reason.args[0]
+        nxt = getattr(reason, "reason", None)  # urllib3 wraps in .reason; ssl.SSLError's .reason is a str
+        if not isinstance(nxt, BaseException):
+            nxt = reason.args[0] if reason.args and isinstance(reason.args[0], BaseException) else None
         if nxt is None or nxt is reason:
             break
         reason = nxt

@@ -68,6 +68,7 @@ CASES = [
     (["hash", "--check", SHA512_OF_NOTHING, "empty.json"], 1, "hash mismatch, computed 'sha512-"),
     (["hash", "--algo", "md5", "empty.json"], 2, "Invalid value for '--algo'"),
     (["hash", "--ca-cert", "nope.pem", "https://127.0.0.1/"], 2, "nope.pem"),
+    (["hash", "--ca-cert", "garbage.json", "https://127.0.0.1/"], 2, "garbage.json: no PEM CA certificate"),
     # stream show
     (["stream", "show", "missing.json"], 2, "missing.json: no such file"),
     (["stream", "show", "adir"], 2, "adir: is a directory"),
@@ -151,3 +152,10 @@ def test_output_to_a_directory_leaves_nothing(inputs: Path, capsys: pytest.Captu
     assert err.startswith("ignkit: error: ") and err.count("\n") == 1
     assert sorted(p.name for p in inputs.iterdir()) == before
     assert list((inputs / "adir").iterdir()) == []
+
+
+def test_https_to_a_plain_http_server(httpserver, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    httpserver.expect_request("/w.ign").respond_with_data(b"{}")
+    url = httpserver.url_for("/w.ign").replace("http://", "https://")
+    for argv in (["hash", url], ["stream", "show", url], ["ignition", "from-secret", url]):
+        _refused(capsys, argv, 2, ": TLS error: ")  # the text after it depends on the OpenSSL version
