@@ -294,3 +294,20 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_stdout_terminal_is_refused(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    src = make_initramfs(tmp_path / "live.img")
+    primary, secondary = pty.openpty()
+    try:
+        r = subprocess.run([sys.executable, "-m", "ignkit", "pxe", "customize", str(src), "-o", "-", "--hostname", "t"],
+                           stdout=secondary, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(secondary)
+        os.close(primary)
+    assert r.returncode == 2
+    assert r.stderr.decode().splitlines() == [
+        "ignkit: error: Refusing to write binary data to terminal (redirect stdout or use -o FILE)"]
