@@ -25,7 +25,7 @@ _EXPORTS: dict[str, str] = {
     "parse_config": "ignkit.ignition.versions",
     "detect_version": "ignkit.ignition.versions",
     "merge": "ignkit.ignition.merge",
-    "resolve": "ignkit.ignition.merge",
+    "resolve": "ignkit.ignition.resolve",
     "translate": "ignkit.ignition.translate",
     # digests and downloads
     "digest": "ignkit.digests",
@@ -84,8 +84,9 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .digests import digest, digest_bytes, parse_digest
     from .errors import IgnkitError, ImageError, InvalidConfig
     from .fetch import fetch_bytes
-    from .ignition.merge import merge, resolve
+    from .ignition.merge import merge
     from .ignition.report import Report
+    from .ignition.resolve import resolve
     from .ignition.translate import translate
     from .ignition.validate import validate
     from .ignition.versions import detect_version, parse_config

@@ -29,7 +29,11 @@ class UsageError(IgnkitError):
 
 
 class InputError(IgnkitError):
-    """An input that cannot be read or parsed: missing file, not JSON, not an ISO (exit 2)."""
+    """An input that cannot be read: missing file, a directory, unreachable URL, not an ISO (exit 2).
+
+    A config that is read but is not JSON is an invalid config (:class:`InvalidConfig`, exit 1), as
+    with ``ignition-validate``.
+    """
 
     exit_code = 2
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import tempfile
@@ -10,9 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Union
 
-from .errors import UsageError
+from .errors import IgnkitError, UsageError
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+# Errors of the output device itself (as opposed to errors reading an input while writing).
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO}
 
 
 @contextlib.contextmanager
@@ -24,15 +28,26 @@ def atomic_output(target: PathLike, *, overwrite: bool = True, mode: int | None 
     ``mode`` sets the permission bits of the final file (default: 0666 minus the umask).
     """
     path = Path(target)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory")
     if not overwrite and path.exists():
         raise UsageError(f"{path}: already exists (use --overwrite to replace it)")
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmpname = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        fd, tmpname = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as e:
+        # Name the target, not the temporary file the user never asked for.
+        raise IgnkitError(f"{path}: cannot create: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "w+b") as f:
-            yield f  # type: ignore[misc]
-            f.flush()
-            os.fsync(f.fileno())
+            try:
+                yield f  # type: ignore[misc]
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError as e:
+                if e.errno in _WRITE_ERRNOS:
+                    raise IgnkitError(f"{path}: cannot write: {e.strerror or e}") from None
+                raise
         if mode is None:
             umask = os.umask(0)
             os.umask(umask)

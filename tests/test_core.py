@@ -111,3 +111,27 @@ def test_help_and_version_exit_0() -> None:
     r = run("validate", "--help")
     assert r.returncode == 0 and b"Usage: ignkit validate" in r.stdout
 
+
+
+def test_atomic_output_names_the_target_not_the_temp_file(tmp_path: Path) -> None:
+    from ignkit.errors import IgnkitError
+
+    with pytest.raises(IgnkitError, match=r"missing/out\.bin: cannot create: No such file or directory"):
+        write_bytes_atomic(tmp_path / "missing" / "out.bin", b"x")
+    with pytest.raises(UsageError, match="is a directory"):
+        write_bytes_atomic(tmp_path, b"x")
+
+
+def test_atomic_output_device_full_is_one_clear_error(tmp_path: Path) -> None:
+    from ignkit.errors import IgnkitError
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    # Writing through to a full device: emulate by writing into /dev/full's errno from inside the body.
+    with pytest.raises(IgnkitError, match=r"out\.bin: cannot write: No space left on device"):
+        with atomic_output(tmp_path / "out.bin") as f:
+            with open("/dev/full", "wb") as full:
+                full.write(b"x" * 10)
+                full.flush()
+            f.write(b"never")
+    assert list(tmp_path.iterdir()) == []
