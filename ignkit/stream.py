@@ -64,44 +64,61 @@ class Stream:
     def architectures(self) -> list[str]:
         return sorted(self.doc.get("architectures", {}))
 
-    def _arch(self, arch: str) -> dict[str, Any]:
+    def _obj(self, parent: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+        """``parent[key]`` as a JSON object ({} when absent); InputError naming the place when it is not one."""
+        value = parent.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise InputError(f"stream {self.name}: {where + '/' if where else ''}{key} is not an object")
+        return value
+
+    def _platforms(self, arch: str) -> dict[str, Any]:
         arch = arch_name(arch)
-        archs = self.doc.get("architectures") or {}
+        archs = self._obj(self.doc, "architectures", "")
         if arch not in archs:
             have = ", ".join(sorted(archs)) or "none"
             raise InputError(f"architecture {arch} is not in stream {self.name} (it has: {have})")
-        return archs[arch]  # type: ignore[no-any-return]
+        return self._obj(self._obj(archs, arch, "architectures"), "artifacts", f"architectures/{arch}")
+
+    def _platform(self, arch: str, platform: str) -> dict[str, Any]:
+        return self._obj(self._platforms(arch), platform, f"architectures/{arch_name(arch)}/artifacts")
 
     def release(self, arch: str, platform: str = "metal") -> Optional[str]:
         """The release (build version) of ``platform`` artifacts for ``arch``."""
-        plat = (self._arch(arch).get("artifacts") or {}).get(platform) or {}
-        rel = plat.get("release")
+        rel = self._platform(arch, platform).get("release")
         return str(rel) if rel is not None else None
 
     def formats(self, arch: str) -> list[tuple[str, str]]:
         """``(platform, format)`` pairs available for ``arch``, sorted."""
-        out = []
-        for plat, pd in (self._arch(arch).get("artifacts") or {}).items():
-            for fmt in (pd.get("formats") or {}):
-                out.append((plat, fmt))
-        return sorted(out)
+        where = f"architectures/{arch_name(arch)}/artifacts"
+        return sorted((plat, fmt) for plat in self._platforms(arch)
+                      for fmt in self._obj(self._platform(arch, plat), "formats", f"{where}/{plat}"))
 
     def artifacts(self, arch: str, fmt: str = "iso", platform: str = "metal") -> list[Artifact]:
         """The artifacts of ``arch``/``platform``/``fmt`` (e.g. kernel, initramfs, rootfs for ``pxe``)."""
         arch = arch_name(arch)
-        ad = self._arch(arch)
-        plat = (ad.get("artifacts") or {}).get(platform)
-        formats = (plat or {}).get("formats") or {}
+        plat = self._platform(arch, platform)
+        where = f"architectures/{arch}/artifacts/{platform}/formats"
+        formats = self._obj(plat, "formats", f"architectures/{arch}/artifacts/{platform}")
         if fmt not in formats:
             raise InputError(f"couldn't find architecture {arch}, platform {platform}, format {fmt} "
                              f"in stream {self.name}")
         out = []
-        for kind, entry in formats[fmt].items():
+        for kind, entry in self._obj(formats, fmt, where).items():
+            here = f"stream {self.name}: {where}/{fmt}/{kind}"
             if not isinstance(entry, dict) or not isinstance(entry.get("location"), str):
-                raise InputError(f"stream {self.name}: {arch}/{platform}/{fmt}/{kind} has no location")
+                raise InputError(f"{here} has no location")
+            for key in ("sha256", "uncompressed-sha256"):
+                value = entry.get(key)
+                if value is not None and not (isinstance(value, str) and len(value) == 64
+                                              and all(c in "0123456789abcdefABCDEF" for c in value)):
+                    raise InputError(f"{here}: {key} {value!r} is not a sha256 in hex")
+            if not isinstance(entry.get("signature", ""), str):
+                raise InputError(f"{here}: signature is not a URL")
             out.append(Artifact(arch=arch, platform=platform, format=fmt, kind=kind, location=entry["location"],
                                 sha256=entry.get("sha256"), uncompressed_sha256=entry.get("uncompressed-sha256"),
-                                signature=entry.get("signature"), release=plat.get("release") if plat else None))
+                                signature=entry.get("signature"), release=self.release(arch, platform)))
         out.sort(key=lambda a: (_KIND_ORDER.get(a.kind, 99), a.kind))
         return out
 

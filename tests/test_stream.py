@@ -141,6 +141,37 @@ def test_parse_errors(tmp_path: Path) -> None:
         st.load_streams(str(tmp_path / "missing.json"))
 
 
+def _nest(leaf: object, depth: int) -> dict:
+    """{"architectures": {"x86_64": {"artifacts": {"metal": {"formats": {"iso": {"disk": ...}}}}}}} cut at depth."""
+    keys = ["x86_64", "artifacts", "metal", "formats", "iso", "disk"][:depth]
+    doc: object = leaf
+    for k in reversed(keys):
+        doc = {k: doc}
+    return {"stream": "odd", "architectures": doc}
+
+
+@pytest.mark.parametrize("doc,msg", [
+    (_nest("str", 1), "stream odd: architectures/x86_64 is not an object"),
+    (_nest([], 2), "architectures/x86_64/artifacts is not an object"),
+    (_nest("x", 3), "architectures/x86_64/artifacts/metal is not an object"),
+    (_nest([], 4), "architectures/x86_64/artifacts/metal/formats is not an object"),
+    (_nest("x", 5), "architectures/x86_64/artifacts/metal/formats/iso is not an object"),
+    (_nest({"location": 5}, 6), "formats/iso/disk has no location"),
+    (_nest({"location": "http://x/a.iso", "sha256": 5}, 6), "disk: sha256 5 is not a sha256 in hex"),
+    (_nest({"location": "http://x/a.iso", "uncompressed-sha256": "ab"}, 6), "uncompressed-sha256 'ab' is not"),
+    (_nest({"location": "http://x/a.iso", "signature": ["x"]}, 6), "signature is not a URL"),
+])
+def test_malformed_stream_shapes_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], doc: dict,
+                                              msg: str) -> None:
+    p = tmp_path / "odd.json"
+    p.write_text(json.dumps(doc))
+    for argv in (["stream", "show", str(p)], ["download", "-s", str(p), "-a", "x86_64", "-C", str(tmp_path)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("ignkit: error: ") and err.count("\n") == 1 and msg in err, err
+    assert _ls(tmp_path) == ["odd.json"]
+
+
 def test_resolve_fcos_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert st.resolve_source("stable") == "https://builds.coreos.fedoraproject.org/streams/stable.json"
     monkeypatch.chdir(tmp_path)
