@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
@@ -22,15 +21,10 @@ _ARCH_OPT = click.option("--arch", metavar="ARCH",
 
 def _output_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """-o/--output, --in-place and --overwrite: where a changed ISO goes."""
-
-    @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
-    @click.option("--in-place", is_flag=True, help="Change the input ISO itself.")
-    @click.option("-o", "--output", metavar="OUT", help="Write the changed ISO to OUT (a new file), or - for stdout.")
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return f(*args, **kwargs)
-
-    return wrapper
+    f = click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")(f)
+    f = click.option("--in-place", is_flag=True, help="Change the input ISO itself.")(f)
+    return click.option("-o", "--output", metavar="OUT",
+                        help="Write the changed ISO to OUT (a new file), or - for stdout.")(f)
 
 
 def _check_output_args(output: str | None, in_place: bool) -> None:

@@ -259,11 +259,6 @@ class LiveIso:
         if self.kargs is not None:
             self.reset_kargs()
 
-    def clear(self) -> None:
-        """Forget every pending edit."""
-        self._patches.clear()
-        self._members = None
-
     @property
     def patches(self) -> list[tuple[int, bytes]]:
         """Pending edits as (absolute offset, bytes), sorted, only those that change something."""
