@@ -204,9 +204,12 @@ def _items(data: Union[bytes, str, Mapping[str, Any]], kind: str, command: str,
     return items
 
 
-def _state(status: Mapping[str, Any]) -> str:
+def _state(status: Mapping[str, Any], where: str) -> str:
     types = set()
-    for cond in status.get("conditions") or []:
+    conditions = status.get("conditions") or []
+    if not isinstance(conditions, list):
+        raise InputError(f"{where}: status.conditions is not a list")
+    for cond in conditions:
         if isinstance(cond, Mapping) and str(cond.get("status", "True")) == "True":
             types.add(cond.get("type"))
     if "Denied" in types:
@@ -251,7 +254,7 @@ def parse_csr_list(data: Union[bytes, str, Mapping[str, Any]], *, what: str = "C
             usages=_str_list(spec.get("usages"), f"{where}: spec.usages"),
             signer_name=signer if isinstance(signer, str) else None,
             request=str(spec.get("request") or ""),
-            state=_state(status),
+            state=_state(status, where),
             issued=bool(status.get("certificate")),
             created=meta.get("creationTimestamp") if isinstance(meta.get("creationTimestamp"), str) else None,
         ))

@@ -282,6 +282,9 @@ def test_parse_single_object_and_states() -> None:
     ('{"kind": "Pod"}', "no \"items\""),
     ('{"items": [{"kind": "Pod", "metadata": {"name": "p"}}]}', "kind 'Pod'"),
     ('{"items": [{"metadata": {}}]}', "no metadata.name"),
+    ('{"items": [5]}', "item 0: not an object"),
+    ('{"items": [{"metadata": {"name": "a"}, "spec": {"usages": "x"}}]}', "a: spec.usages: expected a list"),
+    ('{"items": [{"metadata": {"name": "a"}, "status": {"conditions": 5}}]}', "a: status.conditions is not a list"),
 ])
 def test_parse_errors(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
