@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import TESTDATA
+from conftest import REPO, TESTDATA
 
 from ignkit.errors import CheckFailed
 from ignkit.isofs import IsoFS
@@ -170,29 +172,30 @@ def _console_session(text: str) -> list[tuple[str, list[str]]]:
     return steps
 
 
+def _scratch_tree(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A scratch copy of testdata/{mkiso.py,demo/} to run README commands in, and an environment whose
+    ``ignkit`` and ``python3`` are this interpreter with this checkout."""
+    tree = tmp_path / "tree"
+    shutil.copytree(TESTDATA / "demo", tree / "testdata" / "demo", ignore=shutil.ignore_patterns("*.iso"))
+    shutil.copy(TESTDATA / "mkiso.py", tree / "testdata")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for name, args in (("ignkit", "-m ignkit "), ("python3", "")):
+        (bindir / name).write_text(f'#!/bin/sh\nexec {sys.executable} {args}"$@"\n')
+        (bindir / name).chmod(0o755)
+    return tree, dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", PYTHONPATH=str(REPO))
+
+
 def test_demo_readme_session(tmp_path: Path) -> None:
     # testdata/demo/README.md, replayed command by command in a scratch tree; outputs compared
     # (a "..." line stands for the rest of the output)
-    import os
-    import sys
-
-    from conftest import REPO
-
     steps = _console_session((TESTDATA / "demo" / "README.md").read_text())
     assert len(steps) >= 6 and steps[0][0] == "python3 testdata/mkiso.py --demo"
-    tree = tmp_path / "tree"
-    (tree / "testdata" / "demo").mkdir(parents=True)
-    shutil.copy(TESTDATA / "mkiso.py", tree / "testdata")
-    shutil.copy(TESTDATA / "demo" / "config.ign", tree / "testdata" / "demo")
+    tree, env = _scratch_tree(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
-    shim = tmp_path / "bin" / "ignkit"
-    shim.parent.mkdir()
-    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m ignkit "$@"\n')
-    shim.chmod(0o755)
-    env = dict(os.environ, PATH=f"{shim.parent}:{os.environ['PATH']}", PYTHONPATH=str(REPO))
     for command, expected in steps:
-        r = subprocess.run(["bash", "-c", command.replace("/tmp/", f"{out}/").replace("python3", sys.executable)],
+        r = subprocess.run(["bash", "-c", command.replace("/tmp/", f"{out}/")],
                            cwd=tree, env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, (command, r.stderr)
         lines = r.stdout.replace(f"{out}/", "/tmp/").splitlines()
@@ -335,3 +338,20 @@ def test_files_in_several_extents(tmp_path: Path) -> None:
     assert main(["iso", "extract", "pxe", "-C", str(out), str(path)]) == 0
     assert (out / "multi-rootfs.img").read_bytes() == first + second
     assert (out / "multi-vmlinuz").read_bytes() == mkiso.kernel_stub("x86_64")
+
+
+def test_readme_first_command(tmp_path: Path) -> None:
+    # the top-level README's first command (after its `pip install .`): a real embed on the demo ISO,
+    # then `iso inspect` of the result
+    first = next(line.strip() for line in (REPO / "README.md").read_text().splitlines() if line.startswith("    "))
+    install = "python3 -m pip install . && "
+    assert first.startswith(install) and "testdata/mkiso.py --demo" in first and "ignkit iso inspect" in first
+    command = first[len(install):].replace("/tmp/", f"{tmp_path}/out/")
+    tree, env = _scratch_tree(tmp_path)
+    (tmp_path / "out").mkdir()
+    r = subprocess.run(["bash", "-c", command], cwd=tree, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "architecture:  x86_64" in r.stdout and "state:         customized" in r.stdout
+    outputs = list((tmp_path / "out").iterdir())
+    assert len(outputs) == 1
+    assert not open_iso(outputs[0]).is_pristine()
