@@ -90,11 +90,18 @@ def test_cli_invalid_config_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture
                       "storage": {"files": [{"path": "relative/path"}]}}).encode()
     p = tmp_path / "secret.json"
     p.write_text(json.dumps(secret(bad)))
-    assert main(["ignition", "from-secret", str(p)]) == 1
+    assert main(["ignition", "from-secret", str(p), "-o", str(tmp_path / "worker.ign")]) == 1
     cap = capsys.readouterr()
-    assert cap.out == ""
-    assert "path not absolute" in cap.err
-    assert "userData is not a valid Ignition config" in cap.err
+    assert cap.out == "" and not (tmp_path / "worker.ign").exists()
+    assert cap.err == (f"ignkit: error: {p}: userData is not a valid Ignition config: "
+                       "error at $.storage.files.0.path, line 1 col 67: path not absolute\n")
+    two = json.dumps({"ignition": {"version": "3.2.0"},
+                      "storage": {"files": [{"path": "a"}, {"path": "b"}]}}).encode()
+    p.write_text(json.dumps(secret(two)))
+    assert main(["ignition", "from-secret", str(p)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "(and 1 more; see them with --no-validate | ignkit validate -)" in err
+    p.write_text(json.dumps(secret(bad)))
     # --no-validate prints it anyway.
     assert main(["ignition", "from-secret", "--no-validate", str(p)]) == 0
     assert capsys.readouterr().out.encode() == bad

@@ -39,9 +39,12 @@ def from_secret(source: str, output: str, key: str, no_validate: bool, ca_cert: 
         from ..ignition.validate import validate
 
         report = validate(config)
-        for entry in report.entries:
-            click.echo(f"{name}: {key}: {entry}", err=True)
         if not report.ok:
-            first = report.errors[0] if report.errors else "invalid"
-            raise InvalidConfig(f"{name}: {key} is not a valid Ignition config: {first}", report)
+            errors = report.errors
+            more = (f" (and {len(errors) - 1} more; see them with --no-validate | ignkit validate -)"
+                    if len(errors) > 1 else "")
+            raise InvalidConfig(f"{name}: {key} is not a valid Ignition config: "
+                                f"{errors[0] if errors else 'invalid'}{more}", report)
+        for entry in report.entries:  # warnings
+            click.echo(f"{name}: {key}: {entry}", err=True)
     write_output(output, config)
