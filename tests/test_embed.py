@@ -399,3 +399,18 @@ def test_dry_run_computes_the_url_digest(iso: Path, tmp_path: Path, httpserver) 
     r = run("embed", iso, "--dry-run", "--dest-ignition-url", httpserver.url_for("/w.ign"))
     assert r.returncode == 0, r.stderr
     assert f"ignition-hash: sha512-{hashlib.sha512(cfg).hexdigest()}" in r.stdout.decode()
+
+
+def test_invalid_config_exit_status_and_no_validate(iso: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ign"
+    bad.write_text('{"ignition": {"version": "3.3.0"},\n "storage": {"files": [{"path": "etc/x"}]}}\n')
+    r = run("embed", iso, "-o", tmp_path / "a.iso", "--dest-ignition", C / "dest.ign", "--dest-ignition", bad)
+    assert r.returncode == 1
+    assert r.stderr.decode().splitlines() == [
+        f"ignkit: error: {bad} does not validate: error at $.storage.files.0.path, line 2 col 33: path not absolute "
+        "(use --no-validate to skip)"]
+    assert not (tmp_path / "a.iso").exists()
+    r2 = run("embed", iso, "-o", tmp_path / "a.iso", "--dest-ignition", bad, "--no-validate")
+    assert r2.returncode == 0, r2.stderr
+    dest = read_customization(open_iso(tmp_path / "a.iso").members()).dest_config
+    assert dest is not None and dest["storage"]["files"] == [{"path": "etc/x"}]
