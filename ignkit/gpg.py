@@ -39,7 +39,7 @@ def verify_detached(data: PathLike, signature: Union[bytes, PathLike], keyfile: 
         env = dict(os.environ, GNUPGHOME=home, LC_ALL="C")
         try:
             imp = subprocess.run([gpg, "--batch", "--no-tty", "--homedir", home, "--status-fd", "1", "--import",
-                                  keyfile], capture_output=True, env=env, timeout=60)
+                                  os.path.abspath(keyfile)], capture_output=True, env=env, timeout=60)
             if b"[GNUPG:] IMPORT_OK" not in imp.stdout:
                 raise InputError(f"{keyfile}: no OpenPGP public key could be imported")
             if isinstance(signature, (bytes, bytearray)):
@@ -48,7 +48,7 @@ def verify_detached(data: PathLike, signature: Union[bytes, PathLike], keyfile: 
             else:
                 sigpath = Path(signature)
             ver = subprocess.run([gpg, "--batch", "--no-tty", "--homedir", home, "--status-fd", "1",
-                                  "--verify", os.fspath(sigpath), os.fspath(data)],
+                                  "--verify", os.path.abspath(sigpath), os.path.abspath(data)],
                                  capture_output=True, env=env, timeout=3600)
         finally:
             with contextlib.suppress(OSError, subprocess.SubprocessError):

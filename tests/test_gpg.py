@@ -54,6 +54,15 @@ def test_refusals(other_key: Path, tmp_path: Path) -> None:
         verify_detached(VERIFY / "1M.xz", VERIFY / "1M.xz.sig", tmp_path / "missing.asc")
 
 
+def test_names_that_look_like_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("1M.xz", "1M.xz.sig"):
+        (tmp_path / f"-{name}").write_bytes((VERIFY / name).read_bytes())
+    (tmp_path / "-key.asc").write_bytes(KEY.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert verify_detached("-1M.xz", "-1M.xz.sig", "-key.asc") == verify_detached(VERIFY / "1M.xz",
+                                                                                VERIFY / "1M.xz.sig", KEY)
+
+
 def test_users_keyring_untouched(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     home = tmp_path / "home-gnupg"
     home.mkdir(mode=0o700)
