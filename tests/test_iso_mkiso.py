@@ -227,7 +227,9 @@ def kargs_json(arch: str, **changes: object) -> bytes:
     ({"files": [{"path": "EFI/fedora/nope.cfg", "offset": 10}]}, "EFI/fedora/nope.cfg, which is not in the ISO"),
     ({"files": [{"path": "EFI/fedora/grub.cfg", "offset": 176, "pad": "é"}]}, "one-byte character"),
     ({"size": "big"}, "size must be a positive integer"),
-    ({"files": [{"path": "EFI/fedora/grub.cfg", "offset": 10 ** 7}]}, "ISO image is incomplete"),
+    ({"files": [{"path": "EFI/fedora/grub.cfg", "offset": 10 ** 7}]}, "runs past the end of that file"),
+    ({"files": [{"path": "EFI/fedora/grub.cfg", "offset": 300}]},
+     "the area at EFI/fedora/grub.cfg+300 (1139 bytes) runs past the end of that file (1398 bytes)"),
 ])
 def test_bad_kargs_json(tmp_path: Path, changes: dict[str, object], message: str) -> None:
     from ignkit.errors import ImageError
@@ -247,6 +249,8 @@ def test_bad_json_files(tmp_path: Path) -> None:
         ({"/coreos/igninfo.json": b"[]"}, "Unrecognized CoreOS ISO image."),
         ({"/coreos/igninfo.json": mkiso.pretty_json({"file": "images/missing.img"})}, "images/missing.img is not in"),
         ({"/coreos/igninfo.json": mkiso.pretty_json({"file": "images/ignition.img", "offset": -1})}, "bad offset"),
+        ({"/coreos/igninfo.json": mkiso.pretty_json({"file": "images/ignition.img", "offset": 1, "length": 262144})},
+         "bad length 262144; images/ignition.img has 262143 bytes from offset 1"),
         ({"/coreos/igninfo.json": None, "/images/ignition.img": None}, "Unrecognized CoreOS ISO image."),
         ({"/coreos/features.json": b"nope"}, "parsing OS features"),
     ]

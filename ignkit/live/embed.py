@@ -63,8 +63,9 @@ def locate_ignition_area(fs: IsoFS) -> IgnitionArea:
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0 or offset > carrier.length:
         raise ImageError(f"{UNRECOGNIZED} (coreos/igninfo.json: bad offset {offset!r})")
     length = info.get("length", carrier.length - offset)
-    if not isinstance(length, int) or isinstance(length, bool) or length <= 0:
-        raise ImageError(f"{UNRECOGNIZED} (coreos/igninfo.json: bad length {length!r})")
+    if not isinstance(length, int) or isinstance(length, bool) or length <= 0 or offset + length > carrier.length:
+        raise ImageError(f"{UNRECOGNIZED} (coreos/igninfo.json: bad length {length!r}; {path} has "
+                         f"{carrier.length - offset} bytes from offset {offset})")
     area = IgnitionArea(path, offset, carrier.offset + offset, length, source)
     if area.offset + area.length > fs.size:
         raise ImageError(f"ISO image is incomplete: the Ignition area ends at byte {area.offset + area.length}, "

@@ -179,6 +179,9 @@ def locate_kargs(fs: IsoFS) -> KargAreas | None:
             carrier = fs.lookup(path.upper())
         except IsoNotFound:
             raise ImageError(f"coreos/kargs.json names {path}, which is not in the ISO") from None
+        if item["offset"] + size > carrier.length:
+            raise ImageError(f"coreos/kargs.json: the area at {path}+{item['offset']} ({size} bytes) runs past "
+                             f"the end of that file ({carrier.length} bytes)")
         area = KargArea(path, item["offset"], carrier.offset + item["offset"], size,
                         _one_char(item.get("pad"), "pad", "#"), _one_char(item.get("end"), "end", "\n"))
         areas.append(area)
