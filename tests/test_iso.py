@@ -141,6 +141,12 @@ def test_offsets_match_coreos_installer(pristine: dict[str, Path], name: str) ->
         assert iso.kargs is not None and iso.kargs.size == size
         assert iso.current_kargs() == iso.default_kargs
         assert f"coreos.liveiso={iso.volume_id}" in iso.current_kargs().split()
+    info = json.loads(ignkit("iso", "inspect", "--json", pristine[name]).stdout)
+    assert (info["arch"], info["ignition"]["offset"], info["pristine"]) == (arch, offset, True)
+    assert info["kargs"] is None if kargs_offsets is None else [f["offset"] for f in info["kargs"]["files"]] == \
+        kargs_offsets
+    text = ignkit("iso", "inspect", pristine[name]).stdout.decode()
+    assert f"architecture:  {arch} (" in text and f"ISO offset {offset}, {length} bytes, 0 used" in text
 
 
 def test_default_kargs_and_sources(pristine: dict[str, Path]) -> None:
