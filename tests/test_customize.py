@@ -382,3 +382,26 @@ def test_nodes_config_ssh_key_reaches_the_installed_system() -> None:
     assert r.dest_config["passwd"]["users"] == [{"name": "core", "sshAuthorizedKeys": [
         "ssh-rsa AAAAbase b@x", "ssh-ed25519 AAAAnode n@x"]}]
     assert "dest-ignition-applied.service" in build.units_of(r.dest_config)
+
+
+def test_user_config_may_not_specify_what_ignkit_generates(tmp_path: Path, hooks: dict[str, Path]) -> None:
+    """Ignition's merge would pair the generated gzip flag with the user's plain data: refuse instead."""
+    hn = tmp_path / "hn.ign"
+    hn.write_text(json.dumps({"ignition": {"version": "3.3.0"}, "storage": {"files": [
+        {"path": "/etc/hostname", "contents": {"source": "data:,other"}}]}}))
+    for opts in (CustomizeOptions(live_ignition=[hn], hostname="h1"),
+                 CustomizeOptions(dest_ignition=[C / "dest.ign", hn], hostname="h1")):
+        with pytest.raises(UsageError) as e:
+            compose(opts, FULL_FEATURES)
+        assert str(e.value) == f"{hn}: config already specifies path /etc/hostname, which ignkit generates " \
+            "for --hostname"
+    unit = tmp_path / "unit.ign"
+    unit.write_text(json.dumps({"ignition": {"version": "3.3.0"}, "systemd": {"units": [
+        {"name": "pre-install-pre-install-1.service", "enabled": False}]}}))
+    with pytest.raises(UsageError, match="specifies unit pre-install-pre-install-1.service, which ignkit generates "
+                                         "for --pre-install"):
+        compose(CustomizeOptions(live_ignition=[unit], pre_install=[hooks["pre-install-1"]]), FULL_FEATURES)
+    # Without the generating option the same configs are fine, and are read back intact.
+    r = compose(CustomizeOptions(live_ignition=[hn], dest_ignition=[hn]), FULL_FEATURES)
+    assert r.live_config is not None and build.files_of(r.live_config)["/etc/hostname"] == (0o644, b"other")
+    assert r.dest_config is not None and build.files_of(r.dest_config)["/etc/hostname"] == (0o644, b"other")

@@ -44,7 +44,8 @@ def read_resource(resource: Mapping[str, Any]) -> bytes:
     return read_data_resource(resource)
 
 
-def _paths(config: Mapping[str, Any]) -> set[str]:
+def paths_of(config: Mapping[str, Any]) -> set[str]:
+    """The paths of the config's ``storage.files``, ``directories`` and ``links``."""
     storage = config.get("storage") or {}
     return {str(e.get("path")) for kind in ("files", "directories", "links") for e in storage.get(kind) or []}
 
@@ -54,7 +55,7 @@ def add_file(config: dict[str, Any], path: str, data: bytes, *, mode: int = 0o64
     """Append an inline file to ``storage.files``; refuses a path the config already specifies."""
     if not path.startswith("/"):
         raise UsageError(f"file path {path!r} must be absolute")
-    if path in _paths(config):
+    if path in paths_of(config):
         raise UsageError(f"config already specifies path {path}")
     entry: dict[str, Any] = {"path": path, "contents": data_resource(data), "mode": mode}
     if overwrite is not None:
