@@ -253,6 +253,24 @@ def test_download_pxe_resumes_after_drop(tmp_path: Path, server: ArtifactServer)
     assert [rng for p, rng in server.requests if p == initramfs] == [None, f"bytes={full // 2}-"]
 
 
+def test_download_from_configmap_streams_by_name(tmp_path: Path, server: ArtifactServer,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The ConfigMap `oc get configmap/coreos-bootimages -o json` prints, with data.streams, served over http."""
+    StreamSite(server, "configmap-streams.json")
+    url = server.url("/configmap-streams.json")
+    args = ["download", "-s", url, "-a", "aarch64", "-f", "pxe", "-C", str(tmp_path)]
+    assert main(args) == 2
+    assert "several streams (rhel-10, rhel-9); choose one with --stream-name" in capsys.readouterr().err
+    assert _ls(tmp_path) == []
+    assert main([*args, "--stream-name", "rhel-10"]) == 0
+    names = [Path(p).name for p in capsys.readouterr().out.split()]
+    assert names == ["rhcos-10.0.20250702-0-live-kernel.aarch64", "rhcos-10.0.20250702-0-live-initramfs.aarch64.img",
+                     "rhcos-10.0.20250702-0-live-rootfs.aarch64.img"]
+    assert _ls(tmp_path) == sorted(names)
+    for n in names:
+        assert (tmp_path / n).read_bytes() == make_fixtures.artifact_content(n)
+
+
 def test_download_wrong_digest(tmp_path: Path, server: ArtifactServer, capsys: pytest.CaptureFixture[str]) -> None:
     site = StreamSite(server, "rhcos-4.19.json")
     kernel = site.path_of(site.entry("x86_64", "pxe", "kernel")["location"])
