@@ -34,8 +34,9 @@ CMDLINE_MAX = {"x86_64": 2048, "aarch64": 2048, "ppc64le": 2048, "s390x": 896}
 PLACEHOLDERS = ("{hostname}", "{short_name}", "{mac}")
 
 _ALWAYS_BAD = re.compile(r"[\s\"'\\`\x00-\x1f\x7f]")
-# iPXE expands ${...} and splits on || and &&; GRUB's script language also treats ; $ | & { } < > specially.
-_SHELLISH_BAD = re.compile(r"[$;|&{}<>]")
+#: What each loader's script language would interpret inside a word: iPXE expands ${...} and splits commands
+#: on || and &&; GRUB's treats $ ; | & { } < > specially.
+_LOADER_SPECIAL = {"ipxe": re.compile(r"\$\{|&&|\|\|"), "grub": re.compile(r"[$;|&{}<>]")}
 
 
 @dataclass
@@ -66,8 +67,9 @@ def _check_value(what: str, value: str, fmt: str) -> None:
         ch = m.group(0)
         kind = "whitespace" if ch.isspace() else ("a quote" if ch in "\"'`" else f"the character {ch!r}")
         raise UsageError(f"{what} {value!r} contains {kind}: the kernel command line would split or mangle it")
-    if fmt in ("ipxe", "grub"):
-        m = _SHELLISH_BAD.search(value)
+    special = _LOADER_SPECIAL.get(fmt)
+    if special is not None:
+        m = special.search(value)
         if m:
             raise UsageError(f"{what} {value!r} contains {m.group(0)!r}, which {fmt} interprets; "
                              f"percent-encode it or rename the file")

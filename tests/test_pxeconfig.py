@@ -88,7 +88,9 @@ def test_customized_initramfs_adds_ignition_firstboot() -> None:
     ("pxelinux", {"ignition_url": "http://10.0.0.1/my config.ign"}, "contains whitespace"),
     ("ipxe", {"rootfs_url": 'http://10.0.0.1/"rootfs".img'}, "contains a quote"),
     ("grub", {"kargs": ["a=b c=d"]}, "contains whitespace"),
-    ("ipxe", {"kargs": ["x=${y}"]}, "which ipxe interprets"),
+    ("ipxe", {"kargs": ["x=${y}"]}, "contains '\\$\\{', which ipxe interprets"),
+    ("ipxe", {"ignition_url": "http://10.0.0.1/a?b=1&&c=2"}, "contains '&&', which ipxe interprets"),
+    ("grub", {"ignition_url": "http://10.0.0.1/a?b=1&c=2"}, "contains '&', which grub interprets"),
     ("grub", {"ignition_url": "http://10.0.0.1/a;b"}, "which grub interprets"),
     ("pxelinux", {"kernel_url": "https://10.0.0.1/k"}, "cannot fetch https"),
     ("grub", {"initramfs_url": "https://10.0.0.1/i"}, "GRUB cannot fetch https"),
@@ -100,6 +102,14 @@ def test_customized_initramfs_adds_ignition_firstboot() -> None:
 def test_refusals(fmt: str, kw: dict, msg: str) -> None:
     with pytest.raises(UsageError, match=msg):
         pc.render(fmt, base(**kw))
+
+
+def test_ipxe_takes_a_query_string() -> None:
+    """A single & or a $ not followed by { is literal to iPXE (matchbox-style URLs)."""
+    url = "http://10.0.0.1/ignition?mac=52-54-00-aa-bb-01&os=installed&cost=$5"
+    text, _ = pc.render("ipxe", base(ignition_url=url))
+    assert text.splitlines()[1] == (f"kernel {K} initrd=main coreos.live.rootfs_url={R} "
+                                    f"coreos.inst.install_dev=/dev/sda coreos.inst.ignition_url={url}")
 
 
 def test_aarch64_ipxe_warns_image_gzip() -> None:
