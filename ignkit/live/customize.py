@@ -15,6 +15,11 @@ three differences:
 members of the initrd to embed, the live kargs edit, the messages to print). :func:`customize_iso`
 and :func:`customize_pxe` apply it to a live ISO / PXE initramfs; :func:`read_customization` reads
 an embedded initrd back into its parts.
+
+Many hosts (``--hosts``): :func:`customize_iso_hosts` / :func:`customize_pxe_hosts` write one image per
+inventory host, ``<dir>/<hostname>.iso`` / ``.img``, all or nothing: every host is composed first (a
+bad third host stops the run before anything is written), then each image goes to a temporary file
+and only when all are written are they renamed into place; a failure removes them all.
 """
 
 from __future__ import annotations
