@@ -111,8 +111,10 @@ def _one(value: Any, where: str) -> Optional[str]:
 
 def check_hostname(name: Any, where: str = "hostname") -> str:
     """Return ``name`` if it is a valid (short or fully qualified) host name, else raise InputError."""
-    if not isinstance(name, str) or not name:
+    if name is None or name == "":
         raise InputError(f"{where}: required (a host name)")
+    if not isinstance(name, str):
+        raise InputError(f"{where}: expected a host name, got {name!r} (quote it in YAML)")
     labels = name.rstrip(".").split(".")
     if len(name) > 253 or not all(_LABEL_RE.match(label) for label in labels):
         raise InputError(f"{where}: {name!r} is not a valid host name (letters, digits, '-' and '.')")

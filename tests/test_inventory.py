@@ -185,6 +185,7 @@ def test_bare_list_is_accepted() -> None:
          "MAC 52:54:00:00:00:01 is given for both a and b"),
         ({"hosts": [{"hostname": "bad_name"}]}, "not a valid host name"),
         ({"hosts": [{"role": "worker"}]}, "hostname: required"),
+        ({"hosts": [{"hostname": 1234}]}, "hosts[0].hostname: expected a host name, got 1234 (quote it in YAML)"),
         ({"hosts": []}, "'hosts' must be a non-empty list"),
         ({"hosts": [{"hostname": "a", "dns": "192.0.2.53"}]}, "gateway and dns need ip"),
         ({"hosts": [{"hostname": "a", "arch": "mips"}]}, "'mips' is not one of"),
