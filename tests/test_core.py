@@ -116,10 +116,25 @@ def test_help_and_version_exit_0() -> None:
 def test_atomic_output_names_the_target_not_the_temp_file(tmp_path: Path) -> None:
     from ignkit.errors import IgnkitError
 
-    with pytest.raises(IgnkitError, match=r"missing/out\.bin: cannot create: No such file or directory"):
+    with pytest.raises(UsageError, match=r"missing/out\.bin: directory .*missing does not exist"):
         write_bytes_atomic(tmp_path / "missing" / "out.bin", b"x")
     with pytest.raises(UsageError, match="is a directory"):
         write_bytes_atomic(tmp_path, b"x")
+
+
+def test_atomic_output_unwritable_directory(tmp_path: Path) -> None:
+    from ignkit.errors import IgnkitError
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        if os.access(ro, os.W_OK):  # root ignores permissions
+            pytest.skip("running as root: cannot make a directory unwritable")
+        with pytest.raises(IgnkitError, match=r"ro/out\.bin: cannot create: Permission denied"):
+            write_bytes_atomic(ro / "out.bin", b"x")
+    finally:
+        ro.chmod(0o700)
 
 
 def test_atomic_output_device_full_is_one_clear_error(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ import errno
 import os
 import struct
 import sys
-import tempfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
@@ -21,6 +20,7 @@ from typing import IO, Any
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
+from ..outfile import atomic_output
 from . import embed as _embed
 from . import kargs as _kargs
 from .embed import IgnitionArea
@@ -469,40 +469,13 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
 
 def _write_new_file(src: str, size: int, patches: Sequence[tuple[int, bytes]], output: str,
                     overwrite: bool) -> None:
-    if os.path.isdir(output):
-        raise UsageError(f"{output}: is a directory")
-    if not overwrite and os.path.lexists(output):
-        raise UsageError(f"{output}: already exists (use --overwrite to replace it)")
-    directory = os.path.dirname(output) or "."
-    base = os.path.basename(output)
-    if not os.path.isdir(directory):
-        raise UsageError(f"{output}: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
-    try:
+    # No fsync, like cp: flushing a 1 GiB image would cost seconds; the rename still makes it whole.
+    with atomic_output(output, overwrite=overwrite, fsync=False) as out:
         with open(src, "rb") as s:
             if os.lseek(s.fileno(), 0, os.SEEK_END) != size:
                 raise ImageError(f"{src}: the file changed size since it was opened")
-            _copy_range(s.fileno(), fd, size)
-        _apply_patches(fd, patches)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        os.close(fd)
-        fd = -1
-        if overwrite:
-            os.replace(tmp, output)
-        else:
-            try:
-                os.link(tmp, output)
-            except FileExistsError:
-                raise UsageError(f"{output}: already exists (use --overwrite to replace it)") from None
-            os.unlink(tmp)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+            _copy_range(s.fileno(), out.fileno(), size)
+        _apply_patches(out.fileno(), patches)
 
 
 def write_iso(live_iso: LiveIso, *, output: str | None = None, in_place: bool = False,
