@@ -384,24 +384,30 @@ def test_nodes_config_ssh_key_reaches_the_installed_system() -> None:
     assert "dest-ignition-applied.service" in build.units_of(r.dest_config)
 
 
-def test_user_config_may_not_specify_what_ignkit_generates(tmp_path: Path, hooks: dict[str, Path]) -> None:
-    """Ignition's merge would pair the generated gzip flag with the user's plain data: refuse instead."""
+def test_same_path_in_generated_and_user_config_is_replaced_whole(tmp_path: Path, hooks: dict[str, Path]) -> None:
+    """No field-wise merge of ignkit's entry with a user's: it would pair the generated gzip flag with
+    plain user data, or a user's verification hash with ignkit's contents."""
     hn = tmp_path / "hn.ign"
     hn.write_text(json.dumps({"ignition": {"version": "3.3.0"}, "storage": {"files": [
-        {"path": "/etc/hostname", "contents": {"source": "data:,other"}}]}}))
-    for opts in (CustomizeOptions(live_ignition=[hn], hostname="h1"),
-                 CustomizeOptions(dest_ignition=[C / "dest.ign", hn], hostname="h1")):
-        with pytest.raises(UsageError) as e:
-            compose(opts, FULL_FEATURES)
-        assert str(e.value) == f"{hn}: config already specifies path /etc/hostname, which ignkit generates " \
-            "for --hostname"
+        {"path": "/etc/hostname", "mode": 384,
+         "contents": {"source": "data:,other", "verification": {"hash": "sha512-" + "0" * 128}}}]}}))
+    # Live: the user's live config is merged over the generated one, so its entry wins whole.
+    r = compose(CustomizeOptions(live_ignition=[hn], hostname="h1"), FULL_FEATURES)
+    assert r.live_config is not None
+    assert r.live_config["storage"]["files"] == json.loads(hn.read_text())["storage"]["files"]
+    assert build.files_of(r.live_config)["/etc/hostname"] == (0o600, b"other")
+    # Destination: the host name is merged over the user's configs, so ignkit's entry wins whole.
+    r = compose(CustomizeOptions(dest_ignition=[C / "dest.ign", hn], hostname="h1"), FULL_FEATURES)
+    assert r.dest_config is not None
+    [entry] = [f for f in r.dest_config["storage"]["files"] if f["path"] == "/etc/hostname"]
+    assert "verification" not in entry["contents"] and entry["mode"] == 0o644
+    assert build.files_of(r.dest_config)["/etc/hostname"] == (0o644, b"h1\n")
+    assert "dest-ignition-applied.service" in build.units_of(r.dest_config)
+    # A user unit named like a generated hook replaces it whole too.
     unit = tmp_path / "unit.ign"
     unit.write_text(json.dumps({"ignition": {"version": "3.3.0"}, "systemd": {"units": [
         {"name": "pre-install-pre-install-1.service", "enabled": False}]}}))
-    with pytest.raises(UsageError, match="specifies unit pre-install-pre-install-1.service, which ignkit generates "
-                                         "for --pre-install"):
-        compose(CustomizeOptions(live_ignition=[unit], pre_install=[hooks["pre-install-1"]]), FULL_FEATURES)
-    # Without the generating option the same configs are fine, and are read back intact.
-    r = compose(CustomizeOptions(live_ignition=[hn], dest_ignition=[hn]), FULL_FEATURES)
-    assert r.live_config is not None and build.files_of(r.live_config)["/etc/hostname"] == (0o644, b"other")
-    assert r.dest_config is not None and build.files_of(r.dest_config)["/etc/hostname"] == (0o644, b"other")
+    r = compose(CustomizeOptions(live_ignition=[unit], pre_install=[hooks["pre-install-1"]]), FULL_FEATURES)
+    assert r.live_config is not None
+    assert r.live_config["systemd"]["units"] == [{"name": "pre-install-pre-install-1.service", "enabled": False}]
+    assert "/usr/local/bin/pre-install-pre-install-1" in build.files_of(r.live_config)

@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 PathLike = Union[str, "os.PathLike[str]"]
 
 INSTALLER_DIR = "/etc/coreos/installer.d"
-HOSTNAME_PATH = build.HOSTNAME_PATH
 DEST_IGN_PATH = "/etc/coreos/dest.ign"
 PXE_KARGS = "ignition.firstboot ignition.platform.id=metal"
 DOCS_URL = "https://coreos.github.io/coreos-installer/customizing-install/"
@@ -217,30 +216,27 @@ def check_config(config: Union[dict[str, Any], bytes], what: str) -> None:
                         report)
 
 
-def _generated_by(path: str) -> str:
-    for prefix, option in (("/usr/local/bin/pre-install-", "--pre-install"), ("/usr/local/bin/post-install-",
-                           "--post-install"), ("pre-install-", "--pre-install"), ("post-install-", "--post-install"),
-                           (HOSTNAME_PATH, "--hostname"), (DEST_IGN_PATH, "--dest-ignition"),
-                           (INSTALLER_DIR, "--installer-config/--dest-* options")):
-        if path.startswith(prefix):
-            return option
-    return "an option"
+def _drop_overridden(parent: Mapping[str, Any], children: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``parent`` without the files, directories, links and units that one of ``children`` specifies.
 
-
-def _refuse_overlap(generated: Mapping[str, Any], user: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
-    """Refuse a user config that specifies a path or unit ignkit generates in the config it merges with.
-
-    Ignition's merge would combine the two entries field by field (say, the generated file's gzip
-    ``compression`` with the user's uncompressed ``source``), giving a file Ignition cannot read.
+    Where ignkit's generated entries and a user config name the same path or unit, the later one in
+    merge order replaces the earlier one whole: Ignition's field-wise merge would pair, say, the
+    generated file's gzip ``compression`` with the user's plain ``source``, or a user's
+    ``verification.hash`` with ignkit's contents, and the file could not be written at boot.
     """
-    paths, units = build.paths_of(generated), set(build.units_of(generated))
-    for name, cfg in user:
-        for path in sorted(build.paths_of(cfg) & paths):
-            raise UsageError(f"{name}: config already specifies path {path}, which ignkit generates "
-                             f"for {_generated_by(path)}")
-        for unit in sorted(set(build.units_of(cfg)) & units):
-            raise UsageError(f"{name}: config already specifies unit {unit}, which ignkit generates "
-                             f"for {_generated_by(unit)}")
+    import copy
+
+    paths = set().union(*(build.paths_of(c) for c in children))
+    units = set().union(*(build.units_of(c) for c in children))
+    out = copy.deepcopy(dict(parent))
+    storage = out.get("storage") or {}
+    for kind in ("files", "directories", "links"):
+        if storage.get(kind):
+            storage[kind] = [e for e in storage[kind] if e.get("path") not in paths]
+    systemd = out.get("systemd") or {}
+    if systemd.get("units"):
+        systemd["units"] = [u for u in systemd["units"] if u.get("name") not in units]
+    return out
 
 
 def _hook_unit(typ: str, name: str, tool: str) -> str:
@@ -356,7 +352,6 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
 
     # Destination configs: parsed now, merged at the end.
     dest_user: list[dict[str, Any]] = []
-    dest_names = [os.fspath(p) for p in options.dest_ignition]
     for p in options.dest_ignition:
         data = _read(p, "--dest-ignition")
         dest_user.append(load_user_config(data, os.fspath(p)))
@@ -478,8 +473,7 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
         if extra is not dest:
             from ..ignition.merge import merge
 
-            _refuse_overlap(extra, list(zip(dest_names, dest_user)))
-            dest = merge(dest, extra)
+            dest = merge(_drop_overridden(dest, [extra]), extra)
     if dest is not None:
         if options.validate:
             check_config(dest, "the destination config")
@@ -521,8 +515,7 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
         if options.validate:
             check_config(data, os.fspath(p))
     if live_user:
-        _refuse_overlap(live_cfg(), [(os.fspath(p), c) for p, c in zip(options.live_ignition, live_user)])
-        live = _versions_merge([live_cfg(), *live_user])
+        live = _versions_merge([_drop_overridden(live_cfg(), live_user), *live_user])
     if live is not None:
         if options.validate:
             check_config(live, "the live config")
