@@ -240,6 +240,18 @@ def test_version_specific_rules() -> None:
     assert lines(cfg("3.0.0", **sha256))[0].endswith("unrecognized hash function")
 
 
+def test_hash_digest_length_counts_bytes_like_go() -> None:
+    # Ignition checks len(digest) in bytes and never looks at the digits: 64 two-byte characters pass
+    # as a sha512 digest (Debian's ignition-validate accepts this config), 128 of them do not.
+    def files(digest: str) -> dict[str, Any]:
+        return {"files": [{"path": "/a", "contents": {"source": "data:,x",
+                                                      "verification": {"hash": "sha512-" + digest}}}]}
+
+    assert lines(cfg(storage=files("\u00e9" * 64))) == []
+    assert lines(cfg(storage=files("\u00e9" * 128)))[0].endswith("incorrect size for hash sum")
+    assert lines(cfg(storage=files("z" * 128))) == []
+
+
 def test_units_and_dropins() -> None:
     units = {"systemd": {"units": [
         {"name": "a.service", "enabled": True, "contents": "[Unit]\nDescription=a\n"},

@@ -17,13 +17,34 @@ import json
 import re
 from typing import Any, Optional, Union
 
-__all__ = ["Obj", "JSONSyntaxError", "loads", "syntax_error", "PosTree", "line_col"]
+__all__ = ["Obj", "JSONSyntaxError", "loads", "syntax_error", "PosTree", "line_col", "fold_key", "go_kind"]
 
 
 class Obj(list):  # type: ignore[type-arg]
     """A decoded JSON object: the ``(key, value)`` pairs in document order (duplicates kept)."""
 
     __slots__ = ()
+
+
+def fold_key(key: str) -> str:
+    """The case-folded form under which Go matches an object key to a struct field."""
+    folded = key.casefold()
+    return folded if len(folded) == len(key) else key.lower()
+
+
+def go_kind(value: Any) -> str:
+    """The JSON kind Go names in ``cannot unmarshal <kind> into ...`` messages."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Obj):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "null"
 
 
 class JSONSyntaxError(Exception):
@@ -198,86 +219,58 @@ class _Scan:
             i += 1
         self.i = i
 
-    def value(self, depth: int) -> None:
+    def next_byte(self) -> int:
+        """Skip whitespace and return the next byte; the end of the input is an error here."""
         self.skip_ws()
         if self.i >= self.n:
             raise self.eof()
-        c = self.data[self.i]
-        if c == 0x7B:  # {
-            if depth >= 10000:
-                raise self.fail("exceeded max depth")
+        return self.data[self.i]
+
+    def value(self, depth: int) -> None:
+        c = self.next_byte()
+        if c == 0x7B or c == 0x5B:  # { or [
+            self.container(c == 0x7B, depth)
+        elif c == 0x22:
+            self.string()
+        elif c == 0x2D or 0x30 <= c <= 0x39:
+            self.number()
+        else:
+            for word in (b"true", b"false", b"null"):
+                if c == word[0]:
+                    self.i += 1
+                    for expect in word[1:]:
+                        if self.i >= self.n:
+                            raise self.eof()
+                        if self.data[self.i] != expect:
+                            raise self.fail(f"in literal {word.decode()} (expecting {_quote_char(expect)})")
+                        self.i += 1
+                    return
+            raise self.fail("looking for beginning of value")
+
+    def container(self, is_object: bool, depth: int) -> None:
+        """An object or array whose opening bracket is at ``self.i``."""
+        if depth >= 10000:
+            raise self.fail("exceeded max depth")
+        close, after = (0x7D, "after object key:value pair") if is_object else (0x5D, "after array element")
+        self.i += 1
+        if self.next_byte() == close:
             self.i += 1
-            self.skip_ws()
-            if self.i >= self.n:
-                raise self.eof()
-            if self.data[self.i] == 0x7D:
-                self.i += 1
-                return
-            while True:
-                self.skip_ws()
-                if self.i >= self.n:
-                    raise self.eof()
-                if self.data[self.i] != 0x22:
+            return
+        while True:
+            if is_object:
+                if self.next_byte() != 0x22:
                     raise self.fail("looking for beginning of object key string")
                 self.string()
-                self.skip_ws()
-                if self.i >= self.n:
-                    raise self.eof()
-                if self.data[self.i] != 0x3A:
+                if self.next_byte() != 0x3A:
                     raise self.fail("after object key")
                 self.i += 1
-                self.value(depth + 1)
-                self.skip_ws()
-                if self.i >= self.n:
-                    raise self.eof()
-                c = self.data[self.i]
-                if c == 0x2C:
-                    self.i += 1
-                    continue
-                if c == 0x7D:
-                    self.i += 1
-                    return
-                raise self.fail("after object key:value pair")
-        if c == 0x5B:  # [
-            if depth >= 10000:
-                raise self.fail("exceeded max depth")
+            self.value(depth + 1)
+            c = self.next_byte()
+            if c != 0x2C and c != close:
+                raise self.fail(after)
             self.i += 1
-            self.skip_ws()
-            if self.i >= self.n:
-                raise self.eof()
-            if self.data[self.i] == 0x5D:
-                self.i += 1
+            if c == close:
                 return
-            while True:
-                self.value(depth + 1)
-                self.skip_ws()
-                if self.i >= self.n:
-                    raise self.eof()
-                c = self.data[self.i]
-                if c == 0x2C:
-                    self.i += 1
-                    continue
-                if c == 0x5D:
-                    self.i += 1
-                    return
-                raise self.fail("after array element")
-        if c == 0x22:
-            self.string()
-            return
-        if c == 0x2D or 0x30 <= c <= 0x39:
-            self.number()
-            return
-        for word in (b"true", b"false", b"null"):
-            if c == word[0]:
-                self.i += 1
-                for expect in word[1:]:
-                    if self.i >= self.n:
-                        raise self.eof()
-                    if self.data[self.i] != expect:
-                        raise self.fail(f"in literal {word.decode()} (expecting {_quote_char(expect)})")
-                    self.i += 1
-                return
-        raise self.fail("looking for beginning of value")
 
     def string(self) -> None:
         d, n = self.data, self.n
@@ -532,11 +525,6 @@ class PosTree:
                 if hit is not None:
                     return hit[0]
         return self.value_offset(path)
-
-    def exact(self, path: tuple[PathElem, ...] | list[PathElem]) -> Optional[Node]:
-        """The node at exactly ``path`` or None."""
-        node, used = self.node(path)
-        return node if used == len(path) else None
 
     def line_col(self, offset: Optional[int]) -> tuple[Optional[int], Optional[int]]:
         if offset is None:

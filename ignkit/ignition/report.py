@@ -47,10 +47,6 @@ class Entry:
             at = f" at line {self.line} col {self.column}"
         return f"{self.kind}{at}: {self.message}"
 
-    def line_text(self) -> str:
-        """Same as ``str(entry)``."""
-        return str(self)
-
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "path": self.path, "line": self.line, "column": self.column,
                 "message": self.message, "text": str(self)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from .jsonpos import Obj
+from .jsonpos import Obj, fold_key, go_kind
 
 __all__ = ["Field", "Struct", "load_schema", "field_tree", "GoTypeError", "decode_tree"]
 
@@ -55,11 +55,6 @@ class Field:
         return self.go_name or {"string": "string", "integer": "int", "boolean": "bool"}[self.kind]
 
 
-def _fold(s: str) -> str:
-    f = s.casefold()
-    return f if len(f) == len(s) else s.lower()
-
-
 def load_schema(spec: str) -> dict[str, Any]:
     """The JSON Schema document of spec version ``spec`` (from the ``ignkit.schemas`` package)."""
     name = f"ignition-{spec}.json"
@@ -98,7 +93,7 @@ def _compile(schema: dict[str, Any]) -> Struct:
         for name, sub in node.get("properties", {}).items():
             st.fields[name] = field(sub)
             st.order.append(name)
-            st.folded.setdefault(_fold(name), name)
+            st.folded.setdefault(fold_key(name), name)
         return st
 
     def struct_of(name: str, node: dict[str, Any]) -> Struct:
@@ -136,18 +131,6 @@ class GoTypeError(Exception):
         self.container = container
 
 
-def _kind(v: Any) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, Obj):
-        return "object"
-    return "array"
-
-
 class _Decoder:
     __slots__ = ("error", "raw_path", "names", "backing")
 
@@ -162,7 +145,7 @@ class _Decoder:
     def fail(self, value: Any, ftype: Field, literal: bool = False) -> None:
         if self.error is not None:
             return
-        kind = _kind(value)
+        kind = go_kind(value)
         if literal and kind == "number":
             kind = "number \x00"  # the literal's source text is filled in from the raw bytes
         where = ".".join(self.names)
@@ -233,7 +216,7 @@ class _Decoder:
         rp = self.raw_path
         names = self.names
         for idx, (k, v) in enumerate(obj):
-            name = k if k in fields else st.folded.get(_fold(k))
+            name = k if k in fields else st.folded.get(fold_key(k))
             if name is None:
                 continue
             ft = fields[name]
@@ -273,7 +256,7 @@ def decode_tree(doc: Any, spec: str) -> tuple[dict[str, Any], Optional[GoTypeErr
     root = field_tree(spec)
     if not isinstance(doc, Obj):
         # Cannot happen after version detection succeeded, but stay total.
-        return {}, GoTypeError(f"json: cannot unmarshal {_kind(doc)} into Go value of type types.Config",
+        return {}, GoTypeError(f"json: cannot unmarshal {go_kind(doc)} into Go value of type types.Config",
                                [], isinstance(doc, list))
     cfg = d.struct(doc, root, None)
     return cfg, d.error

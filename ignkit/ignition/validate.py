@@ -115,17 +115,16 @@ class _Walker:
         if fn is not None:
             fn(obj, path, self.ctx)
         check_dups(st.name, obj, path, self.dctx)
+        fields = st.fields
         rawd: Optional[dict[str, Any]] = None
         if raw is not _MISSING:
             if isinstance(raw, Obj):
                 rawd = dict(raw)  # a Go map: the last occurrence of a key wins
-                fields_ = st.fields
                 for k in rawd:
-                    if k not in fields_:
+                    if k not in fields:
                         self.uctx.findings.append(("warning", path + (k,), f"unused key {k}", True))
             else:
                 self.uctx.findings.append(("warning", path, _CONTEXT_TREE.format(path_string(path)), False))
-        fields = st.fields
         for name in st.order:
             ft = fields[name]
             kind = ft.kind

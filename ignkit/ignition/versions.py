@@ -12,6 +12,7 @@ import re
 from typing import Any, Optional, Union
 
 from ..errors import InvalidConfig
+from .jsonpos import Obj, fold_key, go_kind
 
 __all__ = [
     "SUPPORTED",
@@ -95,10 +96,7 @@ def parse_semver(text: str) -> Optional[SemVer]:
     parts = core.split(".")
     if len(parts) != 3 or not all(_NUM.match(p) for p in parts):
         return None
-    try:
-        nums = [int(p) for p in parts]
-    except ValueError:  # pragma: no cover
-        return None
+    nums = [int(p) for p in parts]
     if any(n >= 1 << 63 for n in nums):
         return None
     return SemVer(nums[0], nums[1], nums[2], pre, meta)
@@ -126,82 +124,38 @@ def match_version(text: str) -> str:
     return spec
 
 
-def _fold(s: str) -> str:
-    return s.casefold() if len(s.casefold()) == len(s) else s.lower()
-
-
-def _stub_lookup(obj: Any, name: str) -> tuple[bool, Any]:
-    """Go's field matching for one member of a decoded object: exact match wins, else case-folded.
-
-    Repeated keys: Go decodes every matching occurrence in order, so the last one wins for
-    scalars and objects merge; the stub only needs the final value's kind.
-    """
-    from .jsonpos import Obj
-
-    found = False
-    value: Any = None
-    for k, v in obj:
-        if k == name or _fold(k) == name:
-            if v is None:
-                continue  # null leaves the previous value
-            if isinstance(v, Obj) and isinstance(value, Obj):
-                value = Obj(list(value) + list(v))
-            else:
-                value = v
-            found = True
-    return found, value
-
-
 def stub_version(doc: Any) -> tuple[Optional[str], Optional[tuple[str, list[int]]]]:
     """Decode ``doc`` into Ignition's ``{ignition:{version:string}}`` stub.
 
     Returns ``(version or None, type_error)`` where ``type_error`` is ``(go_message, raw_path)``
     describing the first JSON type mismatch (raw_path locates the offending value).
     """
-    from .jsonpos import Obj
-
     if doc is None:
         return None, None
     if not isinstance(doc, Obj):
-        kind = _json_kind(doc)
+        kind = go_kind(doc)
         return None, (f"json: cannot unmarshal {kind} into Go value of type util.versionStub", [])
     version: Optional[str] = None
     error = None
     for i, (k, v) in enumerate(doc):
-        if not (k == "ignition" or _fold(k) == "ignition") or v is None:
+        if not (k == "ignition" or fold_key(k) == "ignition") or v is None:
             continue
         if not isinstance(v, Obj):
             if error is None:
-                kind = _json_kind(v)
+                kind = go_kind(v)
                 error = (f"json: cannot unmarshal {kind} into Go struct field versionStub.{k} of type "
                          "struct { Version string }", [i])
             continue
         for j, (k2, v2) in enumerate(v):
-            if not (k2 == "version" or _fold(k2) == "version") or v2 is None:
+            if not (k2 == "version" or fold_key(k2) == "version") or v2 is None:
                 continue
             if isinstance(v2, str):
                 version = v2
             elif error is None:
-                kind = _json_kind(v2)
+                kind = go_kind(v2)
                 error = (f"json: cannot unmarshal {kind} into Go struct field versionStub.{k}.{k2} "
                          "of type string", [i, j])
     return version, error
-
-
-def _json_kind(v: Any) -> str:
-    from .jsonpos import Obj
-
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, Obj):
-        return "object"
-    if isinstance(v, list):
-        return "array"
-    return "null"  # pragma: no cover
 
 
 def detect_version(raw: Union[bytes, str, dict]) -> str:  # type: ignore[type-arg]
@@ -224,7 +178,7 @@ def detect_version(raw: Union[bytes, str, dict]) -> str:  # type: ignore[type-ar
         first = report.errors[0]
         if first.parse_error:
             raise VersionError(first.message)
-        raise InvalidConfig(first.line_text(), report)
+        raise InvalidConfig(str(first), report)
     assert report.version is not None
     return report.version
 

@@ -50,13 +50,5 @@ def register(*names: str) -> Callable[[Validator], Validator]:
     return deco
 
 
-
-def _load_sections() -> None:
-    """Importing the section modules fills :data:`VALIDATORS`."""
-    import importlib
-
-    for mod in ("ignition", "luks", "storage", "systemd"):
-        importlib.import_module(f"{__name__}.{mod}")
-
-
-_load_sections()
+# Importing the section modules fills VALIDATORS.
+from . import ignition, luks, storage, systemd  # noqa: E402, F401

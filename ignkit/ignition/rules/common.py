@@ -5,7 +5,6 @@ Each ``check_*`` function returns the Ignition error message, or None when the v
 
 from __future__ import annotations
 
-import posixpath
 import re
 from typing import Any, Optional
 
@@ -46,17 +45,9 @@ def check_path(p: Optional[str]) -> Optional[str]:
         return "path not specified"
     if not p.startswith("/"):
         return "path not absolute"
-    if _clean(p) != p:
+    if clean_path(p) != p:
         return "path is not fully simplified"
     return None
-
-
-def _clean(p: str) -> str:
-    """Go's ``path.Clean`` for absolute paths."""
-    out = posixpath.normpath(p)
-    if out.startswith("//"):
-        out = "/" + out.lstrip("/")
-    return out
 
 
 def clean_path(p: str) -> str:
@@ -368,10 +359,13 @@ def check_dataurl(s: str, payload_chars_checked: bool = False) -> Optional[str]:
     i = 5
     start = i
     base64 = False
-    errors: list[str] = []  # parser errors of items already emitted (param values), first one wins
+    pending: Optional[str] = None  # the first error of a parameter value already emitted: it wins
 
     def at(k: int) -> Optional[str]:
         return s[k] if k < n else None
+
+    def fail(message: str) -> str:
+        return pending or message
 
     # media type
     c = at(i)
@@ -425,84 +419,71 @@ def check_dataurl(s: str, payload_chars_checked: bool = False) -> Optional[str]:
     # parameters
     while state == "semicolon":
         i += 1
-        c = at(i)
-        if c is None or c == "=" or c == ",":
-            return errors[0] if errors else "unterminated parameter sequence"
-        if not _is_token_char(c):
-            return errors[0] if errors else "invalid character for parameter attribute"
         attr_start = i
         while True:
             c = at(i)
             if c == "=" or c == ",":
                 break
             if c is None:
-                return errors[0] if errors else "unterminated parameter sequence"
+                return fail("unterminated parameter sequence")
             if not _is_token_char(c):
-                return errors[0] if errors else "invalid character for parameter attribute"
+                return fail("invalid character for parameter attribute")
             i += 1
+        if i == attr_start:
+            return fail("unterminated parameter sequence")
         if c == ",":
             attr = s[attr_start:i]
             if attr != "base64":
-                return errors[0] if errors else f"expected base64, got {attr}"
+                return fail(f"expected base64, got {attr}")
             base64 = True
-            state = "comma"
             break
         i += 1  # '='
-        c = at(i)
-        if c == '"':
+        val_start = i
+        if at(i) == '"':
             i += 1
-            val_start = i
             while True:
                 c = at(i)
                 if c is None:
-                    return errors[0] if errors else "unclosed quoted string"
+                    return fail("unclosed quoted string")
                 if c == "\\":
                     i += 2 if i + 1 < n and ord(s[i + 1]) <= 0x7F else 1
                     continue
                 if c == '"':
                     break
                 if ord(c) > 0x7F:
-                    return errors[0] if errors else "invalid character for parameter value"
+                    return fail("invalid character for parameter value")
                 i += 1
-            val = s[val_start:i]
-            if not errors and _go_unquote_fails(val):
-                errors.append("invalid syntax")
             i += 1
-        elif c is None:
-            return errors[0] if errors else "missing comma before data"
-        elif _is_token_char(c):
-            val_start = i
+            if pending is None and _go_unquote_fails(s[val_start + 1:i - 1]):
+                pending = "invalid syntax"
+        else:
             while True:
                 c = at(i)
                 if c == ";" or c == ",":
                     break
                 if c is None:
-                    return errors[0] if errors else "missing comma before data"
+                    return fail("missing comma before data")
                 if not _is_token_char(c):
-                    return errors[0] if errors else "invalid character for parameter value"
+                    return fail("invalid character for parameter value")
                 i += 1
-            if not errors:
-                err = _rfc2396_unescape(s[val_start:i])
-                if err:
-                    errors.append(err)
-        else:
-            return errors[0] if errors else "invalid character for parameter value"
+            if i == val_start:
+                return fail("invalid character for parameter value")
+            if pending is None:
+                pending = _rfc2396_unescape(s[val_start:i])
         c = at(i)
-        if c == ";":
-            continue
         if c == ",":
-            state = "comma"
             break
         if c is None:
-            return errors[0] if errors else "missing comma before data"
-        return errors[0] if errors else "expected semicolon or comma"
+            return fail("missing comma before data")
+        if c != ";":
+            return fail("expected semicolon or comma")
     # data
     data = s[i + 1:]
     if not payload_chars_checked:
         if (_NOT_B64CHAR if base64 else _NOT_URLCHAR).search(data) is not None:
-            return errors[0] if errors else "invalid data character"
-    if errors:
-        return errors[0]
+            return fail("invalid data character")
+    if pending is not None:
+        return pending
     if not data:
         return None
     if base64:
@@ -526,6 +507,7 @@ def _go_unquote_fails(val: str) -> bool:
 
 
 def check_hash(h: str, v: tuple[int, int]) -> Optional[str]:
+    """Ignition's ``Verification`` check of ``<function>-<digest>`` (the digest's length, not its digits)."""
     fn, dash, digest = h.partition("-")
     if not dash:
         return "malformed hash specifier"
@@ -535,7 +517,7 @@ def check_hash(h: str, v: tuple[int, int]) -> Optional[str]:
         size = 64
     else:
         return "unrecognized hash function"
-    if len(digest) != size:
+    if len(digest.encode("utf-8", errors="surrogatepass")) != size:  # Go counts bytes
         return "incorrect size for hash sum"
     return None
 

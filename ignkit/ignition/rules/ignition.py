@@ -35,28 +35,23 @@ def config(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
 # ignition.config / ignition.security / ignition.proxy
 
 
-def _required_source(ref: dict[str, Any], ctx: Ctx) -> str | None:
+def _required_sources(refs: list[dict[str, Any]], path: Path, ctx: Ctx) -> None:
     """Merge and CA references (3.1+) need a source; its URL error is also reported at the item."""
-    src = ref.get("source")
-    if not src:
-        return "source is required"
-    return check_url(src, ctx.v)
+    if ctx.v < (3, 1):
+        return
+    for i, ref in enumerate(refs):
+        src = ref.get("source")
+        ctx.error(path + (i,), check_url(src, ctx.v) if src else "source is required")
 
 
 @register("IgnitionConfig")
 def ignition_config(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
-    if ctx.v < (3, 1):
-        return
-    for i, ref in enumerate(obj.get("merge") or []):
-        ctx.error(path + ("merge", i), _required_source(ref, ctx))
+    _required_sources(obj.get("merge") or [], path + ("merge",), ctx)
 
 
 @register("TLS")
 def tls(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
-    if ctx.v < (3, 1):
-        return
-    for i, ref in enumerate(obj.get("certificateAuthorities") or []):
-        ctx.error(path + ("certificateAuthorities", i), _required_source(ref, ctx))
+    _required_sources(obj.get("certificateAuthorities") or [], path + ("certificateAuthorities",), ctx)
 
 
 def _proxy_url(value: str) -> tuple[str | None, str | None]:
@@ -85,28 +80,25 @@ def proxy(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
 # Resources
 
 
-def _compression(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
-    c = obj.get("compression")
-    if c is not None and c not in ("", "gzip"):
-        ctx.error(path + ("compression",), "invalid compression method")
-
-
-def _verification_needs_source(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
-    if obj.get("verification", {}).get("hash") is not None and obj.get("source") is None:
-        ctx.error(path + ("verification", "hash"), "source must be specified if verification is specified")
-
-
 def _source(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
     src = obj.get("source")
     if src:
         ctx.error(path + ("source",), check_url(src, ctx.v))
 
 
+@register("FileContents")
+def file_contents(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
+    c = obj.get("compression")
+    if c is not None and c not in ("", "gzip"):
+        ctx.error(path + ("compression",), "invalid compression method")
+    if obj.get("verification", {}).get("hash") is not None and obj.get("source") is None:
+        ctx.error(path + ("verification", "hash"), "source must be specified if verification is specified")
+    _source(obj, path, ctx)
+
+
 @register("Resource")
 def resource(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
-    _compression(obj, path, ctx)
-    _verification_needs_source(obj, path, ctx)
-    _source(obj, path, ctx)
+    file_contents(obj, path, ctx)  # 3.1's Resource grew out of 3.0's FileContents
     if obj.get("httpHeaders"):
         src = obj.get("source")
         if not src:
@@ -119,13 +111,6 @@ def resource(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
             return
         if u.scheme not in ("http", "https"):
             ctx.error(path + ("httpHeaders",), "cannot use HTTP headers with this source scheme")
-
-
-@register("FileContents")
-def file_contents(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
-    _compression(obj, path, ctx)
-    _verification_needs_source(obj, path, ctx)
-    _source(obj, path, ctx)
 
 
 @register("ConfigReference")

@@ -55,17 +55,13 @@ def storage(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
     links = obj.get("links") or []
     dirs = obj.get("directories") or []
     link_prefixes = [lk.get("path", "") + "/" for lk in links]
-    if links:
-        for i, d in enumerate(dirs):
-            p = d.get("path", "")
+    nodes_under_links = (("directories", dirs, "directory"), ("files", obj.get("files") or [], "file"))
+    for kind, nodes, what in nodes_under_links if links else ():
+        for i, node in enumerate(nodes):
+            p = node.get("path", "")
             for pre in link_prefixes:
                 if p.startswith(pre):
-                    ctx.error(path + ("directories", i), "directory path includes link in config")
-        for i, f in enumerate(obj.get("files") or []):
-            p = f.get("path", "")
-            for pre in link_prefixes:
-                if p.startswith(pre):
-                    ctx.error(path + ("files", i), "file path includes link in config")
+                    ctx.error(path + (kind, i), f"{what} path includes link in config")
     dir_paths = {d.get("path", "") for d in dirs}
     for i, lk in enumerate(links):
         p = lk.get("path", "")
