@@ -316,9 +316,43 @@ def test_cli_parse_errors_go_to_stderr(tmp_path: Path) -> None:
     assert p.stderr.decode() == "couldn't parse config: not a config (empty)\n"
     p = run_cli("-", stdin=b'{"ignition":{"version":"9.9.9"}}')
     assert p.returncode == 1 and p.stderr.decode() == "couldn't parse config: unsupported config version\n"
-    p = run_cli(str(tmp_path / "missing.ign"))
-    assert p.returncode == 2 and "couldn't read config" in p.stderr.decode()
-    assert b"Traceback" not in p.stderr
+    missing = tmp_path / "missing.ign"
+    p = run_cli(str(missing))
+    assert p.returncode == 2 and p.stdout == b""
+    assert p.stderr.decode() == f"ignkit: error: couldn't read config: {missing}: No such file or directory\n"
+    p = run_cli(str(tmp_path))
+    assert p.returncode == 2
+    assert p.stderr.decode() == f"ignkit: error: couldn't read config: {tmp_path}: Is a directory\n"
+    garbage = tmp_path / "garbage.ign"
+    garbage.write_bytes(bytes(range(256)))
+    p = run_cli(str(garbage))
+    assert p.returncode == 1 and p.stderr == b""
+    assert p.stdout.decode() == "error at line 1 col 2: invalid character '\\x00' looking for beginning of value\n"
+    p = run_cli("-", stdin=b"")
+    assert p.returncode == 1 and p.stderr.decode() == "couldn't parse config: not a config (empty)\n"
+
+
+def test_cli_several_files_some_unreadable(tmp_path: Path) -> None:
+    good = tmp_path / "good.ign"
+    good.write_bytes(cfg())
+    bad = tmp_path / "bad.ign"
+    bad.write_bytes(cfg(storage={"files": [{"path": "relative"}]}))
+    missing = tmp_path / "missing.ign"
+    p = run_cli(str(good), str(missing), str(bad), str(tmp_path))
+    assert p.returncode == 2  # unreadable input outranks invalid configs; every readable file is still checked
+    assert p.stdout.decode() == f"{bad}: error at $.storage.files.0.path, line 1 col 61: path not absolute\n"
+    assert p.stderr.decode().splitlines() == [
+        f"ignkit: error: couldn't read config: {missing}: No such file or directory",
+        f"ignkit: error: couldn't read config: {tmp_path}: Is a directory",
+    ]
+    p = run_cli("--json", str(good), str(missing), str(bad))
+    assert p.returncode == 2 and p.stderr == b""
+    docs = json.loads(p.stdout)
+    assert [(d["file"], d["ok"], d["version"]) for d in docs] == [
+        (str(good), True, "3.3.0"), (str(missing), False, None), (str(bad), False, "3.3.0")]
+    assert docs[1]["read_error"] == "No such file or directory" and docs[1]["entries"] == []
+    assert [e["message"] for e in docs[2]["entries"]] == ["path not absolute"]
+    assert [list(d)[0] for d in docs] == ["file"] * 3
 
 
 def test_cli_json(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ import click
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1 when there are any).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the report(s) as JSON: an object with file, version, ok and entries (kind, path, "
-                   "line, column, message, text); a list of such objects when several files are given.")
+                   "line, column, message, text), or read_error for a file that cannot be read; a list of "
+                   "such objects when several files are given.")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 def validate(files: tuple[str, ...], strict: bool, as_json: bool) -> int:
     """Validate Ignition configs (spec 3.0.0 - 3.6.0 and 3.7.0-experimental).
@@ -23,6 +24,8 @@ def validate(files: tuple[str, ...], strict: bool, as_json: bool) -> int:
     stderr. FILE may be "-" for standard input.
 
     With several files every line is prefixed with the file name and ": " (stdin shows as "-").
+    A file that cannot be read gives one "ignkit: error: couldn't read config: FILE: reason" line
+    on stderr; the other files are still validated.
 
     Exit status: 0 when no file has errors (warnings allowed), 1 when any file has errors (or,
     with --strict, warnings), 2 when a file cannot be read.
@@ -48,8 +51,7 @@ def validate(files: tuple[str, ...], strict: bool, as_json: bool) -> int:
                 documents.append({"file": name, "version": None, "ok": False, "read_error": reason,
                                   "entries": []})
             else:
-                where = "" if prefix_lines else f"{name}: "
-                click.echo(f"{prefix}couldn't read config: {where}{reason}", err=True)
+                click.echo(f"ignkit: error: couldn't read config: {name}: {reason}", err=True)
             status = max(status, 2)
             continue
         report = run_validate(data)
@@ -57,9 +59,7 @@ def validate(files: tuple[str, ...], strict: bool, as_json: bool) -> int:
         if failed:
             status = max(status, 1)
         if as_json:
-            doc = report.as_dict()
-            doc["file"] = name
-            documents.append(doc)
+            documents.append({"file": name, **report.as_dict()})
             continue
         for entry in report.entries:
             click.echo(prefix + str(entry), err=entry.parse_error)
