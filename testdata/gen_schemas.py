@@ -49,8 +49,9 @@ def b(desc: str) -> dict[str, Any]:
 
 
 def ref(name: str, desc: str) -> dict[str, Any]:
-    # draft-07 ignores siblings of $ref: the definition carries the description and allows null.
-    return {"$ref": f"#/definitions/{name}"}
+    # draft-07 validators ignore siblings of $ref (the definition allows null); editors show the
+    # description of the place where the object is used.
+    return {"$ref": f"#/definitions/{name}", "description": desc}
 
 
 def arr(items: dict[str, Any], desc: str) -> dict[str, Any]:
@@ -72,7 +73,12 @@ def rarr(name: str, desc: str) -> dict[str, Any]:
     return arr({"$ref": f"#/definitions/{name}"}, desc)
 
 
-ABS_PATH = r"^/"
+# Ignition's path rule: absolute and fully simplified (Go's path.Clean leaves it unchanged): no empty,
+# "." or ".." segment and no trailing slash. (?![\s\S]) is "end of string" in both ECMA-262 and
+# Python regular expressions (Python's $ also matches before a final newline).
+ABS_PATH = r"^/$|^(/(?!\.\.?(?:/|(?![\s\S])))[^/]+)+$"
+ABS_PATH_DESC = "absolute and fully simplified: no //, /./, /../ or trailing /"
+HTTP_URL = "^[hH][tT][tT][pP][sS]?:"
 
 
 def url_schemes(v: tuple[int, int]) -> list[str]:
@@ -85,17 +91,24 @@ def url_schemes(v: tuple[int, int]) -> list[str]:
 
 
 def hash_pattern(v: tuple[int, int]) -> str:
-    # Ignition checks the function and the digest length, not that the digest is hexadecimal.
+    # Ignition checks the function and the digest's length in bytes, not that it is hexadecimal. A
+    # regular expression counts characters: exact for ASCII digests; any non-ASCII digest is let through.
+    def digest(size: int) -> str:
+        return r"([\u0000-\u007f]{" + str(size) + r"}|[\s\S]*[^\u0000-\u007f][\s\S]*)"
+
     if v >= (3, 1):
-        return r"^(sha512-.{128}|sha256-.{64})$"
-    return r"^sha512-.{128}$"
+        return "^(sha512-" + digest(128) + "|sha256-" + digest(64) + ")$"
+    return "^sha512-" + digest(128) + "$"
 
 
-def struct(title: str, desc: str, props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+def struct(title: str, desc: str, props: dict[str, Any], required: list[str] | None = None,
+           **kw: Any) -> dict[str, Any]:
+    """An object definition. ``required``: members whose absence Ignition reports as an error."""
     d: dict[str, Any] = {"title": title, "description": desc, "type": ["object", "null"],
                          "properties": props, "additionalProperties": False}
     if required:
         d["required"] = required
+    d.update(kw)
     return d
 
 
@@ -113,16 +126,16 @@ def definitions(spec: str) -> dict[str, Any]:
     })
     defs: dict[str, Any] = {}
     defs["Verification"] = verification
-    mode_desc = ("File mode as a decimal integer (e.g. 420 for 0644); 0 to 4095"
+    mode_desc = ("File mode as a decimal integer (e.g. 420 for 0644); 0 to 4095 (07777)"
                  + ("; setuid/setgid/sticky bits are honoured." if v >= (3, 6)
                     else "; setuid/setgid/sticky bits are not honoured before spec 3.6.0."))
     compression = s("Compression of the fetched contents: gzip, or empty for none.", enum=["", "gzip", None])
 
     if v >= (3, 1):
         defs["HTTPHeader"] = struct("HTTPHeader", "An HTTP header sent when fetching an http(s) resource.", {
-            "name": s("Header name (required, non-empty)."),
-            "value": s("Header value; null in a merged config removes the header."),
-        })
+            "name": s("Header name (required, non-empty).", minLength=1),
+            "value": s("Header value (non-empty); null in a merged config removes the header.", minLength=1),
+        }, required=["name"])
         defs["Resource"] = struct("Resource", "A remote or inline resource.", {
             "compression": compression,
             "httpHeaders": rarr("HTTPHeader", "Extra HTTP headers (http/https sources only)."),
@@ -138,9 +151,9 @@ def definitions(spec: str) -> dict[str, Any]:
             "verification": ref("Verification", "Verification of the fetched config."),
         })
         defs["CaReference"] = struct("CaReference", "A certificate authority bundle (PEM).", {
-            "source": s(source_desc, pattern=source["pattern"]),
+            "source": s(source_desc + " Required.", pattern=source["pattern"], minLength=1),
             "verification": ref("Verification", "Verification of the fetched bundle."),
-        })
+        }, required=["source"])
         defs["FileContents"] = struct("FileContents", "File contents.", {
             "compression": compression,
             "source": source,
@@ -156,9 +169,8 @@ def definitions(spec: str) -> dict[str, Any]:
     })
     if v >= (3, 1):
         defs["Proxy"] = struct("Proxy", "HTTP(S) proxy used while fetching resources.", {
-            "httpProxy": s("Proxy URL (http or https) for http requests.", pattern="^[hH][tT][tT][pP][sS]?://"),
-            "httpsProxy": s("Proxy URL (http or https) for https requests.",
-                            pattern="^[hH][tT][tT][pP][sS]?://"),
+            "httpProxy": s("Proxy URL (http or https) for http requests.", pattern=HTTP_URL),
+            "httpsProxy": s("Proxy URL (http or https) for https requests.", pattern=HTTP_URL),
             "noProxy": sarr("Hosts excluded from proxying.", "A host, domain or address.", go="NoProxyItem"),
         })
     defs["TLS"] = struct("TLS", "TLS options.", {
@@ -174,8 +186,10 @@ def definitions(spec: str) -> dict[str, Any]:
         ign_props["proxy"] = ref("Proxy", "Proxy settings.")
     ign_props["security"] = ref("Security", "Security options.")
     ign_props["timeouts"] = ref("Timeouts", "HTTP timeouts.")
+    # Ignition compares parsed semantic versions: leading zeros are allowed ("03.3.0" is 3.3.0).
+    major, minor, rest = spec.split(".", 2)
     ign_props["version"] = {"type": ["string", "null"], "description": "The spec version of this config.",
-                            "const": spec}
+                            "pattern": f"^0*{major}\\.0*{minor}\\.0*{rest}$", "examples": [spec]}
     defs["Ignition"] = struct("Ignition", "Metadata about the config itself.", ign_props, required=["version"])
 
     if v >= (3, 3):
@@ -236,27 +250,29 @@ def definitions(spec: str) -> dict[str, Any]:
     })
     defs["Partition"] = struct("Partition", "A GPT partition.", part_props)
     defs["Disk"] = struct("Disk", "A disk to partition.", {
-        "device": s("Absolute path of the disk device.", pattern=ABS_PATH),
+        "device": s(f"Path of the disk device (required; {ABS_PATH_DESC}).", pattern=ABS_PATH),
         "partitions": rarr("Partition", "Partitions of the disk."),
         "wipeTable": b("Wipe the partition table first."),
-    })
+    }, required=["device"])
     levels = ["linear", "raid0", "0", "stripe", "raid1", "1", "mirror", "raid4", "4", "raid5", "5",
               "raid6", "6", "raid10", "10"]
+    # A missing or null level is an error in every version ("unrecognized raid level" before 3.3).
     defs["Raid"] = struct("Raid", "A software RAID array.", {
-        "devices": sarr("Member devices (absolute paths).", "An absolute device path.", go="Device",
-                        pattern=ABS_PATH),
-        "level": s("RAID level.", enum=levels + [None]),
+        "devices": dict(sarr("Member devices (at least one).", f"A device path ({ABS_PATH_DESC}).", go="Device",
+                             pattern=ABS_PATH), minItems=1),
+        "level": s("RAID level (required).", enum=levels),
         "name": s("Array name (/dev/md/<name>)."),
         "options": sarr("Extra mdadm options.", "An mdadm option.", go="RaidOption"),
         "spares": i("Number of spare devices."),
-    })
+    }, required=["devices", "level"])
     formats = ["ext4", "btrfs", "xfs", "swap", "vfat"]
     if v >= (3, 3):
         formats.append("none")
     if v >= (3, 7):
         formats.append("virtiofs")
     fs_props: dict[str, Any] = {
-        "device": s("Absolute path of the device" + (" (virtiofs: the tag)." if v >= (3, 7) else ".")),
+        "device": s(f"Path of the device (required; {ABS_PATH_DESC})"
+                    + ("; for virtiofs the tag (at most 36 bytes)." if v >= (3, 7) else ".")),
         "format": s("Filesystem type.", enum=formats + ["", None]),
         "label": s("Filesystem label (length limit depends on the format)."),
     }
@@ -264,13 +280,19 @@ def definitions(spec: str) -> dict[str, Any]:
         fs_props["mountOptions"] = sarr("Mount options.", "A mount option.", go="MountOption")
     fs_props.update({
         "options": sarr("mkfs options.", "An mkfs option.", go="FilesystemOption"),
-        "path": s("Mount point in the real root (absolute; empty for none).", pattern="^$|^/"),
+        "path": s(f"Mount point in the real root ({ABS_PATH_DESC}; empty for none).", pattern="^$|" + ABS_PATH),
         "uuid": s("Filesystem UUID."),
         "wipeFilesystem": b("Wipe an existing filesystem."),
     })
+    fs_extra: dict[str, Any] = {}
     if v < (3, 7):
         fs_props["device"]["pattern"] = ABS_PATH
-    defs["Filesystem"] = struct("Filesystem", "A filesystem to create or reuse.", fs_props)
+    else:  # a virtiofs device is a tag, any other a path
+        fs_extra = {"if": {"properties": {"format": {"const": "virtiofs"}}, "required": ["format"]},
+                    "then": {"properties": {"device": {"minLength": 1, "maxLength": 36}}},
+                    "else": {"properties": {"device": {"pattern": ABS_PATH}}}}
+    defs["Filesystem"] = struct("Filesystem", "A filesystem to create or reuse.", fs_props, required=["device"],
+                                **fs_extra)
 
     owner = {"id": i("Numeric ID."), "name": s("Name (do not combine with id).")}
     defs["NodeUser"] = struct("NodeUser", "Owner user.", dict(owner))
@@ -280,7 +302,7 @@ def definitions(spec: str) -> dict[str, Any]:
         props = {
             "group": ref("NodeGroup", "Owner group."),
             "overwrite": b("Replace an existing node at the path."),
-            "path": s("Absolute, fully simplified path.", pattern=ABS_PATH),
+            "path": s(f"Path of the node (required; {ABS_PATH_DESC}).", pattern=ABS_PATH),
             "user": ref("NodeUser", "Owner user."),
         }
         props.update(extra)
@@ -289,13 +311,15 @@ def definitions(spec: str) -> dict[str, Any]:
     defs["File"] = struct("File", "A regular file.", node({
         "append": rarr(contents, "Contents appended to the file."),
         "contents": ref(contents, "Contents of the file."),
-        "mode": i(mode_desc),
-    }))
-    defs["Directory"] = struct("Directory", "A directory.", node({"mode": i(mode_desc)}))
+        "mode": i(mode_desc, minimum=0, maximum=0o7777),
+    }), required=["path"])
+    defs["Directory"] = struct("Directory", "A directory.", node({"mode": i(mode_desc, minimum=0, maximum=0o7777)}),
+                               required=["path"])
+    target = s("Link target (required, non-empty).", minLength=1) if v >= (3, 3) else s("Link target.")
     defs["Link"] = struct("Link", "A symbolic or hard link.", node({
         "hard": b("Create a hard link."),
-        "target": s("Link target" + (" (required)." if v >= (3, 3) else ".")),
-    }))
+        "target": target,
+    }), required=["path", "target"] if v >= (3, 3) else ["path"])
 
     storage_props: dict[str, Any] = {
         "directories": rarr("Directory", "Directories."),
@@ -307,9 +331,9 @@ def definitions(spec: str) -> dict[str, Any]:
     if v >= (3, 2):
         defs["Tang"] = struct("Tang", "A Tang server for Clevis.", dict(
             ({"advertisement": s("The server's advertisement (JSON).")} if v >= (3, 4) else {}),
-            thumbprint=s("Thumbprint of a trusted signing key (required)."),
-            url=s("URL of the Tang server (http or https).", pattern="^[hH][tT][tT][pP][sS]?://"),
-        ))
+            thumbprint=s("Thumbprint of a trusted signing key (required).", minLength=1),
+            url=s("URL of the Tang server (http or https; required).", pattern=HTTP_URL),
+        ), required=["thumbprint", "url"])
         pins = {"enum": ["tpm2", "tang", "sss", "", None]} if v < (3, 6) else {}
         custom_name = "Custom" if v < (3, 3) else "ClevisCustom"  # Ignition's Go type names
         defs[custom_name] = struct(custom_name, "A custom Clevis pin and config.", {
@@ -328,7 +352,7 @@ def definitions(spec: str) -> dict[str, Any]:
             defs["Cex"] = struct("Cex", "IBM Crypto Express (s390x) secure key.", {"enabled": b("Use CEX.")})
             luks["cex"] = ref("Cex", "IBM Crypto Express settings.")
         luks["clevis"] = ref("Clevis", "Clevis bindings.")
-        luks["device"] = s("Absolute path of the underlying device (required).", pattern=ABS_PATH)
+        luks["device"] = s(f"Path of the underlying device (required; {ABS_PATH_DESC}).", pattern=ABS_PATH)
         if v >= (3, 4):
             luks["discard"] = b("Allow discards.")
         luks["keyFile"] = ref("Resource", "Key file.")
@@ -340,7 +364,7 @@ def definitions(spec: str) -> dict[str, Any]:
         luks["options"] = sarr("cryptsetup luksFormat options.", "A cryptsetup option.", go="LuksOption")
         luks["uuid"] = s("LUKS UUID.")
         luks["wipeVolume"] = b("Wipe an existing LUKS volume.")
-        defs["Luks"] = struct("Luks", "A LUKS2 volume.", luks)
+        defs["Luks"] = struct("Luks", "A LUKS2 volume.", luks, required=["device"])
         storage_props["luks"] = rarr("Luks", "LUKS volumes.")
     storage_props["raid"] = rarr("Raid", "Software RAID arrays.")
     defs["Storage"] = struct("Storage", "Disks, filesystems and files.", storage_props)
@@ -348,15 +372,15 @@ def definitions(spec: str) -> dict[str, Any]:
     unit_ext = (r"\.(service|socket|device|mount|automount|swap|target|path|timer|snapshot|slice|scope)$")
     defs["Dropin"] = struct("Dropin", "A systemd drop-in.", {
         "contents": s("Contents of the drop-in."),
-        "name": s("File name of the drop-in (ends in .conf).", pattern=r"\.conf$"),
-    })
+        "name": s("File name of the drop-in (required; ends in .conf).", pattern=r"\.conf$"),
+    }, required=["name"])
     defs["Unit"] = struct("Unit", "A systemd unit.", {
         "contents": s("Contents of the unit file."),
         "dropins": rarr("Dropin", "Drop-ins."),
         "enabled": b("Enable (true) or disable (false) the unit."),
         "mask": b("Mask the unit."),
-        "name": s("Unit name with its type suffix.", pattern=unit_ext),
-    })
+        "name": s("Unit name with its type suffix (required).", pattern=unit_ext),
+    }, required=["name"])
     defs["Systemd"] = struct("Systemd", "systemd units.", {"units": rarr("Unit", "Units.")})
     return defs
 
