@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -330,6 +331,10 @@ def test_cli_parse_errors_go_to_stderr(tmp_path: Path) -> None:
     assert p.stdout.decode() == "error at line 1 col 2: invalid character '\\x00' looking for beginning of value\n"
     p = run_cli("-", stdin=b"")
     assert p.returncode == 1 and p.stderr.decode() == "couldn't parse config: not a config (empty)\n"
+    p = subprocess.run([sys.executable, "-m", "ignkit", "validate", "-"], capture_output=True, timeout=60,
+                       preexec_fn=lambda: os.close(0))
+    assert p.returncode == 2
+    assert p.stderr.decode() == "ignkit: error: couldn't read config: -: standard input is closed\n"
 
 
 def test_cli_several_files_some_unreadable(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Any
 
@@ -41,6 +42,8 @@ def validate(files: tuple[str, ...], strict: bool, as_json: bool) -> int:
         prefix = f"{name}: " if prefix_lines else ""
         try:
             if name == "-":
+                if sys.stdin is None:  # started with file descriptor 0 closed
+                    raise OSError(errno.EBADF, "standard input is closed")
                 data = sys.stdin.buffer.read()
             else:
                 with open(name, "rb") as f:
