@@ -57,6 +57,15 @@ def test_dict_input_has_no_positions() -> None:
     assert r.errors[0].line is None
 
 
+def test_dict_input_with_values_json_cannot_hold() -> None:
+    import datetime
+
+    r = validate({"ignition": {"version": "3.3.0"}, "storage": {"files": [{"path": datetime.date(2020, 1, 1)}]}})
+    assert r.lines() == ["error: json: unsupported type: date"] and not r.ok
+    r = validate({"ignition": {"version": "3.3.0"}, "storage": {"files": [{"path": "/a", "mode": float("nan")}]}})
+    assert r.lines() == ["error: json: unsupported value: nan"]
+
+
 def test_spec_override() -> None:
     raw = cfg("3.0.0", kernelArguments={"shouldExist": ["a"]})
     assert lines(raw) == ["warning at $.kernelArguments, line 1 col 33: unused key kernelArguments"]

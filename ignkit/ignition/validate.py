@@ -14,6 +14,7 @@ Positions (line/column) are computed only when there is something to report.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Optional, Union
 
 from ..errors import InvalidConfig
@@ -38,11 +39,19 @@ def _as_bytes(config: Union[bytes, str]) -> bytes:
 
 
 def _dict_to_doc(v: Any) -> Any:
-    """A plain Python structure as the pair-list document the decoder expects."""
+    """A plain Python structure as the pair-list document the decoder expects.
+
+    Raises ValueError with Go's ``json.Marshal`` wording for what JSON cannot hold (a date from a
+    YAML file, NaN, ...).
+    """
     if isinstance(v, dict):
         return Obj((str(k), _dict_to_doc(x)) for k, x in v.items())
     if isinstance(v, (list, tuple)):
         return [_dict_to_doc(x) for x in v]
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ValueError(f"json: unsupported value: {v!r}")
+    if v is not None and not isinstance(v, (str, int, float)):
+        raise ValueError(f"json: unsupported type: {type(v).__name__}")
     return v
 
 
@@ -156,7 +165,11 @@ def _decode(config: Union[bytes, str, dict], spec: Optional[str],  # type: ignor
     report = Report()
     if isinstance(config, dict):
         data = None
-        doc_obj: Any = _dict_to_doc(config)
+        try:
+            doc_obj: Any = _dict_to_doc(config)
+        except ValueError as e:
+            report.entries.append(_document_error(str(e), None, None))
+            return report, None, None, _Doc(data)
     else:
         data = _as_bytes(config)
         if not data:
