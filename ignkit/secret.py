@@ -9,26 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-from typing import Any
 
 from .errors import InputError
+from .yamlfile import load_json_or_yaml
 
 #: The Secret key that holds the config.
 USER_DATA_KEY = "userData"
-
-
-def _parse(data: bytes) -> Any:
-    try:
-        return json.loads(data)
-    except ValueError:
-        pass
-    try:
-        import yaml
-
-        return yaml.safe_load(data)
-    except Exception:  # noqa: BLE001 - not YAML either
-        return None
 
 
 def _b64(text: str, where: str) -> bytes:
@@ -46,7 +32,7 @@ def user_data_from_secret(data: bytes, *, key: str = USER_DATA_KEY, source: str 
     stripped = data.strip()
     if not stripped:
         raise InputError(f"{source}: empty input")
-    doc = _parse(data)
+    doc = load_json_or_yaml(data)
     if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
         items = doc["items"]
         if len(items) != 1:

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from .arch import arch_name
 from .errors import CheckFailed, DigestMismatch, InputError, UsageError
+from .yamlfile import load_json_or_yaml
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -124,16 +125,7 @@ class Stream:
 
 
 def _json_or_yaml(data: bytes, what: str) -> Any:
-    try:
-        return json.loads(data)
-    except ValueError:
-        pass
-    try:
-        import yaml
-
-        doc = yaml.safe_load(data)
-    except Exception:  # noqa: BLE001 - any parse failure is one message
-        doc = None
+    doc = load_json_or_yaml(data)
     if not isinstance(doc, dict):
         raise InputError(f"{what}: not stream metadata (expected JSON)")
     return doc
@@ -154,8 +146,6 @@ def parse_streams(data: bytes, what: str = "stream metadata") -> list[Stream]:
     Returns every stream found, the legacy ``data.stream`` first.
     """
     doc = _json_or_yaml(data, what)
-    if not isinstance(doc, dict):
-        raise InputError(f"{what}: not stream metadata")
     if "architectures" in doc:
         s = _stream_doc(doc, what)
         return [Stream(str(s.get("stream") or "stream"), s)]

@@ -7,6 +7,7 @@ such scalars as the strings they look like (every other YAML 1.1 type is resolve
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -40,6 +41,22 @@ _Loader.add_implicit_resolver(
 def load_yaml(text: str) -> Any:
     """Parse YAML text like ``yaml.safe_load``, except that ``1:30``-style scalars stay strings."""
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
+def load_json_or_yaml(data: bytes) -> Any:
+    """Parse ``data`` as JSON, else as YAML (read like :func:`load_yaml`); ``None`` when it is neither.
+
+    For documents such as Kubernetes objects that ``oc`` prints either way; the caller decides what an
+    unparsable (``None``) or wrongly shaped result means.
+    """
+    try:
+        return json.loads(data)
+    except ValueError:
+        pass
+    try:
+        return yaml.load(data, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except Exception:  # noqa: BLE001 - not YAML either
+        return None
 
 
 def load_yaml_file(path: Union[str, os.PathLike[str]]) -> Any:

@@ -232,6 +232,19 @@ def test_unquoted_decimal_macs_stay_text(tmp_path: Path) -> None:
         {"a": 31, "b": 8, "c": 12, "d": True, "e": 1.5, "f": "1:2:3"}
 
 
+def test_json_or_yaml_documents() -> None:
+    """The one "JSON, else YAML" reader (Secrets, stream metadata): no base-60 integers, None for neither."""
+    from ignkit.secret import user_data_from_secret
+    from ignkit.yamlfile import load_json_or_yaml
+
+    assert load_json_or_yaml(b'{"a": [1, "1:30"]}') == {"a": [1, "1:30"]}
+    assert load_json_or_yaml(b"a: 1:30\nb: 0x10\n") == {"a": "1:30", "b": 16}
+    assert load_json_or_yaml(b"a: [b\n") is None
+    # A Secret given as YAML whose stringData value looks sexagesimal is returned as that text.
+    doc = b"kind: Secret\nstringData:\n  userData: 1:30\n"
+    assert user_data_from_secret(doc) == b"1:30"
+
+
 def test_nmstate_file_with_unquoted_mac(tmp_path: Path) -> None:
     from ignkit.netconf import load_nmstate, nmstate_to_keyfiles
 
