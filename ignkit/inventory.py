@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from .arch import ARCHES, arch_name
 from .errors import InputError
 
 
@@ -80,8 +81,6 @@ _TOP_KEYS = ("hosts", "defaults", "cpuArchitecture", "sshKey", "bootArtifactsBas
 _NODE_KEYS = ("hostname", "role", "interfaces", "rootDeviceHints", "networkConfig")
 _SHORT_KEYS = ("mac", "interface", "install_dev", "ip", "gateway", "dns", "console", "kargs", "keyfiles", "arch")
 _HOST_KEYS = _NODE_KEYS + _SHORT_KEYS
-_ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64",
-           "s390x": "s390x", "ppc64le": "ppc64le"}
 _LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 
 
@@ -231,9 +230,10 @@ def _host(raw: Any, where: str, defaults: Mapping[str, Any], top: Mapping[str, A
     host.kargs = _strings(entry.get("kargs"), f"{where}.kargs", split=True)
     arch = entry.get("arch", top.get("cpuArchitecture"))
     if arch is not None:
-        if str(arch) not in _ARCHES:
-            raise InputError(f"{where}.arch: {arch!r} is not one of {', '.join(sorted(set(_ARCHES.values())))}")
-        host.arch = _ARCHES[str(arch)]
+        name = arch_name(str(arch))
+        if name not in ARCHES:
+            raise InputError(f"{where}.arch: {arch!r} is not one of {', '.join(ARCHES)}")
+        host.arch = name
     if top.get("sshKey"):
         host.ssh_authorized_keys = [line.strip() for line in str(top["sshKey"]).splitlines() if line.strip()]
 

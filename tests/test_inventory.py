@@ -245,6 +245,12 @@ def test_json_or_yaml_documents() -> None:
     assert user_data_from_secret(doc) == b"1:30"
 
 
+def test_arch_aliases(tmp_path: Path) -> None:
+    hosts = parse_inventory({"hosts": [{"hostname": "a", "arch": "AMD64"}, {"hostname": "b", "arch": "arm64"},
+                                       {"hostname": "c", "arch": "ppc64el"}]}, source="h.yaml")
+    assert [h.arch for h in hosts] == ["x86_64", "aarch64", "ppc64le"]
+
+
 def test_nmstate_file_with_unquoted_mac(tmp_path: Path) -> None:
     from ignkit.netconf import load_nmstate, nmstate_to_keyfiles
 
