@@ -84,6 +84,13 @@ def test_refusals(tmp_path: Path) -> None:
     assert not any(p.name.startswith(("o1", "o2", "o3", "o4", ".o")) for p in tmp_path.iterdir())
     with pytest.raises(UsageError, match="already exists"):
         customize_pxe(src, CustomizeOptions(), done)
+    subdir = tmp_path / "sub.img"
+    subdir.mkdir()
+    with pytest.raises(UsageError, match=r"sub\.img: is a directory"):
+        customize_pxe(src, CustomizeOptions(), subdir)
+    with pytest.raises(UsageError, match=r"o5\.img: directory .*nowhere does not exist"):
+        customize_pxe(src, CustomizeOptions(), tmp_path / "nowhere" / "o5.img")
+    assert not list(subdir.iterdir())
 
 
 def test_no_options_appends_an_empty_archive(tmp_path: Path) -> None:

@@ -589,15 +589,6 @@ def customize_iso(iso: LiveIso, options: CustomizeOptions, *, force: bool = Fals
     return result
 
 
-def _check_output_path(output: PathLike) -> None:
-    """Refuse an output path whose directory is missing (before any work), naming the path itself."""
-    directory = os.path.dirname(os.fspath(output)) or "."
-    if os.path.isdir(os.fspath(output)):
-        raise UsageError(f"{os.fspath(output)}: is a directory")
-    if not os.path.isdir(directory):
-        raise UsageError(f"{os.fspath(output)}: directory {directory} does not exist")
-
-
 def _scan_initramfs(initramfs: PathLike) -> LiveInitramfs:
     """Scan a PXE live initramfs and apply ``pxe customize``'s refusals; errors name the file."""
     from ..initrd import check_live_initramfs, scan_live_initramfs
@@ -633,14 +624,9 @@ def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[
 
     if options.has_live_kargs:
         raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
-    if isinstance(output, (str, os.PathLike)):
-        if os.fspath(output) == "-":
-            if sys.stdout.isatty():
-                raise UsageError("Refusing to write binary data to terminal (redirect stdout or use -o FILE)")
-        else:
-            _check_output_path(output)
-            if not overwrite and os.path.lexists(output):
-                raise UsageError(f"{os.fspath(output)}: already exists (use --overwrite to replace it)")
+    # A path is checked (directory, existing file) by append_layer's atomic_output before any work.
+    if isinstance(output, (str, os.PathLike)) and os.fspath(output) == "-" and sys.stdout.isatty():
+        raise UsageError("Refusing to write binary data to terminal (redirect stdout or use -o FILE)")
     if not os.path.isfile(initramfs):
         raise InputError(f"{os.fspath(initramfs)}: no such file")
     holder: list[Customization] = []
