@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Optional, Union
+from collections.abc import Sequence
+from typing import Any, Optional
+
+from .report import PathElem
 
 __all__ = ["Obj", "JSONSyntaxError", "loads", "syntax_error", "PosTree", "line_col", "fold_key", "go_kind"]
 
@@ -482,9 +485,6 @@ def line_col(data: bytes, offset: int) -> tuple[int, int]:
     return (line, offset - nl)
 
 
-PathElem = Union[str, int]
-
-
 class PosTree:
     """Positions of the raw document, looked up by report paths (vcontext's ``Correlate``)."""
 
@@ -492,7 +492,7 @@ class PosTree:
         self.data = data
         self.root = _build(data)
 
-    def node(self, path: tuple[PathElem, ...] | list[PathElem]) -> tuple[Node, int]:
+    def node(self, path: Sequence[PathElem]) -> tuple[Node, int]:
         """The deepest existing node along ``path`` and how many elements were consumed."""
         node = self.root
         used = 0
@@ -512,11 +512,11 @@ class PosTree:
             break
         return node, used
 
-    def value_offset(self, path: tuple[PathElem, ...] | list[PathElem]) -> Optional[int]:
+    def value_offset(self, path: Sequence[PathElem]) -> Optional[int]:
         node, _ = self.node(path)
         return None if node is None else node.start
 
-    def key_offset(self, path: tuple[PathElem, ...] | list[PathElem]) -> Optional[int]:
+    def key_offset(self, path: Sequence[PathElem]) -> Optional[int]:
         """Offset of the key of the last path element when it exists, else the deepest value."""
         if path:
             parent, used = self.node(path[:-1])

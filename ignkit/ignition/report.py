@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-__all__ = ["Entry", "Report", "path_string"]
+__all__ = ["Entry", "Report", "Path", "PathElem", "path_string"]
 
+#: One step of a report path: a member name or an array index.
 PathElem = Union[str, int]
+#: A report path, e.g. ``("storage", "files", 0, "path")``.
+Path = tuple[PathElem, ...]
 
 
-def path_string(path: Optional[tuple[PathElem, ...]]) -> Optional[str]:
+def path_string(path: Optional[Path]) -> Optional[str]:
     """``("storage", "files", 0, "path")`` -> ``$.storage.files.0.path``."""
     if path is None:
         return None

@@ -120,15 +120,13 @@ class GoTypeError(Exception):
     """A Go ``UnmarshalTypeError``: message plus the raw location of the offending value.
 
     ``raw_path`` indexes the decoded document (pair index within objects, element index within
-    arrays); ``container`` is True when the offending value is an object or array (Go's offset is
-    then just past its opening bracket, else just past the value).
+    arrays).
     """
 
-    def __init__(self, message: str, raw_path: list[int], container: bool) -> None:
+    def __init__(self, message: str, raw_path: list[int]) -> None:
         super().__init__(message)
         self.message = message
         self.raw_path = raw_path
-        self.container = container
 
 
 class _Decoder:
@@ -150,7 +148,7 @@ class _Decoder:
             kind = "number \x00"  # the literal's source text is filled in from the raw bytes
         where = ".".join(self.names)
         msg = f"json: cannot unmarshal {kind} into Go struct field Config.{where} of type {ftype.go_type()}"
-        self.error = GoTypeError(msg, list(self.raw_path), isinstance(value, list))
+        self.error = GoTypeError(msg, list(self.raw_path))
 
     def value(self, v: Any, ft: Field, prev: Any) -> Any:
         """Decode ``v`` into a field of type ``ft`` whose current value is ``prev``."""
@@ -256,8 +254,7 @@ def decode_tree(doc: Any, spec: str) -> tuple[dict[str, Any], Optional[GoTypeErr
     root = field_tree(spec)
     if not isinstance(doc, Obj):
         # Cannot happen after version detection succeeded, but stay total.
-        return {}, GoTypeError(f"json: cannot unmarshal {go_kind(doc)} into Go value of type types.Config",
-                               [], isinstance(doc, list))
+        return {}, GoTypeError(f"json: cannot unmarshal {go_kind(doc)} into Go value of type types.Config", [])
     cfg = d.struct(doc, root, None)
     return cfg, d.error
 

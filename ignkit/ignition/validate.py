@@ -19,15 +19,22 @@ from typing import Any, Optional, Union
 
 from ..errors import InvalidConfig
 from .jsonpos import JSONSyntaxError, Obj, PosTree, line_col, loads
-from .report import Entry, Report, path_string
+from .report import Entry, Path, Report, path_string
 from .rules import VALIDATORS, Ctx
 from .rules.dups import check_dups
 from .schema import Struct, decode_tree, field_tree
-from .versions import ERR_EMPTY, ERR_INVALID_VERSION, VersionError, match_version, stub_version, version_tuple
+from .versions import (
+    ERR_EMPTY,
+    ERR_INVALID,
+    ERR_INVALID_VERSION,
+    VersionError,
+    match_version,
+    stub_version,
+    version_tuple,
+)
 
 __all__ = ["validate", "decode", "Report", "Entry"]
 
-PathT = tuple[Union[str, int], ...]
 _CONTEXT_TREE = ("context tree does not match content tree at {}. Line and column reporting may be "
                  "inconsistent. Unused keys may not be reported")
 
@@ -55,39 +62,30 @@ def _dict_to_doc(v: Any) -> Any:
     return v
 
 
-def _raw_offset(data: bytes, raw_path: list[int], container: bool) -> tuple[int, str]:
-    """Go's offset for a type error at ``raw_path`` (pair/element indices), and the literal text."""
+def _follow(doc: Any, raw_path: list[int]) -> Any:
+    node = doc
+    for idx in raw_path:
+        node = node[idx][1] if isinstance(node, Obj) else node[idx]
+    return node
+
+
+def _type_error(message: str, raw_path: list[int], doc: Any, data: Optional[bytes]) -> Entry:
+    """A Go ``UnmarshalTypeError`` at ``raw_path`` (pair/element indices) as a document-level entry.
+
+    Go's offset is the end of the offending value, or just past the opening bracket of an object or
+    array; a ``\x00`` in ``message`` stands for the offending number's literal text.
+    """
+    if data is None:
+        return _document_error(message.replace("\x00", json.dumps(_follow(doc, raw_path))), None, None)
     from .jsonpos import PArr, PObj
 
-    tree = PosTree(data)
-    node = tree.root
+    node = PosTree(data).root
     for idx in raw_path:
-        if isinstance(node, PObj):
-            node = node.pairs[idx][2]
-        elif isinstance(node, PArr):
-            node = node.items[idx]
-    if node is None:  # pragma: no cover
-        return len(data), ""
+        node = node.pairs[idx][2] if isinstance(node, PObj) else node.items[idx]
     text = data[node.start:node.end].decode("utf-8", errors="replace")
-    if container:
-        return node.start, text  # containers already start just past their bracket
-    return node.end, text
-
-
-class _Doc:
-    """The raw input and its lazily built position tree."""
-
-    def __init__(self, data: Optional[bytes]) -> None:
-        self.data = data
-        self._tree: Optional[PosTree] = None
-
-    @property
-    def tree(self) -> Optional[PosTree]:
-        if self.data is None:
-            return None
-        if self._tree is None:
-            self._tree = PosTree(self.data)
-        return self._tree
+    # containers already start just past their bracket
+    offset = node.start if isinstance(node, (PObj, PArr)) else node.end
+    return _document_error(message.replace("\x00", text), offset, data)
 
 
 def _document_error(message: str, offset: Optional[int], data: Optional[bytes]) -> Entry:
@@ -119,7 +117,7 @@ class _Walker:
     def __init__(self, ctx: Ctx, dctx: Ctx, uctx: Ctx, pointers: frozenset[str]) -> None:
         self.ctx, self.dctx, self.uctx, self.pointers = ctx, dctx, uctx, pointers
 
-    def walk(self, st: Struct, obj: dict[str, Any], raw: Any, path: PathT) -> None:
+    def walk(self, st: Struct, obj: dict[str, Any], raw: Any, path: Path) -> None:
         fn = VALIDATORS.get(st.name)
         if fn is not None:
             fn(obj, path, self.ctx)
@@ -160,37 +158,30 @@ class _Walker:
 
 
 def _decode(config: Union[bytes, str, dict], spec: Optional[str],  # type: ignore[type-arg]
-            only_version: bool = False) -> tuple[Report, Optional[dict[str, Any]], Any, _Doc]:
-    """Steps 1-3. Returns (report so far, decoded config or None, raw document, doc)."""
+            only_version: bool = False) -> tuple[Report, Optional[dict[str, Any]], Any, Optional[bytes]]:
+    """Steps 1-3. Returns (report so far, decoded config or None, raw document, raw bytes or None)."""
     report = Report()
+    data: Optional[bytes] = None
     if isinstance(config, dict):
-        data = None
         try:
             doc_obj: Any = _dict_to_doc(config)
         except ValueError as e:
             report.entries.append(_document_error(str(e), None, None))
-            return report, None, None, _Doc(data)
+            return report, None, None, data
     else:
         data = _as_bytes(config)
         if not data:
             report.entries.append(_parse_error(ERR_EMPTY))
-            return report, None, None, _Doc(data)
+            return report, None, None, data
         try:
             doc_obj = loads(data)
         except JSONSyntaxError as e:
             report.entries.append(_document_error(e.message, e.offset, data))
-            return report, None, None, _Doc(data)
-    doc = _Doc(data)
+            return report, None, None, data
     version, type_error = stub_version(doc_obj)
     if type_error is not None:
-        msg, raw_path = type_error
-        if data is not None:
-            container = isinstance(_follow(doc_obj, raw_path), list)
-            off, _ = _raw_offset(data, raw_path, container)
-            report.entries.append(_document_error(msg, off, data))
-        else:
-            report.entries.append(_document_error(msg, None, None))
-        return report, None, doc_obj, doc
+        report.entries.append(_type_error(*type_error, doc_obj, data))
+        return report, None, doc_obj, data
     try:
         if spec is not None:
             detected = match_version(spec)
@@ -200,33 +191,16 @@ def _decode(config: Union[bytes, str, dict], spec: Optional[str],  # type: ignor
             detected = match_version(version)
     except VersionError as e:
         report.entries.append(_parse_error(e.reason))
-        return report, None, doc_obj, doc
+        return report, None, doc_obj, data
     report.version = detected
     if only_version:
-        return report, None, doc_obj, doc
+        return report, None, doc_obj, data
     cfg, err = decode_tree(doc_obj, detected)
     if err is not None:
-        msg = err.message
-        if data is not None:
-            off, text = _raw_offset(data, err.raw_path, err.container)
-            msg = msg.replace("\x00", text)
-            report.entries.append(_document_error(msg, off, data))
-        else:
-            value = _follow(doc_obj, err.raw_path)
-            report.entries.append(_document_error(msg.replace("\x00", json.dumps(value)), None, None))
-        return report, None, doc_obj, doc
+        report.entries.append(_type_error(err.message, err.raw_path, doc_obj, data))
+        return report, None, doc_obj, data
     report.config = cfg
-    return report, cfg, doc_obj, doc
-
-
-def _follow(doc: Any, raw_path: list[int]) -> Any:
-    node = doc
-    for idx in raw_path:
-        if isinstance(node, Obj):
-            node = node[idx][1]
-        elif isinstance(node, list):
-            node = node[idx]
-    return node
+    return report, cfg, doc_obj, data
 
 
 def validate(config: Union[bytes, str, dict], *, spec: Optional[str] = None) -> Report:  # type: ignore[type-arg]
@@ -237,7 +211,7 @@ def validate(config: Union[bytes, str, dict], *, spec: Optional[str] = None) -> 
     the one the config declares. ``str(entry)`` of each entry is the line ignition-validate prints;
     ``report.ok`` is False when there is any error.
     """
-    report, cfg, raw, doc = _decode(config, spec)
+    report, cfg, raw, data = _decode(config, spec)
     if cfg is None or report.version is None:
         return report
     detected = report.version
@@ -247,7 +221,7 @@ def validate(config: Union[bytes, str, dict], *, spec: Optional[str] = None) -> 
     _Walker(ctx, dctx, uctx, _pointer_structs(v)).walk(root, cfg, raw, ())
     findings = ctx.findings + dctx.findings + uctx.findings
     if findings:
-        tree = doc.tree
+        tree = PosTree(data) if data is not None else None  # positions only when there is something to report
         for kind, path, message, at_key in findings:
             line: Optional[int] = None
             col: Optional[int] = None
@@ -269,6 +243,6 @@ def decode(raw: Union[bytes, str]) -> tuple[dict[str, Any], str]:
     report, cfg, _, _ = _decode(raw, None)
     if cfg is None or report.version is None:
         first = report.errors[0] if report.errors else None
-        raise InvalidConfig(str(first) if first else "config is not valid", report)
+        raise InvalidConfig(str(first) if first else ERR_INVALID, report)
     return cfg, report.version
 

@@ -9,7 +9,7 @@ of :data:`SUPPORTED` exactly.
 from __future__ import annotations
 
 import re
-from typing import Any, Optional, Union
+from typing import Any, NamedTuple, Optional, Union
 
 from ..errors import InvalidConfig
 from .jsonpos import Obj, fold_key, go_kind
@@ -17,7 +17,6 @@ from .jsonpos import Obj, fold_key, go_kind
 __all__ = [
     "SUPPORTED",
     "LATEST",
-    "DEBIAN_SUPPORTED",
     "ERR_EMPTY",
     "ERR_INVALID_VERSION",
     "ERR_UNKNOWN_VERSION",
@@ -34,8 +33,6 @@ __all__ = [
 SUPPORTED: list[str] = ["3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental"]
 #: The newest accepted version.
 LATEST = SUPPORTED[-1]
-#: What Debian's ignition-validate 2.14 accepts (for comparisons only).
-DEBIAN_SUPPORTED: list[str] = ["3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0-experimental"]
 
 ERR_EMPTY = "not a config (empty)"
 ERR_INVALID_VERSION = "invalid config version (couldn't parse)"
@@ -55,22 +52,17 @@ class VersionError(InvalidConfig):
         self.reason = reason
 
 
-class SemVer:
-    """A parsed semantic version (go-semver): major, minor, patch, pre-release and metadata."""
+class SemVer(NamedTuple):
+    """A parsed semantic version (go-semver): major, minor, patch, pre-release and metadata.
 
-    __slots__ = ("major", "minor", "patch", "pre", "meta")
+    Equal only when every part is equal, as Ignition compares versions (metadata included).
+    """
 
-    def __init__(self, major: int, minor: int, patch: int, pre: str = "", meta: str = "") -> None:
-        self.major, self.minor, self.patch, self.pre, self.meta = major, minor, patch, pre, meta
-
-    def key(self) -> tuple[int, int, int, str, str]:
-        return (self.major, self.minor, self.patch, self.pre, self.meta)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SemVer) and self.key() == other.key()
-
-    def __hash__(self) -> int:
-        return hash(self.key())
+    major: int
+    minor: int
+    patch: int
+    pre: str = ""
+    meta: str = ""
 
     def __str__(self) -> str:
         s = f"{self.major}.{self.minor}.{self.patch}"

@@ -9,12 +9,11 @@ order, like Ignition's ``vcontext`` walker.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional
 
-PathElem = Union[str, int]
-Path = tuple[PathElem, ...]
+from ..report import Path
 
-__all__ = ["Ctx", "VALIDATORS", "Validator", "register"]
+__all__ = ["Ctx", "Path", "VALIDATORS", "Validator", "register"]
 
 
 class Ctx:

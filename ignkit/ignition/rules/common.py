@@ -272,7 +272,6 @@ def check_url(s: str, v: tuple[int, int]) -> Optional[str]:
 # RFC 2397 data URLs: the states and messages of the dataurl library Ignition uses.
 
 _TSPECIALS = set('()<>@,;:\\"/[]?=')
-_TOKEN = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]*")
 _NOT_URLCHAR = re.compile(r"[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()%]")
 _NOT_B64CHAR = re.compile(r"[^A-Za-z0-9+/=]")
 _B64_VALUE = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
