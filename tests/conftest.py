@@ -1,9 +1,15 @@
-"""Shared test helpers: where the shared fixtures live."""
+"""Shared test helpers: where the shared fixtures live, the decompressed fixture ISOs, an HTTPS test server."""
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
+import lzma
 import os
+import ssl
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,3 +26,89 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"shared fixtures not found at {SHARED} (set IGNKIT_SHARED)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def fixture_isos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """coreos-installer's fixture ISOs, decompressed once per session: name (``embed-areas-2023-07.x86_64``,
+    ``synthetic``, ...) → read-only path. Tests that modify an image copy it first."""
+    out = tmp_path_factory.mktemp("fixture-isos")
+    result = {}
+    for xz in sorted((CI_FIXTURES / "iso").glob("*.iso.xz")):
+        target = out / xz.name[: -len(".xz")]
+        target.write_bytes(lzma.decompress(xz.read_bytes()))
+        target.chmod(0o444)  # nothing may change a pristine fixture
+        result[target.name[: -len(".iso")]] = target
+    return result
+
+
+# --- An HTTPS server with a CA generated here ----------------------------------------------------------------
+
+
+def _make_ca_and_cert(tmp: Path) -> tuple[Path, Path, Path]:
+    """A throw-away CA and a server certificate for localhost/127.0.0.1 it signed: (ca.pem, server.pem, server.key).
+
+    The extensions (key usage, key identifiers, SAN) are what a strict verifier (Python 3.13's
+    VERIFY_X509_STRICT) requires.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=1)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ignkit test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False),
+                         critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    ca_pem, cert_pem, key_pem = tmp / "ca.pem", tmp / "server.pem", tmp / "server.key"
+    ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    return ca_pem, cert_pem, key_pem
+
+
+@pytest.fixture(scope="session")
+def _tls_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path]]:
+    from pytest_httpserver import HTTPServer
+
+    ca_pem, cert_pem, key_pem = _make_ca_and_cert(tmp_path_factory.mktemp("tls"))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(cert_pem), str(key_pem))
+    server = HTTPServer(host="127.0.0.1", ssl_context=ctx)
+    server.start()
+    try:
+        yield server, ca_pem
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def tls_server(_tls_session: tuple[Any, Path]) -> Iterator[tuple[Any, Path]]:
+    """``(server, ca_pem)``: a pytest-httpserver on https://127.0.0.1:<port>/ (one per session) whose
+    certificate only the CA in the file ``ca_pem`` verifies; each test's handlers are cleared after it."""
+    server, ca_pem = _tls_session
+    try:
+        yield server, ca_pem
+    finally:
+        server.clear()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import lzma
 import os
 from pathlib import Path
 
@@ -30,16 +29,10 @@ FULL_FEATURES = {"installer-config": True, "live-initrd-network": True,
                  "installer-config-directives": {"console": True}}
 
 
-@pytest.fixture(scope="session")
-def isos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("isos")
-    out = {}
-    for era in ("2020-09", "2021-12", "2022-09", "2023-07.x86_64"):
-        p = d / f"{era}.iso"
-        p.write_bytes(lzma.decompress((CI_FIXTURES / "iso" / f"embed-areas-{era}.iso.xz").read_bytes()))
-        p.chmod(0o444)
-        out[era] = p
-    return out
+@pytest.fixture
+def isos(fixture_isos: dict[str, Path]) -> dict[str, Path]:
+    """The embed-area fixture ISOs by era (``2020-09`` .. ``2023-07.x86_64``), read-only."""
+    return {name[len("embed-areas-"):]: p for name, p in fixture_isos.items() if name.startswith("embed-areas-")}
 
 
 @pytest.fixture()

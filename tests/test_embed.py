@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import lzma
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import CI_FIXTURES
@@ -20,12 +20,9 @@ from ignkit.netconf import parse_keyfile
 C = CI_FIXTURES / "customize"
 
 
-@pytest.fixture(scope="module")
-def iso(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    p = tmp_path_factory.mktemp("embed") / "live.iso"
-    p.write_bytes(lzma.decompress((CI_FIXTURES / "iso" / "embed-areas-2023-07.x86_64.iso.xz").read_bytes()))
-    p.chmod(0o444)
-    return p
+@pytest.fixture
+def iso(fixture_isos: dict[str, Path]) -> Path:
+    return fixture_isos["embed-areas-2023-07.x86_64"]
 
 
 def run(*args: object, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -241,61 +238,18 @@ def test_in_place(iso: Path, tmp_path: Path) -> None:
     assert mine.stat().st_size == iso.stat().st_size
 
 
-def _tls_files(tmp: Path) -> bytes:
-    """A throw-away CA and a 127.0.0.1 server certificate it signed; returns the CA PEM."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(hours=2)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "embed test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .sign(ca_key, hashes.SHA256()))
-    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(end)
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    (tmp / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "server.key").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
-    return ca.public_bytes(serialization.Encoding.PEM)
-
-
-def test_https_dest_url_is_verified_with_the_ignition_ca(tmp_path: Path) -> None:
-    import ssl
-
-    from pytest_httpserver import HTTPServer
-
+def test_https_dest_url_is_verified_with_the_ignition_ca(tls_server: tuple[Any, Path]) -> None:
     from ignkit.errors import FetchError
     from ignkit.live.customize import CustomizeOptions, compose, resolve_dest_ignition_hash
 
-    ca = tmp_path / "ca.pem"
-    ca.write_bytes(_tls_files(tmp_path))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(str(tmp_path / "server.pem"), str(tmp_path / "server.key"))
-    server = HTTPServer(host="127.0.0.1", ssl_context=ctx)
-    server.start()
-    try:
-        cfg = (C / "dest-2.ign").read_bytes()
-        server.expect_request("/w.ign").respond_with_data(cfg)
-        url = server.url_for("/w.ign")
-        with pytest.raises(FetchError, match="--insecure-ignition"):
-            resolve_dest_ignition_hash(CustomizeOptions(dest_ignition_url=url))
-        opts = CustomizeOptions(dest_ignition_url=url, ignition_ca=[ca], hostname="tls1")
-        assert resolve_dest_ignition_hash(opts) == "sha512-" + hashlib.sha512(cfg).hexdigest()
-    finally:
-        server.clear()
-        server.stop()
+    server, ca = tls_server
+    cfg = (C / "dest-2.ign").read_bytes()
+    server.expect_request("/w.ign").respond_with_data(cfg)
+    url = server.url_for("/w.ign")
+    with pytest.raises(FetchError, match="--insecure-ignition"):
+        resolve_dest_ignition_hash(CustomizeOptions(dest_ignition_url=url))
+    opts = CustomizeOptions(dest_ignition_url=url, ignition_ca=[ca], hostname="tls1")
+    assert resolve_dest_ignition_hash(opts) == "sha512-" + hashlib.sha512(cfg).hexdigest()
     # The CA and host name go to a small dest config that references the URL with its digest.
     r = compose(opts, {"installer-config": True})
     assert r.dest_config is not None

@@ -10,7 +10,6 @@ import base64
 import hashlib
 import io
 import json
-import lzma
 import os
 import pty
 import shutil
@@ -26,7 +25,6 @@ from ignkit.errors import CheckFailed, ImageError, InputError, UsageError
 from ignkit.live import open_iso, write_iso
 from ignkit.live.kargs import KargsError
 
-ISO_DIR = CI_FIXTURES / "iso"
 CONFIG = b'{"ignition":{"version":"3.4.0"},"passwd":{"users":[{"name":"core"}]}}\n'
 
 # fixture -> (ignition area offset, length, kargs region offsets, kargs size, arch)
@@ -47,16 +45,9 @@ WITH_NETWORK = ["embed-areas-2021-12", "embed-areas-2022-02", "embed-areas-2022-
                 "embed-areas-2023-03.s390x", "embed-areas-2023-07.x86_64", "embed-areas-2023-07.s390x"]
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("fixture-isos")
-    result = {}
-    for xz in sorted(ISO_DIR.glob("*.iso.xz")):
-        target = out / xz.name[:-3]
-        target.write_bytes(lzma.decompress(xz.read_bytes()))
-        target.chmod(0o444)  # nothing may change a pristine fixture
-        result[target.name[: -len(".iso")]] = target
-    return result
+@pytest.fixture
+def pristine(fixture_isos: dict[str, Path]) -> dict[str, Path]:
+    return fixture_isos
 
 
 def sha(path: Path) -> str:

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import lzma
 import os
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CI_FIXTURES
 
 from ignkit.errors import ImageError
 from ignkit.isofs import IsoFS, IsoNotFound, normalize_name, split_path
 
-ISO_DIR = CI_FIXTURES / "iso"
 
-
-@pytest.fixture(scope="module")
-def isos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("isofs")
-    result = {}
-    for xz in sorted(ISO_DIR.glob("*.iso.xz")):
-        target = out / xz.name[:-3]
-        target.write_bytes(lzma.decompress(xz.read_bytes()))
-        result[target.name[: -len(".iso")]] = target
-    assert len(result) == 11
-    return result
+@pytest.fixture
+def isos(fixture_isos: dict[str, Path]) -> dict[str, Path]:
+    assert len(fixture_isos) == 11
+    return fixture_isos
 
 
 @pytest.mark.parametrize("use_pycdlib", [True, False])

@@ -230,62 +230,9 @@ def test_merge_configs_keeps_references_without_resolve():
 # --- https with the config's own certificateAuthorities ------------------------------------------------------
 
 
-def _ca_and_server_cert(tmp):
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    hour = datetime.timedelta(hours=1)
-    valid = {"not_valid_before": now - hour, "not_valid_after": now + 2 * hour}
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "merge test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(valid["not_valid_before"])
-          .not_valid_after(valid["not_valid_after"])
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(valid["not_valid_before"]).not_valid_after(valid["not_valid_after"])
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    (tmp / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp / "server.key").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
-    return ca.public_bytes(serialization.Encoding.PEM)
-
-
-@pytest.fixture(scope="module")
-def https_server(tmp_path_factory):
-    import ssl
-
-    from pytest_httpserver import HTTPServer
-
-    tmp = tmp_path_factory.mktemp("merge-tls")
-    ca_pem = _ca_and_server_cert(tmp)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(str(tmp / "server.pem"), str(tmp / "server.key"))
-    server = HTTPServer(host="127.0.0.1", ssl_context=ctx)
-    server.start()
-    try:
-        yield server, ca_pem
-    finally:
-        server.clear()
-        server.stop()
-
-
-def test_https_child_trusted_through_config_certificate_authorities(https_server, tmp_path):
-    server, ca_pem = https_server
+def test_https_child_trusted_through_config_certificate_authorities(tls_server, tmp_path):
+    server, ca_file = tls_server
+    ca_pem = ca_file.read_bytes()
     server.expect_request("/tls.ign").respond_with_data(raw(cfg(storage=files("/tls"))))
     url = server.url_for("/tls.ign")
     assert url.startswith("https://")

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from conftest import CI_FIXTURES, TESTDATA
-from test_digest import tls_server  # noqa: F401 - a fixture used below
 from test_fetch import ArtifactServer
 
 from ignkit import stream as st
@@ -364,8 +363,7 @@ def test_uncompressed_sink_bounded(tmp_path: Path) -> None:
     assert os.path.exists(VERIFY / "1M.zst")
 
 
-def test_stream_over_tls_needs_the_ca(tls_server,  # noqa: F811
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_stream_over_tls_needs_the_ca(tls_server, capsys: pytest.CaptureFixture[str]) -> None:
     server, ca_pem = tls_server
     server.expect_request("/streams/stable.json").respond_with_data((STREAMS / "fcos-stable.json").read_bytes())
     url = server.url_for("/streams/stable.json")
