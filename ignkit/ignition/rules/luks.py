@@ -33,10 +33,9 @@ def luks(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
     clevis = obj.get("clevis")
     if clevis is not None:
         custom = clevis.get("custom")
-        if ctx.v < (3, 3):
-            if custom is not None and _clevis_others(clevis):
-                ctx.error(path + ("clevis",), "cannot use custom clevis config with tpm2, tang, or threshold")
-        elif custom is not None and not_empty(custom.get("pin")) and _clevis_others(clevis):
+        # 3.2's custom is a pointer: present means used; from 3.3 on a custom pin must be set
+        uses_custom = custom is not None and (ctx.v < (3, 3) or not_empty(custom.get("pin")))
+        if uses_custom and _clevis_others(clevis):
             ctx.error(path + ("clevis",), "cannot use custom clevis config with tpm2, tang, or threshold")
     if ctx.v >= (3, 5) and is_true(obj.get("cex", {}).get("enabled")):
         if clevis is not None:
