@@ -73,6 +73,15 @@ def rarr(name: str, desc: str) -> dict[str, Any]:
     return arr({"$ref": f"#/definitions/{name}"}, desc)
 
 
+def sourced(name: str) -> dict[str, Any]:
+    """A resource that must name a source (3.1+ merge and CA references share ``Resource``).
+
+    ignkit's field tree takes the type from the first ``allOf`` member.
+    """
+    return {"allOf": [{"$ref": f"#/definitions/{name}"},
+                      {"required": ["source"], "properties": {"source": {"minLength": 1}}}]}
+
+
 # Ignition's path rule: absolute and fully simplified (Go's path.Clean leaves it unchanged): no empty,
 # "." or ".." segment and no trailing slash. (?![\s\S]) is "end of string" in both ECMA-262 and
 # Python regular expressions (Python's $ also matches before a final newline).
@@ -164,7 +173,8 @@ def definitions(spec: str) -> dict[str, Any]:
         contents = "FileContents"
 
     defs["IgnitionConfig"] = struct("IgnitionConfig", "Other configs to merge with or replace this one.", {
-        "merge": rarr(cfgref, "Configs merged into this one, in order."),
+        "merge": arr(sourced(cfgref) if v >= (3, 1) else {"$ref": f"#/definitions/{cfgref}"},
+                     "Configs merged into this one, in order" + (" (each needs a source)." if v >= (3, 1) else ".")),
         "replace": ref(cfgref, "A config that replaces this one."),
     })
     if v >= (3, 1):
@@ -174,7 +184,8 @@ def definitions(spec: str) -> dict[str, Any]:
             "noProxy": sarr("Hosts excluded from proxying.", "A host, domain or address.", go="NoProxyItem"),
         })
     defs["TLS"] = struct("TLS", "TLS options.", {
-        "certificateAuthorities": rarr(caref, "Additional certificate authorities trusted for https."),
+        "certificateAuthorities": arr(sourced(caref) if v >= (3, 1) else {"$ref": f"#/definitions/{caref}"},
+                                      "Additional certificate authorities trusted for https (each needs a source)."),
     })
     defs["Security"] = struct("Security", "Security options.", {"tls": ref("TLS", "TLS options.")})
     defs["Timeouts"] = struct("Timeouts", "HTTP timeouts, in seconds.", {
@@ -248,7 +259,12 @@ def definitions(spec: str) -> dict[str, Any]:
         "typeGuid": dict(guid, description="GPT partition type GUID."),
         "wipePartitionEntry": b("Allow Ignition to wipe a mismatching partition entry."),
     })
-    defs["Partition"] = struct("Partition", "A GPT partition.", part_props)
+    numbered_or_labelled = {"anyOf": [
+        {"required": ["label"], "properties": {"label": {"type": "string"}}},
+        {"required": ["number"], "properties": {"number": {"type": "integer", "not": {"const": 0}}}},
+    ]}
+    defs["Partition"] = struct("Partition", "A GPT partition (a number other than 0 or a label is required).",
+                               part_props, **numbered_or_labelled)
     defs["Disk"] = struct("Disk", "A disk to partition.", {
         "device": s(f"Path of the disk device (required; {ABS_PATH_DESC}).", pattern=ABS_PATH),
         "partitions": rarr("Partition", "Partitions of the disk."),
@@ -295,8 +311,10 @@ def definitions(spec: str) -> dict[str, Any]:
                                 **fs_extra)
 
     owner = {"id": i("Numeric ID."), "name": s("Name (do not combine with id).")}
-    defs["NodeUser"] = struct("NodeUser", "Owner user.", dict(owner))
-    defs["NodeGroup"] = struct("NodeGroup", "Owner group.", dict(owner))
+    not_both = {"not": {"type": "object", "required": ["id", "name"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string", "minLength": 1}}}}
+    defs["NodeUser"] = struct("NodeUser", "Owner user: an id or a name, not both.", dict(owner), **not_both)
+    defs["NodeGroup"] = struct("NodeGroup", "Owner group: an id or a name, not both.", dict(owner), **not_both)
 
     def node(extra: dict[str, Any]) -> dict[str, Any]:
         props = {

@@ -231,6 +231,10 @@ def _flags(spec: str, **sections: Any) -> list[str]:
     {"systemd": {"units": [{"name": "a.txt"}]}},
     {"systemd": {"units": [{"name": "a.service", "dropins": [{"name": "x.txt"}]}]}},
     {"ignition": {"version": "3.3.0", "proxy": {"httpProxy": "socks5://p"}}},
+    {"ignition": {"version": "3.3.0", "config": {"merge": [{"verification": {}}]}}},
+    {"ignition": {"version": "3.3.0", "security": {"tls": {"certificateAuthorities": [{"source": ""}]}}}},
+    {"storage": {"files": [{"path": "/a", "user": {"id": 0, "name": "core"}}]}},
+    {"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"number": 0, "sizeMiB": 10}]}]}},
 ])
 def test_editor_schema_flags_what_ignition_rejects(sections: dict[str, Any]) -> None:
     raw = json.dumps({"ignition": {"version": "3.3.0"}, **sections}).encode()

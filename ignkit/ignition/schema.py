@@ -75,6 +75,8 @@ def _compile(schema: dict[str, Any]) -> Struct:
     structs: dict[str, Struct] = {}
 
     def field(node: dict[str, Any]) -> Field:
+        if "allOf" in node:  # the first member carries the type, the others only constrain values
+            return field(node["allOf"][0])
         if "$ref" in node:
             name = node["$ref"].rsplit("/", 1)[-1]
             return Field("struct", struct=struct_of(name, defs[name]))
