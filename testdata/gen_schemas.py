@@ -300,15 +300,31 @@ def definitions(spec: str) -> dict[str, Any]:
         "uuid": s("Filesystem UUID."),
         "wipeFilesystem": b("Wipe an existing filesystem."),
     })
-    fs_extra: dict[str, Any] = {}
+    def fmt_is(name: str) -> dict[str, Any]:
+        return {"properties": {"format": {"const": name}}, "required": ["format"]}
+
+    def non_empty(member: str, kind: str = "string") -> dict[str, Any]:
+        size = "minItems" if kind == "array" else "minLength"
+        return {"properties": {member: {"type": kind, size: 1}}, "required": [member]}
+
+    # A format is required as soon as anything but the device is set.
+    needs_format = [non_empty("path"), non_empty("label"), non_empty("uuid"), non_empty("options", "array"),
+                    {"properties": {"wipeFilesystem": {"const": True}}, "required": ["wipeFilesystem"]}]
+    if v >= (3, 1):
+        needs_format.append(non_empty("mountOptions", "array"))
+    fs_rules: list[dict[str, Any]] = [{"if": {"anyOf": needs_format}, "then": non_empty("format")}]
+    # Label limits are in bytes; a schema counts characters, so multi-byte labels may pass here.
+    fs_rules += [{"if": fmt_is(name), "then": {"properties": {"label": {"maxLength": size}}}}
+                 for name, size in (("ext4", 16), ("btrfs", 256), ("xfs", 12), ("swap", 15), ("vfat", 11))]
     if v < (3, 7):
         fs_props["device"]["pattern"] = ABS_PATH
-    else:  # a virtiofs device is a tag, any other a path
-        fs_extra = {"if": {"properties": {"format": {"const": "virtiofs"}}, "required": ["format"]},
-                    "then": {"properties": {"device": {"minLength": 1, "maxLength": 36}}},
-                    "else": {"properties": {"device": {"pattern": ABS_PATH}}}}
+    else:  # a virtiofs device is a tag (and the share takes no block-device settings), any other a path
+        fs_rules.append({"if": fmt_is("virtiofs"), "then": {"properties": {
+            "device": {"minLength": 1, "maxLength": 36}, "label": {"maxLength": 0}, "uuid": {"maxLength": 0},
+            "wipeFilesystem": {"not": {"const": True}}, "options": {"maxItems": 0}}},
+            "else": {"properties": {"device": {"pattern": ABS_PATH}}}})
     defs["Filesystem"] = struct("Filesystem", "A filesystem to create or reuse.", fs_props, required=["device"],
-                                **fs_extra)
+                                allOf=fs_rules)
 
     owner = {"id": i("Numeric ID."), "name": s("Name (do not combine with id).")}
     not_both = {"not": {"type": "object", "required": ["id", "name"], "properties": {

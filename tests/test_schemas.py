@@ -221,6 +221,9 @@ def _flags(spec: str, **sections: Any) -> list[str]:
     {"storage": {"filesystems": [{"device": "/dev/sda", "format": "ntfs"}]}},
     {"storage": {"filesystems": [{"format": "xfs"}]}},  # device required
     {"storage": {"filesystems": [{"device": "/dev/sda", "format": "xfs", "path": "/var/"}]}},
+    {"storage": {"filesystems": [{"device": "/dev/sda", "path": "/var"}]}},  # no format
+    {"storage": {"filesystems": [{"device": "/dev/sda", "format": "", "wipeFilesystem": True}]}},
+    {"storage": {"filesystems": [{"device": "/dev/sda", "format": "xfs", "label": "thirteen-char"}]}},
     {"storage": {"disks": [{"device": "sda"}]}},
     {"storage": {"disks": [{"device": "/dev/sda", "partitions": [{"label": "a:b"}]}]}},
     {"storage": {"raid": [{"name": "md0", "devices": ["/dev/sda"]}]}},  # level required
@@ -251,9 +254,14 @@ def test_version_pattern_allows_go_semver_spellings() -> None:
 
 def test_virtiofs_device_is_a_tag_other_devices_are_paths() -> None:
     spec = "3.7.0-experimental"
-    assert not _flags(spec, storage={"filesystems": [{"device": "share", "format": "virtiofs", "path": "/mnt"}]})
-    assert _flags(spec, storage={"filesystems": [{"device": "share", "format": "xfs"}]})
-    assert _flags(spec, storage={"filesystems": [{"device": "", "format": "virtiofs"}]})
+    share = {"device": "share", "format": "virtiofs", "path": "/mnt"}
+    assert not _flags(spec, storage={"filesystems": [share]})
+    for bad in ({"format": "xfs"}, {"device": ""}, {"label": "x"}, {"wipeFilesystem": True}, {"uuid": "u"},
+                {"options": ["-x"]}, {"device": "t" * 37}):
+        fs = dict(share, **bad)
+        raw = json.dumps({"ignition": {"version": spec}, "storage": {"filesystems": [fs]}}).encode()
+        assert not validate(raw).ok, fs
+        assert _flags(spec, storage={"filesystems": [fs]}), fs
 
 
 _SEGMENTS = st.lists(st.sampled_from(["", ".", "..", "a", "b.c", "..x", ".x", "\n", ".\n", " ", "\u00e9"]),
