@@ -82,6 +82,11 @@ def test_supported_versions_and_detection() -> None:
         assert detect_version(cfg(spec)) == spec
         assert validate(cfg(spec)).ok
     assert detect_version(b'{"ignition":{"version":"03.3.0"}}') == "3.3.0"  # go-semver leading zeros
+    assert detect_version({"Ignition": {"VERSION": "3.2.0"}}) == "3.2.0"  # a dict's keys match like Go's
+    with pytest.raises(VersionError):
+        detect_version({"ignition": {}})
+    with pytest.raises(InvalidConfig, match="cannot unmarshal number"):
+        detect_version({"ignition": {"version": 3.3}})
 
 
 @pytest.mark.parametrize("version,reason", [

@@ -232,7 +232,7 @@ def validate(config: Union[bytes, str, dict], *, spec: Optional[str] = None) -> 
     return report
 
 
-def detect(config: Union[bytes, str]) -> Report:
+def detect(config: Union[bytes, str, dict]) -> Report:  # type: ignore[type-arg]
     """Only steps 1-2 (parse and version detection): a report whose ``version`` is set on success."""
     report, _, _, _ = _decode(config, None, only_version=True)
     return report

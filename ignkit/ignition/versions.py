@@ -153,16 +153,11 @@ def stub_version(doc: Any) -> tuple[Optional[str], Optional[tuple[str, list[int]
 def detect_version(raw: Union[bytes, str, dict]) -> str:  # type: ignore[type-arg]
     """Return the supported spec string ``raw`` declares, or raise :class:`InvalidConfig`.
 
-    The message of the exception is what ignition-validate prints: ``couldn't parse config:
-    ...`` for empty input and version problems, or the ``error at line L col C: ...`` line of a
-    JSON syntax or type error.
+    ``raw`` is the config's bytes or text, or an already parsed dict (its keys matched like Go's,
+    case-insensitively). The message of the exception is what ignition-validate prints:
+    ``couldn't parse config: ...`` for empty input and version problems (a :class:`VersionError`),
+    or the ``error at line L col C: ...`` line of a JSON syntax or type error.
     """
-    if isinstance(raw, dict):
-        ign = raw.get("ignition")
-        version = ign.get("version") if isinstance(ign, dict) else None
-        if not isinstance(version, str):
-            raise VersionError(ERR_INVALID_VERSION)
-        return match_version(version)
     from .validate import detect
 
     report = detect(raw)
