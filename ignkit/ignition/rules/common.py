@@ -366,6 +366,14 @@ def check_dataurl(s: str, payload_chars_checked: bool = False) -> Optional[str]:
     def fail(message: str) -> str:
         return pending or message
 
+    def token(k: int, stops: str, at_end: str, bad: str) -> tuple[int, Optional[str]]:
+        """Skip token characters from ``k`` to one of ``stops``: (its index, None) or (index, error)."""
+        while k < n and _is_token_char(s[k]):
+            k += 1
+        if k == n:
+            return k, at_end
+        return k, None if s[k] in stops else bad
+
     # media type
     c = at(i)
     state = "after_prefix"
@@ -390,47 +398,23 @@ def check_dataurl(s: str, payload_chars_checked: bool = False) -> Optional[str]:
             discrete = True
         else:
             return "invalid character after data prefix"
-        while True:
-            c = at(i)
-            if c == "/":
-                if discrete:
-                    mt = s[start:i]
-                    if not mt.startswith(("text", "image", "audio", "video", "application", "message",
-                                          "multipart")):
-                        return "invalid media type"
-                break
-            if c is None:
-                return "missing media type slash"
-            if not _is_token_char(c):
-                return "invalid character for media type"
-            i += 1
-        i += 1  # the slash
-        while True:
-            c = at(i)
-            if c == ";" or c == ",":
-                break
-            if c is None:
-                return "incomplete media type"
-            if not _is_token_char(c):
-                return "invalid character for media subtype"
-            i += 1
-        state = "semicolon" if c == ";" else "comma"
+        i, err = token(i, "/", "missing media type slash", "invalid character for media type")
+        if err:
+            return err
+        if discrete and not s[start:i].startswith(("text", "image", "audio", "video", "application", "message",
+                                                   "multipart")):
+            return "invalid media type"
+        i, err = token(i + 1, ";,", "incomplete media type", "invalid character for media subtype")
+        if err:
+            return err
+        state = "semicolon" if s[i] == ";" else "comma"
     # parameters
     while state == "semicolon":
-        i += 1
-        attr_start = i
-        while True:
-            c = at(i)
-            if c == "=" or c == ",":
-                break
-            if c is None:
-                return fail("unterminated parameter sequence")
-            if not _is_token_char(c):
-                return fail("invalid character for parameter attribute")
-            i += 1
-        if i == attr_start:
-            return fail("unterminated parameter sequence")
-        if c == ",":
+        attr_start = i + 1
+        i, err = token(attr_start, "=,", "unterminated parameter sequence", "invalid character for parameter attribute")
+        if err or i == attr_start:
+            return fail(err or "unterminated parameter sequence")
+        if s[i] == ",":
             attr = s[attr_start:i]
             if attr != "base64":
                 return fail(f"expected base64, got {attr}")
@@ -456,17 +440,9 @@ def check_dataurl(s: str, payload_chars_checked: bool = False) -> Optional[str]:
             if pending is None and _go_unquote_fails(s[val_start + 1:i - 1]):
                 pending = "invalid syntax"
         else:
-            while True:
-                c = at(i)
-                if c == ";" or c == ",":
-                    break
-                if c is None:
-                    return fail("missing comma before data")
-                if not _is_token_char(c):
-                    return fail("invalid character for parameter value")
-                i += 1
-            if i == val_start:
-                return fail("invalid character for parameter value")
+            i, err = token(i, ";,", "missing comma before data", "invalid character for parameter value")
+            if err or i == val_start:
+                return fail(err or "invalid character for parameter value")
             if pending is None:
                 pending = _rfc2396_unescape(s[val_start:i])
         c = at(i)
