@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -20,18 +21,21 @@ _ARCH_OPT = click.option("--arch", metavar="ARCH",
 
 
 def _output_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """-o/--output, --in-place and --overwrite: where a changed ISO goes."""
-    f = click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")(f)
-    f = click.option("--in-place", is_flag=True, help="Change the input ISO itself.")(f)
+    """-o/--output, --in-place and --overwrite: where a changed ISO goes.
+
+    The combination is checked before the command runs, so a forgotten -o fails fast and leaves nothing behind.
+    """
+    @functools.wraps(f)
+    def checked(**kw: Any) -> Any:
+        from ..live.image import check_output_mode
+
+        check_output_mode(kw["output"], kw["in_place"])
+        return f(**kw)
+
+    g = click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")(checked)
+    g = click.option("--in-place", is_flag=True, help="Change the input ISO itself.")(g)
     return click.option("-o", "--output", metavar="OUT",
-                        help="Write the changed ISO to OUT (a new file), or - for stdout.")(f)
-
-
-def _check_output_args(output: str | None, in_place: bool) -> None:
-    # Checked before any work so a forgotten -o fails fast and leaves nothing behind.
-    from ..live.image import check_output_mode
-
-    check_output_mode(output, in_place)
+                        help="Write the changed ISO to OUT (a new file), or - for stdout.")(g)
 
 
 def _open(iso: str, arch: str | None) -> LiveIso:
@@ -146,7 +150,6 @@ def ignition() -> None:
 def ignition_embed(iso: str, config: str, force: bool, arch: str | None, output: str | None, in_place: bool,
                    overwrite: bool) -> None:
     """Embed an Ignition config into the ISO's Ignition area."""
-    _check_output_args(output, in_place)
     data = _read_input(config)
     source = "from stdin" if config == "-" else config
     _edit(iso, arch, output, in_place, overwrite, lambda live: live.embed_ignition(data, force=force, source=source))
@@ -171,7 +174,6 @@ def ignition_show(iso: str, arch: str | None) -> None:
 @_ISO_ARG
 def ignition_remove(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
     """Remove the embedded Ignition config (network keyfiles stay)."""
-    _check_output_args(output, in_place)
     _edit(iso, arch, output, in_place, overwrite, lambda live: live.remove_ignition())
 
 
@@ -192,7 +194,6 @@ def network() -> None:
 def network_embed(iso: str, keyfiles: tuple[str, ...], force: bool, arch: str | None, output: str | None,
                   in_place: bool, overwrite: bool) -> None:
     """Embed NetworkManager keyfiles (the live system's firstboot network)."""
-    _check_output_args(output, in_place)
     files: dict[str, bytes] = {}
     for path in keyfiles:
         name = os.path.basename(path)
@@ -238,7 +239,6 @@ def network_extract(iso: str, directory: str | None, arch: str | None) -> None:
 @_ISO_ARG
 def network_remove(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
     """Remove the embedded keyfiles (the Ignition config stays)."""
-    _check_output_args(output, in_place)
     _edit(iso, arch, output, in_place, overwrite, lambda live: live.remove_network())
 
 
@@ -272,7 +272,6 @@ def kargs_show(iso: str, default: bool, arch: str | None) -> None:
 def kargs_modify(iso: str, append: tuple[str, ...], delete: tuple[str, ...], replace: tuple[str, ...],
                  arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
     """Edit the current kernel arguments: delete, then append, then replace."""
-    _check_output_args(output, in_place)
     _edit(iso, arch, output, in_place, overwrite,
           lambda live: live.modify_kargs(append=append, delete=delete, replace=replace))
 
@@ -283,7 +282,6 @@ def kargs_modify(iso: str, append: tuple[str, ...], delete: tuple[str, ...], rep
 @_ISO_ARG
 def kargs_reset(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
     """Put the default kernel arguments back."""
-    _check_output_args(output, in_place)
     _edit(iso, arch, output, in_place, overwrite, lambda live: live.reset_kargs())
 
 
@@ -295,7 +293,6 @@ def kargs_reset(iso: str, arch: str | None, output: str | None, in_place: bool, 
 @_ISO_ARG
 def reset(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool) -> None:
     """Remove every customization: empty Ignition area, default kernel arguments."""
-    _check_output_args(output, in_place)
     _edit(iso, arch, output, in_place, overwrite, lambda live: live.reset())
 
 
