@@ -1,12 +1,14 @@
-"""Shared test helpers: where the shared fixtures live, the decompressed fixture ISOs, an HTTPS test server."""
+"""Shared test helpers: where the shared fixtures live, the decompressed fixture ISOs, local HTTP(S) servers."""
 
 from __future__ import annotations
 
 import datetime
+import http.server
 import ipaddress
 import lzma
 import os
 import ssl
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,3 +114,87 @@ def tls_server(_tls_session: tuple[Any, Path]) -> Iterator[tuple[Any, Path]]:
         yield server, ca_pem
     finally:
         server.clear()
+
+
+# --- A plain HTTP server for downloads: Range, dropped connections ---------------------------------------------
+
+
+class ArtifactServer:
+    """A tiny HTTP/1.1 server on 127.0.0.1 serving ``files`` (path -> bytes), honouring ``Range``.
+
+    Paths listed in ``drop_once`` get their connection cut after half of the body the first time they
+    are fetched without a Range header. ``requests`` records (path, Range header) of every GET.
+    """
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.drop_once: set[str] = set()
+        self.ignore_range: set[str] = set()
+        self.requests: list[tuple[str, str | None]] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = self.path.split("?", 1)[0]
+                rng = self.headers.get("Range")
+                server.requests.append((path, rng))
+                body = server.files.get(path)
+                if body is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if path in server.drop_once and rng is None:
+                    server.drop_once.discard(path)
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                start = 0
+                if rng and rng.startswith("bytes=") and path not in server.ignore_range:
+                    start = int(rng[6:].split("-", 1)[0])
+                    if start >= len(body):
+                        self.send_response(416)
+                        self.send_header("Content-Range", f"bytes */{len(body)}")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(body) - start))
+                self.send_header("Accept-Ranges", "bytes")
+                self.end_headers()
+                self.wfile.write(body[start:])
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def artifact_server() -> Iterator[ArtifactServer]:
+    srv = ArtifactServer()
+    try:
+        yield srv
+    finally:
+        srv.close()

@@ -9,12 +9,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CI_FIXTURES, TESTDATA
-from test_fetch import ArtifactServer
+from conftest import CI_FIXTURES, TESTDATA, ArtifactServer
 
 from ignkit import stream as st
 from ignkit.cli import main
@@ -74,15 +72,6 @@ class StreamSite:
 
     def artifact_gets(self) -> list[tuple[str, str | None]]:
         return [(p, r) for p, r in self.server.requests if p != self.stream_path and not p.endswith(".sig")]
-
-
-@pytest.fixture
-def server() -> Iterator[ArtifactServer]:
-    srv = ArtifactServer()
-    try:
-        yield srv
-    finally:
-        srv.close()
 
 
 # --- parsing --------------------------------------------------------------------------------------------------
@@ -207,8 +196,8 @@ def test_show_configmap_streams_json(capsys: pytest.CaptureFixture[str]) -> None
     assert rows[0]["location"].endswith("rhcos-10.0.20250702-0-live-iso.x86_64.iso")
 
 
-def test_show_stdin_and_url(server: ArtifactServer) -> None:
-    site = StreamSite(server, "configmap-stream.json")
+def test_show_stdin_and_url(artifact_server: ArtifactServer) -> None:
+    site = StreamSite(artifact_server, "configmap-stream.json")
     data = (STREAMS / "configmap-stream.json").read_bytes()
     r = subprocess.run([sys.executable, "-m", "ignkit", "stream", "show", "-", "-a", "s390x", "-f", "pxe"],
                        input=data, capture_output=True, check=True)
@@ -224,8 +213,9 @@ def _ls(d: Path) -> list[str]:
     return sorted(p.name for p in d.iterdir())
 
 
-def test_download_iso_then_skip(tmp_path: Path, server: ArtifactServer, capsys: pytest.CaptureFixture[str]) -> None:
-    site = StreamSite(server, "fcos-stable.json")
+def test_download_iso_then_skip(tmp_path: Path, artifact_server: ArtifactServer,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    site = StreamSite(artifact_server, "fcos-stable.json")
     args = ["download", "--stream", site.url, "--arch", "x86_64", "--format", "iso", "-C", str(tmp_path)]
     assert main(args) == 0
     name = "fedora-coreos-42.20251012.3.0-live-iso.x86_64.iso"
@@ -239,24 +229,24 @@ def test_download_iso_then_skip(tmp_path: Path, server: ArtifactServer, capsys: 
     assert len(site.artifact_gets()) == gets  # not fetched again
 
 
-def test_download_pxe_resumes_after_drop(tmp_path: Path, server: ArtifactServer) -> None:
-    site = StreamSite(server, "rhcos-4.19.json")
+def test_download_pxe_resumes_after_drop(tmp_path: Path, artifact_server: ArtifactServer) -> None:
+    site = StreamSite(artifact_server, "rhcos-4.19.json")
     initramfs = site.path_of(site.entry("aarch64", "pxe", "initramfs")["location"])
-    server.drop_once.add(initramfs)
+    artifact_server.drop_once.add(initramfs)
     res = st.download(st.load_stream(site.url), "aarch64", "pxe", tmp_path, progress=False)
     assert [r.artifact.kind for r in res] == ["kernel", "initramfs", "rootfs"]
     for r in res:
         assert r.path.read_bytes() == make_fixtures.artifact_content(r.path.name)
     assert len(_ls(tmp_path)) == 3 and not any(n.endswith(".part") for n in _ls(tmp_path))
-    full = len(server.files[initramfs])
-    assert [rng for p, rng in server.requests if p == initramfs] == [None, f"bytes={full // 2}-"]
+    full = len(artifact_server.files[initramfs])
+    assert [rng for p, rng in artifact_server.requests if p == initramfs] == [None, f"bytes={full // 2}-"]
 
 
-def test_download_from_configmap_streams_by_name(tmp_path: Path, server: ArtifactServer,
+def test_download_from_configmap_streams_by_name(tmp_path: Path, artifact_server: ArtifactServer,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """The ConfigMap `oc get configmap/coreos-bootimages -o json` prints, with data.streams, served over http."""
-    StreamSite(server, "configmap-streams.json")
-    url = server.url("/configmap-streams.json")
+    StreamSite(artifact_server, "configmap-streams.json")
+    url = artifact_server.url("/configmap-streams.json")
     args = ["download", "-s", url, "-a", "aarch64", "-f", "pxe", "-C", str(tmp_path)]
     assert main(args) == 2
     assert "several streams (rhel-10, rhel-9); choose one with --stream-name" in capsys.readouterr().err
@@ -270,10 +260,11 @@ def test_download_from_configmap_streams_by_name(tmp_path: Path, server: Artifac
         assert (tmp_path / n).read_bytes() == make_fixtures.artifact_content(n)
 
 
-def test_download_wrong_digest(tmp_path: Path, server: ArtifactServer, capsys: pytest.CaptureFixture[str]) -> None:
-    site = StreamSite(server, "rhcos-4.19.json")
+def test_download_wrong_digest(tmp_path: Path, artifact_server: ArtifactServer,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    site = StreamSite(artifact_server, "rhcos-4.19.json")
     kernel = site.path_of(site.entry("x86_64", "pxe", "kernel")["location"])
-    server.files[kernel] = b"tampered kernel" + server.files[kernel][15:]
+    artifact_server.files[kernel] = b"tampered kernel" + artifact_server.files[kernel][15:]
     rc = main(["download", "-s", site.url, "-a", "x86_64", "-f", "pxe", "-C", str(tmp_path), "--no-progress"])
     assert rc == 1
     err = capsys.readouterr().err
@@ -281,8 +272,8 @@ def test_download_wrong_digest(tmp_path: Path, server: ArtifactServer, capsys: p
     assert _ls(tmp_path) == []  # neither a final name nor a .part left behind
 
 
-def test_download_replaces_unverified_file(tmp_path: Path, server: ArtifactServer) -> None:
-    site = StreamSite(server, "fcos-stable.json")
+def test_download_replaces_unverified_file(tmp_path: Path, artifact_server: ArtifactServer) -> None:
+    site = StreamSite(artifact_server, "fcos-stable.json")
     (iso,) = st.load_stream(site.url).artifacts("aarch64", "iso")
     (tmp_path / iso.filename).write_bytes(b"stale")
     r = st.download_artifact(iso, tmp_path, progress=False)
@@ -290,8 +281,8 @@ def test_download_replaces_unverified_file(tmp_path: Path, server: ArtifactServe
     assert (tmp_path / iso.filename).read_bytes() == make_fixtures.artifact_content(iso.filename)
 
 
-def test_download_checks_uncompressed_digest(tmp_path: Path, server: ArtifactServer) -> None:
-    site = StreamSite(server, "rhcos-4.19.json")
+def test_download_checks_uncompressed_digest(tmp_path: Path, artifact_server: ArtifactServer) -> None:
+    site = StreamSite(artifact_server, "rhcos-4.19.json")
     (disk,) = st.download(st.load_stream(site.url), "ppc64le", "raw.gz", tmp_path, progress=False)
     assert disk.path.read_bytes() == (VERIFY / "1M.gz").read_bytes()
     site.entry("s390x", "raw.gz", "disk")["uncompressed-sha256"] = "0" * 64
@@ -301,8 +292,9 @@ def test_download_checks_uncompressed_digest(tmp_path: Path, server: ArtifactSer
     assert _ls(tmp_path) == [disk.path.name]
 
 
-def test_download_verify_signature(tmp_path: Path, server: ArtifactServer, capsys: pytest.CaptureFixture[str]) -> None:
-    site = StreamSite(server, "fcos-stable.json")
+def test_download_verify_signature(tmp_path: Path, artifact_server: ArtifactServer,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    site = StreamSite(artifact_server, "fcos-stable.json")
     rc = main(["download", "-s", site.url, "-a", "x86_64", "-f", "raw.xz", "-C", str(tmp_path),
                "--verify-signature", str(KEY)])
     assert rc == 0, capsys.readouterr().err
@@ -312,12 +304,12 @@ def test_download_verify_signature(tmp_path: Path, server: ArtifactServer, capsy
     assert (tmp_path / (name + ".sig")).read_bytes() == (VERIFY / "1M.xz.sig").read_bytes()
 
 
-def test_download_tampered_file_fails_signature(tmp_path: Path, server: ArtifactServer) -> None:
-    site = StreamSite(server, "fcos-stable.json")
+def test_download_tampered_file_fails_signature(tmp_path: Path, artifact_server: ArtifactServer) -> None:
+    site = StreamSite(artifact_server, "fcos-stable.json")
     entry = site.entry("aarch64", "raw.xz", "disk")
     tampered = bytearray((VERIFY / "1M.xz").read_bytes())
     tampered[100] ^= 0xFF
-    server.files[site.path_of(entry["location"])] = bytes(tampered)
+    artifact_server.files[site.path_of(entry["location"])] = bytes(tampered)
     # The (unsigned) stream metadata agrees with the tampered file: only the signature can catch it.
     entry["sha256"] = hashlib.sha256(tampered).hexdigest()
     del entry["uncompressed-sha256"]
@@ -329,9 +321,9 @@ def test_download_tampered_file_fails_signature(tmp_path: Path, server: Artifact
     st.download(st.load_stream(site.url), "aarch64", "raw.xz", tmp_path, progress=False)
 
 
-def test_download_verify_signature_without_signature(tmp_path: Path, server: ArtifactServer,
+def test_download_verify_signature_without_signature(tmp_path: Path, artifact_server: ArtifactServer,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    site = StreamSite(server, "rhcos-4.19.json")
+    site = StreamSite(artifact_server, "rhcos-4.19.json")
     rc = main(["download", "-s", site.url, "-a", "x86_64", "-f", "iso", "-C", str(tmp_path),
                "--verify-signature", str(KEY)])
     assert rc == 1
@@ -339,10 +331,10 @@ def test_download_verify_signature_without_signature(tmp_path: Path, server: Art
     assert _ls(tmp_path) == []
 
 
-def test_download_missing_artifact_is_fetch_error(tmp_path: Path, server: ArtifactServer,
+def test_download_missing_artifact_is_fetch_error(tmp_path: Path, artifact_server: ArtifactServer,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    site = StreamSite(server, "rhcos-4.19.json")
-    del server.files[site.path_of(site.entry("x86_64", "iso", "disk")["location"])]
+    site = StreamSite(artifact_server, "rhcos-4.19.json")
+    del artifact_server.files[site.path_of(site.entry("x86_64", "iso", "disk")["location"])]
     assert main(["download", "-s", site.url, "-a", "x86_64", "-C", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "HTTP 404" in err and err.count("\n") == 1
