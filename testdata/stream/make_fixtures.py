@@ -51,6 +51,15 @@ def _stub(base: str, name: str, *, signed: bool) -> dict[str, str]:
     return _entry(base + name, artifact_content(name), signed=signed)
 
 
+def _live(base: str, pre: str, arch: str, *, signed: bool) -> dict[str, dict[str, dict[str, str]]]:
+    """The live ISO and PXE formats of one architecture."""
+    return {
+        "iso": {"disk": _stub(base, f"{pre}-live-iso.{arch}.iso", signed=signed)},
+        "pxe": {kind: _stub(base, f"{pre}-live-{kind}.{arch}{suffix}", signed=signed)
+                for kind, suffix in (("kernel", ""), ("initramfs", ".img"), ("rootfs", ".img"))},
+    }
+
+
 def fcos() -> dict:
     rel = "42.20251012.3.0"
     archs = {}
@@ -63,12 +72,7 @@ def fcos() -> dict:
                 "metal": {
                     "release": rel,
                     "formats": {
-                        "iso": {"disk": _stub(base, f"{pre}-live-iso.{arch}.iso", signed=True)},
-                        "pxe": {
-                            "kernel": _stub(base, f"{pre}-live-kernel.{arch}", signed=True),
-                            "initramfs": _stub(base, f"{pre}-live-initramfs.{arch}.img", signed=True),
-                            "rootfs": _stub(base, f"{pre}-live-rootfs.{arch}.img", signed=True),
-                        },
+                        **_live(base, pre, arch, signed=True),
                         "raw.xz": {"disk": _entry(base + f"{pre}-metal.{arch}.raw.xz", disk, signed=True,
                                                   uncompressed=ZEROS_SHA256)},
                     },
@@ -98,12 +102,7 @@ def rhcos(stream_dir: str, rel: str, name: str, archs: tuple[str, ...]) -> dict:
         pre = f"rhcos-{rel}"
         disk = (VERIFY / "1M.gz").read_bytes()
         formats = {
-            "iso": {"disk": _stub(base, f"{pre}-live-iso.{arch}.iso", signed=False)},
-            "pxe": {
-                "kernel": _stub(base, f"{pre}-live-kernel.{arch}", signed=False),
-                "initramfs": _stub(base, f"{pre}-live-initramfs.{arch}.img", signed=False),
-                "rootfs": _stub(base, f"{pre}-live-rootfs.{arch}.img", signed=False),
-            },
+            **_live(base, pre, arch, signed=False),
             "raw.gz": {"disk": _entry(base + f"{pre}-metal.{arch}.raw.gz", disk, signed=False,
                                       uncompressed=ZEROS_SHA256)},
             "4k.raw.gz": {"disk": _entry(base + f"{pre}-metal4k.{arch}.raw.gz", disk, signed=False,
