@@ -8,7 +8,6 @@ skip-if-already-verified, and an optional GPG check of the stream's detached sig
 from __future__ import annotations
 
 import contextlib
-import json
 import lzma
 import os
 import posixpath
@@ -124,7 +123,7 @@ class Stream:
         return out
 
 
-def _json_or_yaml(data: bytes, what: str) -> Any:
+def _load(data: bytes, what: str) -> dict[str, Any]:
     doc = load_json_or_yaml(data)
     if not isinstance(doc, dict):
         raise InputError(f"{what}: not stream metadata (expected JSON)")
@@ -132,11 +131,17 @@ def _json_or_yaml(data: bytes, what: str) -> Any:
 
 
 def _stream_doc(obj: Any, what: str) -> dict[str, Any]:
+    """One stream document: an object, or a JSON (or YAML) string of one."""
     if isinstance(obj, str):
-        obj = _json_or_yaml(obj.encode(), what)
+        obj = _load(obj.encode(), what)
     if not isinstance(obj, dict) or not isinstance(obj.get("architectures"), dict):
         raise InputError(f"{what}: not CoreOS stream metadata (no \"architectures\" object)")
     return obj
+
+
+def _named(doc: dict[str, Any], default: object = "stream") -> Stream:
+    """A stream named by its own ``stream`` key, else ``default``."""
+    return Stream(str(doc.get("stream") or default), doc)
 
 
 def parse_streams(data: bytes, what: str = "stream metadata") -> list[Stream]:
@@ -145,35 +150,34 @@ def parse_streams(data: bytes, what: str = "stream metadata") -> list[Stream]:
     ``data.streams`` may hold a map of name → stream (or a list of streams), as a JSON string or object.
     Returns every stream found, the legacy ``data.stream`` first.
     """
-    doc = _json_or_yaml(data, what)
+    return _streams_in(_load(data, what), what)
+
+
+def _streams_in(doc: dict[str, Any], what: str) -> list[Stream]:
     if "architectures" in doc:
-        s = _stream_doc(doc, what)
-        return [Stream(str(s.get("stream") or "stream"), s)]
+        return [_named(_stream_doc(doc, what))]
+    items = doc.get("items")
+    if doc.get("kind") == "List" and isinstance(items, list) and len(items) == 1:
+        if not isinstance(items[0], dict):
+            raise InputError(f"{what}: not stream metadata (expected JSON)")
+        return _streams_in(items[0], what)
     cm = doc.get("data")
-    if doc.get("kind") == "List" and isinstance(doc.get("items"), list) and len(doc["items"]) == 1:
-        return parse_streams(json.dumps(doc["items"][0]).encode(), what)
     if not isinstance(cm, dict) or not ("stream" in cm or "streams" in cm):
         raise InputError(f"{what}: neither a stream document nor the coreos-bootimages ConfigMap "
                          f"(no data.stream or data.streams)")
     out: list[Stream] = []
     if "stream" in cm:
-        s = _stream_doc(cm["stream"], f"{what}: data.stream")
-        out.append(Stream(str(s.get("stream") or "stream"), s))
+        out.append(_named(_stream_doc(cm["stream"], f"{what}: data.stream")))
     if "streams" in cm:
         many = cm["streams"]
         if isinstance(many, str):
-            many = _json_or_yaml(many.encode(), f"{what}: data.streams")
+            many = _load(many.encode(), f"{what}: data.streams")
         if isinstance(many, dict) and "architectures" not in many:
-            for key in sorted(many):
-                s = _stream_doc(many[key], f"{what}: data.streams.{key}")
-                out.append(Stream(str(key), s))
+            out += [Stream(str(key), _stream_doc(many[key], f"{what}: data.streams.{key}")) for key in sorted(many)]
         elif isinstance(many, list):
-            for i, item in enumerate(many):
-                s = _stream_doc(item, f"{what}: data.streams[{i}]")
-                out.append(Stream(str(s.get("stream") or i), s))
+            out += [_named(_stream_doc(item, f"{what}: data.streams[{i}]"), i) for i, item in enumerate(many)]
         else:
-            s = _stream_doc(many, f"{what}: data.streams")
-            out.append(Stream(str(s.get("stream") or "stream"), s))
+            out.append(_named(_stream_doc(many, f"{what}: data.streams")))
     return out
 
 
