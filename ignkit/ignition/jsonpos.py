@@ -310,41 +310,34 @@ class _Scan:
     def number(self) -> None:
         d, n = self.data, self.n
 
-        def at() -> Optional[int]:
-            return d[self.i] if self.i < n else None
+        def digits(context: str = "") -> None:
+            """Skip a run of digits; with ``context``, one digit is required here (else Go's error)."""
+            if context:
+                if self.i >= n:
+                    raise self.eof()
+                if not 0x30 <= d[self.i] <= 0x39:
+                    raise self.fail(context)
+            while self.i < n and 0x30 <= d[self.i] <= 0x39:
+                self.i += 1
 
-        if at() == 0x2D:
+        if d[self.i] == 0x2D:  # -
             self.i += 1
-            c = at()
-            if c is None:
+            if self.i >= n:
                 raise self.eof()
-            if not (0x30 <= c <= 0x39):
+            if not 0x30 <= d[self.i] <= 0x39:
                 raise self.fail("in numeric literal")
-        if at() == 0x30:
+        if d[self.i] == 0x30:  # a leading 0 stands alone
             self.i += 1
         else:
-            while (c := at()) is not None and 0x30 <= c <= 0x39:
-                self.i += 1
-        if at() == 0x2E:
+            digits()
+        if self.i < n and d[self.i] == 0x2E:  # .
             self.i += 1
-            c = at()
-            if c is None:
-                raise self.eof()
-            if not (0x30 <= c <= 0x39):
-                raise self.fail("after decimal point in numeric literal")
-            while (c := at()) is not None and 0x30 <= c <= 0x39:
-                self.i += 1
-        if at() in (0x65, 0x45):
+            digits("after decimal point in numeric literal")
+        if self.i < n and d[self.i] in (0x65, 0x45):  # e E
             self.i += 1
-            if at() in (0x2B, 0x2D):
+            if self.i < n and d[self.i] in (0x2B, 0x2D):
                 self.i += 1
-            c = at()
-            if c is None:
-                raise self.eof()
-            if not (0x30 <= c <= 0x39):
-                raise self.fail("in exponent of numeric literal")
-            while (c := at()) is not None and 0x30 <= c <= 0x39:
-                self.i += 1
+            digits("in exponent of numeric literal")
 
 
 def syntax_error(data: bytes) -> Optional[JSONSyntaxError]:
