@@ -201,6 +201,17 @@ def load_user_config(data: bytes, what: str) -> dict[str, Any]:
     return cfg
 
 
+def _user_configs(paths: Sequence[PathLike], option: str, validate: bool) -> list[dict[str, Any]]:
+    """Read, parse and (with ``validate``) validate the configs given to ``option``, in order."""
+    configs = []
+    for p in paths:
+        data = _read(p, option)
+        configs.append(load_user_config(data, os.fspath(p)))
+        if validate:
+            check_config(data, os.fspath(p))
+    return configs
+
+
 def check_config(config: Union[dict[str, Any], bytes], what: str) -> None:
     """Validate a config (dict, or the raw bytes of a file for line/column positions).
 
@@ -351,12 +362,7 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
         return installer
 
     # Destination configs: parsed now, merged at the end.
-    dest_user: list[dict[str, Any]] = []
-    for p in options.dest_ignition:
-        data = _read(p, "--dest-ignition")
-        dest_user.append(load_user_config(data, os.fspath(p)))
-        if options.validate:
-            check_config(data, os.fspath(p))
+    dest_user = _user_configs(options.dest_ignition, "--dest-ignition", options.validate)
     if options.dest_ignition_url is not None:
         if dest_user:
             raise UsageError("give --dest-ignition or --dest-ignition-url, not both")
@@ -508,12 +514,7 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
         build.add_hostname(live_cfg(), options.hostname)
 
     # Live configs given by the user: merged statically over the generated one.
-    live_user = []
-    for p in options.live_ignition:
-        data = _read(p, "--live-ignition")
-        live_user.append(load_user_config(data, os.fspath(p)))
-        if options.validate:
-            check_config(data, os.fspath(p))
+    live_user = _user_configs(options.live_ignition, "--live-ignition", options.validate)
     if live_user:
         live = _versions_merge([_drop_overridden(live_cfg(), live_user), *live_user])
     if live is not None:
