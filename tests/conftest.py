@@ -8,6 +8,8 @@ import ipaddress
 import lzma
 import os
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +30,13 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"shared fixtures not found at {SHARED} (set IGNKIT_SHARED)")
     return SHARED
+
+
+def run_ignkit(*args: object, stdin: bytes | None = b"", cwd: Path | None = None,
+               timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m ignkit ARGS`` as a real process; stdin is a pipe (empty unless given), output captured."""
+    return subprocess.run([sys.executable, "-m", "ignkit", *map(str, args)], input=stdin, capture_output=True,
+                          cwd=cwd, timeout=timeout)
 
 
 @pytest.fixture(scope="session")

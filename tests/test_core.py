@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_ignkit as run
 
 from ignkit.cli import main
 from ignkit.errors import CheckFailed, InputError, UsageError
 from ignkit.outfile import atomic_output, write_bytes_atomic
-
-
-def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "ignkit", *args], input=stdin, capture_output=True, timeout=60)
 
 
 def test_help_lists_every_command() -> None:

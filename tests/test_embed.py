@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import CI_FIXTURES
+from conftest import run_ignkit as run
 
 from ignkit.ignition import build
 from ignkit.live.customize import read_customization
@@ -23,11 +24,6 @@ C = CI_FIXTURES / "customize"
 @pytest.fixture
 def iso(fixture_isos: dict[str, Path]) -> Path:
     return fixture_isos["embed-areas-2023-07.x86_64"]
-
-
-def run(*args: object, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "ignkit", *map(str, args)], input=stdin, capture_output=True,
-                          timeout=120)
 
 
 def sha(p: Path) -> str:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CI_FIXTURES
+from conftest import CI_FIXTURES, run_ignkit
 
 from ignkit.cli import main
 from ignkit.errors import CheckFailed, ImageError, InputError, UsageError
@@ -81,10 +81,9 @@ def ignkit(*args: object, input: bytes | None = None) -> Result:
     return Result(rc, out.getvalue(), errs.getvalue())
 
 
-def ignkit_proc(*args: object, input: bytes | None = None) -> Result:
+def ignkit_proc(*args: object, input: bytes | None = b"") -> Result:
     """Run the CLI as a real process (stdin and stdout are pipes)."""
-    r = subprocess.run([sys.executable, "-m", "ignkit", *map(str, args)], input=input, capture_output=True,
-                       timeout=120)
+    r = run_ignkit(*args, stdin=input)
     return Result(r.returncode, r.stdout, r.stderr)
 
 

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_ignkit
 
 
-def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ignkit", "merge", *args], input=stdin, capture_output=True,
-                          timeout=60, cwd=cwd)
+def run(*args: str, stdin: bytes | None = b"", cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return run_ignkit("merge", *args, stdin=stdin, cwd=cwd)
 
 
 def write(path: Path, config: dict) -> str:

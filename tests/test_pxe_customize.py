@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CI_FIXTURES
+from conftest import run_ignkit as run
 
 from ignkit.errors import ImageError, UsageError
 from ignkit.ignition import build
@@ -33,10 +34,6 @@ def make_initramfs(path: Path, features: dict | None = FEATURES, stamp: bool = T
     data += bytes(-len(data) % 4)
     path.write_bytes(data)
     return path
-
-
-def run(*args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "ignkit", *map(str, args)], capture_output=True, timeout=60)
 
 
 def test_append_layer_and_read_back(tmp_path: Path) -> None:

@@ -12,17 +12,13 @@ from pathlib import Path
 
 import pytest
 from conftest import CI_FIXTURES
+from conftest import run_ignkit as ignkit
 
 from ignkit.cli import main
 from ignkit.initrd import build_cpio, build_initrd, cpio_entry_names, read_initrd
 
 CONFIG = b'{"ignition":{"version":"3.4.0"},"passwd":{"users":[{"name":"core"}]}}\n'
 KEYFILE = CI_FIXTURES / "customize" / "installer-test.nmconnection"
-
-
-def ignkit(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "ignkit", *args], input=stdin if stdin is not None else b"",
-                          capture_output=True, cwd=cwd, timeout=60)
 
 
 @pytest.fixture
