@@ -1,9 +1,10 @@
-"""Shared test helpers: where the shared fixtures live, the decompressed fixture ISOs, local HTTP(S) servers."""
+"""Shared test helpers: fixture paths, the decompressed fixture ISOs, local HTTP(S) servers, the CLI as a process."""
 
 from __future__ import annotations
 
 import datetime
 import http.server
+import importlib.util
 import ipaddress
 import lzma
 import os
@@ -13,6 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -30,6 +32,15 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"shared fixtures not found at {SHARED} (set IGNKIT_SHARED)")
     return SHARED
+
+
+def load_script(path: Path, name: str) -> ModuleType:
+    """Import a script that is not in a package (``testdata/mkiso.py``, ...) as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def run_ignkit(*args: object, stdin: bytes | None = b"", cwd: Path | None = None,

@@ -3,34 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-from conftest import REPO, TESTDATA
+from conftest import REPO, TESTDATA, load_script
 
+from ignkit.arch import ARCHES
 from ignkit.errors import CheckFailed
 from ignkit.isofs import IsoFS
 from ignkit.live import open_iso, write_iso
 
-ARCHES = ("x86_64", "aarch64", "ppc64le", "s390x")
 MARKER = b"# COREOS_KARG_EMBED_AREA\n"
 
 
-def _load_mkiso() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ignkit_testdata_mkiso", TESTDATA / "mkiso.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-mkiso = _load_mkiso()
+mkiso = load_script(TESTDATA / "mkiso.py", "ignkit_testdata_mkiso")
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import json
 import os
@@ -12,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CI_FIXTURES, TESTDATA, ArtifactServer
+from conftest import CI_FIXTURES, TESTDATA, ArtifactServer, load_script
 
 from ignkit import stream as st
 from ignkit.cli import main
@@ -24,10 +23,7 @@ KEY = VERIFY / "test-key.pub.asc"
 FCOS_BASE = "https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/"
 RHCOS_BASE = "https://rhcos.mirror.openshift.com/art/storage/prod/streams/"
 
-_spec = importlib.util.spec_from_file_location("make_fixtures", STREAMS / "make_fixtures.py")
-assert _spec and _spec.loader
-make_fixtures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_fixtures)
+make_fixtures = load_script(STREAMS / "make_fixtures.py", "make_fixtures")
 
 
 class StreamSite:
