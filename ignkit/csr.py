@@ -529,8 +529,9 @@ def _check_serving_sans(d: Decision, decoded: _Decoded, host: Host, node: str,
     node_addrs = nodes.get(node)
     if dhcp and node_addrs:
         for typ, value in node_addrs:
-            if typ in _IP_ADDRESS_TYPES and _ip(value) is not None:
-                ip_ok.add(_ip(value))  # type: ignore[arg-type]
+            ip = _ip(value) if typ in _IP_ADDRESS_TYPES else None
+            if ip is not None:
+                ip_ok.add(ip)
             elif typ in _DNS_ADDRESS_TYPES and value.lower().rstrip(".").split(".", 1)[0] == short:
                 dns_ok.add(value.lower().rstrip("."))
     foreign = [f"DNS:{n}" for n in decoded.dns if n.lower().rstrip(".") not in dns_ok]

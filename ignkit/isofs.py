@@ -171,12 +171,11 @@ class IsoFS:
 
     def _open_pycdlib(self) -> None:
         import pycdlib
-        from pycdlib.pycdlibexception import PyCdlibException
 
         iso = pycdlib.PyCdlib()
         try:
             iso.open(self.path)
-        except (PyCdlibException, Exception):  # noqa: BLE001 - any refusal means: use the walker
+        except Exception:  # noqa: BLE001 - any refusal means: use the walker
             # e.g. "Failed adding duplicate name to parent" for xorrisofs s390x images.
             try:
                 iso.close()

@@ -38,7 +38,7 @@ _Loader.add_implicit_resolver(
 )
 
 
-def load_yaml(text: str) -> Any:
+def load_yaml(text: Union[str, bytes]) -> Any:
     """Parse YAML text like ``yaml.safe_load``, except that ``1:30``-style scalars stay strings."""
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
@@ -54,7 +54,7 @@ def load_json_or_yaml(data: bytes) -> Any:
     except ValueError:
         pass
     try:
-        return yaml.load(data, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return load_yaml(data)
     except Exception:  # noqa: BLE001 - not YAML either
         return None
 
