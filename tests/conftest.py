@@ -27,11 +27,10 @@ IGN_FIXTURES = SHARED / "fixtures" / "ignition"
 TESTDATA = REPO / "testdata"
 
 
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"shared fixtures not found at {SHARED} (set IGNKIT_SHARED)")
-    return SHARED
+def pytest_configure(config: pytest.Config) -> None:
+    # Many tests read the upstream fixtures: say once, clearly, when they are not where we look.
+    if not (CI_FIXTURES.is_dir() and IGN_FIXTURES.is_dir()):
+        raise pytest.UsageError(f"shared fixtures not found under {SHARED} (set IGNKIT_SHARED)")
 
 
 def load_script(path: Path, name: str) -> ModuleType:
