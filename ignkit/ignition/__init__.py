@@ -1,1 +1,1 @@
-"""x"""
+"""Ignition configs: version handling, validation (schemas + semantic rules), merge, resolve, translation."""
