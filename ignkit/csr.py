@@ -5,7 +5,7 @@ that is approved and the kubelet has registered, a *serving* CSR from ``system:n
 :func:`review_csrs` decides, for every pending request in the output of ``oc get csr -o json``,
 whether it is one of those two shapes for a host of the inventory (and, for serving CSRs, whether
 every subject alternative name belongs to that host); everything else is refused with its reasons.
-:func:`watch_csrs` runs ``oc`` itself until every inventory host holds both certificates.
+:mod:`ignkit.csrwatch` drives ``oc`` with these decisions until every host holds both certificates.
 """
 
 from __future__ import annotations
@@ -14,15 +14,11 @@ import base64
 import binascii
 import ipaddress
 import json
-import os
-import shutil
-import subprocess
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional, Union
 
-from .errors import FetchError, InputError, UsageError
+from .errors import InputError
 from .inventory import Host
 
 __all__ = [
@@ -33,15 +29,13 @@ __all__ = [
     "Decision",
     "Refusal",
     "Review",
-    "HostStatus",
-    "WatchResult",
     "parse_csr_list",
     "parse_node_addresses",
     "review_csrs",
-    "host_status",
     "format_review_table",
-    "watch_csrs",
-    "format_watch_summary",
+    "request_kind",
+    "settled_node",
+    "NodeIndex",
 ]
 
 BOOTSTRAPPER = "system:serviceaccount:openshift-machine-config-operator:node-bootstrapper"
@@ -359,7 +353,7 @@ def _decode_request(request: str) -> Union[_Decoded, str]:
 # Hosts
 
 
-class _Inventory:
+class NodeIndex:
     """Find the inventory host a node name belongs to."""
 
     def __init__(self, hosts: Sequence[Host]) -> None:
@@ -400,7 +394,7 @@ def _ip(value: str) -> Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Addre
 # Review
 
 
-def _kind(rec: CSRRecord) -> str:
+def request_kind(rec: CSRRecord) -> str:
     if rec.signer_name == CLIENT_SIGNER:
         return "client"
     if rec.signer_name == SERVING_SIGNER:
@@ -432,9 +426,9 @@ def _check_usages(d: Decision, rec: CSRRecord, allowed: Sequence[frozenset[str]]
                                            f"(want {want}, optionally key encipherment)"))
 
 
-def _review_one(rec: CSRRecord, inv: _Inventory,
+def _review_one(rec: CSRRecord, inv: NodeIndex,
                 nodes: Mapping[str, Sequence[tuple[str, str]]]) -> Decision:
-    kind = _kind(rec)
+    kind = request_kind(rec)
     d = Decision(name=rec.name, kind=kind, requestor=rec.username, signer_name=rec.signer_name,
                  usages=list(rec.usages), created=rec.created)
     want_signer = {"client": CLIENT_SIGNER, "serving": SERVING_SIGNER}.get(kind)
@@ -562,7 +556,7 @@ def review_csrs(records: Iterable[CSRRecord], hosts: Sequence[Host],
     first label is the host's short name are taken from it. CSRs that are already approved, denied
     or failed land in ``Review.settled``.
     """
-    inv = _Inventory(hosts)
+    inv = NodeIndex(hosts)
     nodes = nodes or {}
     decisions: list[Decision] = []
     settled: list[CSRRecord] = []
@@ -575,7 +569,7 @@ def review_csrs(records: Iterable[CSRRecord], hosts: Sequence[Host],
     return Review(decisions, settled)
 
 
-def _settled_node(rec: CSRRecord) -> Optional[str]:
+def settled_node(rec: CSRRecord) -> Optional[str]:
     """The node name of an already-settled CSR (from its CN, else its requestor)."""
     decoded = _decode_request(rec.request)
     if isinstance(decoded, _Decoded) and len(decoded.common_names) == 1:
@@ -599,8 +593,8 @@ def _annotate(decisions: list[Decision], settled: list[CSRRecord]) -> None:
                                f"requests wait (the kubelet files a new one); each is approved")
     approved_client: dict[str, str] = {}
     for rec in settled:
-        if rec.state == "approved" and _kind(rec) == "client":
-            node = _settled_node(rec)
+        if rec.state == "approved" and request_kind(rec) == "client":
+            node = settled_node(rec)
             if node:
                 approved_client.setdefault(node, rec.name)
     for d in decisions:
@@ -632,226 +626,4 @@ def format_review_table(review: Review) -> str:
     if review.settled:
         summary += f", {len(review.settled)} already settled (not pending)"
     lines.append(summary)
-    return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------------------------------
-# Which hosts hold both certificates
-
-
-@dataclass
-class HostStatus:
-    """Whether an inventory host's client and serving CSRs are approved (by anyone)."""
-
-    hostname: str
-    client: list[str] = field(default_factory=list)    # names of approved client CSRs
-    serving: list[str] = field(default_factory=list)   # names of approved serving CSRs
-
-    @property
-    def complete(self) -> bool:
-        return bool(self.client) and bool(self.serving)
-
-
-def host_status(records: Iterable[CSRRecord], hosts: Sequence[Host],
-                also_approved: Iterable[str] = ()) -> dict[str, HostStatus]:
-    """Map each inventory hostname to the approved client and serving CSRs that name it.
-
-    ``also_approved`` lists CSR names to count as approved even if ``records`` still shows them
-    pending (approvals made a moment ago).
-    """
-    inv = _Inventory(hosts)
-    extra = set(also_approved)
-    out = {h.hostname: HostStatus(h.hostname) for h in hosts}
-    for rec in records:
-        if not (rec.state == "approved" or (rec.pending and rec.name in extra)):
-            continue
-        kind = _kind(rec)
-        if kind not in ("client", "serving"):
-            continue
-        node = _settled_node(rec)
-        if node is None:
-            continue
-        host, _ = inv.find(node)
-        if host is None:
-            continue
-        getattr(out[host.hostname], kind).append(rec.name)
-    return out
-
-
-# --------------------------------------------------------------------------------------------------
-# Watch
-
-
-@dataclass
-class WatchResult:
-    """What :func:`watch_csrs` did."""
-
-    approved: list[Decision] = field(default_factory=list)
-    refused: dict[str, Decision] = field(default_factory=dict)
-    failed_approvals: dict[str, str] = field(default_factory=dict)   # CSR name -> oc's message
-    status: dict[str, HostStatus] = field(default_factory=dict)
-    rounds: int = 0
-    elapsed: float = 0.0
-    timed_out: bool = False
-    interrupted: bool = False      # stopped by Ctrl-C (KeyboardInterrupt) after the first round
-
-    @property
-    def complete(self) -> bool:
-        return bool(self.status) and all(s.complete for s in self.status.values())
-
-
-def _run_oc(argv: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
-    except FileNotFoundError:
-        raise UsageError(f"{argv[0]}: command not found (install the OpenShift client or pass --oc)") from None
-    except PermissionError:
-        raise UsageError(f"{argv[0]}: not executable") from None
-    except subprocess.TimeoutExpired:
-        raise FetchError(f"`{' '.join(argv)}` did not finish within {timeout:g} s") from None
-
-
-def _oc_message(proc: subprocess.CompletedProcess[bytes]) -> str:
-    text = (proc.stderr or proc.stdout or b"").decode("utf-8", "replace").strip().splitlines()
-    return text[-1] if text else f"exit status {proc.returncode}"
-
-
-def _resolve_oc(oc: str) -> str:
-    if os.sep in oc:
-        return oc
-    found = shutil.which(oc)
-    if found is None:
-        raise UsageError(f"{oc}: command not found on PATH (install the OpenShift client or pass --oc)")
-    return found
-
-
-def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0, timeout: float = 3600.0,
-               echo: Callable[[str], None] = lambda line: None, command_timeout: float = 60.0,
-               sleep: Callable[[float], None] = time.sleep,
-               clock: Callable[[], float] = time.monotonic) -> WatchResult:
-    """Approve, with ``oc adm certificate approve``, what :func:`review_csrs` approves, until every host
-    has an approved client and serving CSR or ``timeout`` seconds pass.
-
-    Each round runs ``oc get csr -o json`` (and ``oc get nodes -o json`` when some host uses DHCP).
-    ``echo`` receives one line per approval, refusal (once per CSR), change of what is still missing,
-    and problem. The first failing ``oc get csr`` raises :class:`FetchError`; later failures are
-    reported and retried. Ctrl-C after the first round ends the watch with ``interrupted`` set.
-    """
-    if not hosts:
-        raise UsageError("the inventory has no hosts")
-    if interval <= 0:
-        raise UsageError("--interval must be positive")
-    if timeout < 0:
-        raise UsageError("--timeout must not be negative")
-    oc_path = _resolve_oc(oc)
-    need_nodes = any(not h.addresses for h in hosts)
-    result = WatchResult()
-    approved_names: set[str] = set()
-    start = clock()
-    fetched_once = False
-    last_waiting = ""
-
-    def fetch() -> list[CSRRecord]:
-        proc = _run_oc([oc_path, "get", "csr", "-o", "json"], command_timeout)
-        if proc.returncode != 0:
-            raise FetchError(f"oc get csr failed: {_oc_message(proc)}")
-        return parse_csr_list(proc.stdout, what="oc get csr")
-
-    def fetch_nodes() -> dict[str, list[tuple[str, str]]]:
-        try:
-            nproc = _run_oc([oc_path, "get", "nodes", "-o", "json"], command_timeout)
-            if nproc.returncode != 0:
-                raise FetchError(f"oc get nodes failed: {_oc_message(nproc)}")
-            return parse_node_addresses(nproc.stdout, what="oc get nodes")
-        except (FetchError, InputError) as e:
-            echo(f"warning: {e}")
-            return {}
-
-    def approve(d: Decision) -> None:
-        try:
-            aproc = _run_oc([oc_path, "adm", "certificate", "approve", d.name], command_timeout)
-            msg = "" if aproc.returncode == 0 else _oc_message(aproc)
-        except FetchError as e:
-            msg = str(e)
-        if not msg:
-            approved_names.add(d.name)
-            result.approved.append(d)
-            result.failed_approvals.pop(d.name, None)
-            result.refused.pop(d.name, None)
-            note = f" ({'; '.join(d.notes)})" if d.notes else ""
-            echo(f"approved {d.name}: {d.kind} CSR of {d.host}{note}")
-            return
-        if result.failed_approvals.get(d.name) != msg:
-            echo(f"warning: oc adm certificate approve {d.name} failed: {msg}")
-        result.failed_approvals[d.name] = msg
-
-    try:
-        while True:
-            result.rounds += 1
-            records: Optional[list[CSRRecord]] = None
-            try:
-                records = fetch()
-            except (FetchError, InputError) as e:
-                if not fetched_once:
-                    raise
-                echo(f"warning: {e} (retrying)")
-            if records is not None:
-                fetched_once = True
-                review = review_csrs(records, hosts, fetch_nodes() if need_nodes else {})
-                for d in review.decisions:
-                    if d.approve:
-                        if d.name not in approved_names:
-                            approve(d)
-                    elif d.name not in result.refused:
-                        result.refused[d.name] = d
-                        echo(f"refused {d.name}: {'; '.join(r.message for r in d.reasons)}")
-                result.status = host_status(records, hosts, approved_names)
-                if result.complete:
-                    break
-                waiting = _waiting_for(result.status)
-                if waiting != last_waiting:
-                    echo(f"waiting for {waiting}")
-                    last_waiting = waiting
-            elapsed = clock() - start
-            if elapsed >= timeout:
-                result.timed_out = True
-                break
-            sleep(min(interval, timeout - elapsed))
-    except KeyboardInterrupt:
-        if not fetched_once:
-            raise
-        result.interrupted = True
-    result.elapsed = clock() - start
-    if not result.status:
-        result.status = {h.hostname: HostStatus(h.hostname) for h in hosts}
-    return result
-
-
-def _waiting_for(status: Mapping[str, HostStatus]) -> str:
-    parts = []
-    for s in status.values():
-        missing = [k for k in ("client", "serving") if not getattr(s, k)]
-        if missing:
-            parts.append(f"{s.hostname} ({' and '.join(missing)})")
-    return ", ".join(parts)
-
-
-def format_watch_summary(result: WatchResult) -> str:
-    """The closing summary of a watch: per host, which certificates it holds; then the refusals."""
-    lines = []
-    done = sum(1 for s in result.status.values() if s.complete)
-    for s in result.status.values():
-        client = "client ok" if s.client else "client MISSING"
-        serving = "serving ok" if s.serving else "serving MISSING"
-        lines.append(f"{s.hostname}: {client}, {serving}")
-    if result.complete:
-        head = f"all inventory hosts ({len(result.status)}) have both certificates"
-    else:
-        stop = "interrupted" if result.interrupted else "timed out"
-        head = f"{stop} after {result.elapsed:.0f} s: {done} of {len(result.status)} hosts have both certificates"
-    lines.append(f"{head}; approved {len(result.approved)} CSRs, refused {len(result.refused)}")
-    for name, d in result.refused.items():
-        lines.append(f"  refused {name}: {'; '.join(r.message for r in d.reasons)}")
-    for name, msg in result.failed_approvals.items():
-        lines.append(f"  could not approve {name}: {msg}")
     return "\n".join(lines) + "\n"

@@ -24,6 +24,7 @@ from test_csr_support import (
 )
 
 from ignkit import csr as csrmod
+from ignkit import csrwatch
 from ignkit.cli import main
 from ignkit.errors import InputError
 from ignkit.inventory import Address, Host
@@ -312,11 +313,11 @@ def test_host_status() -> None:
         client_item("c0", W0, state="Approved"), serving_item("s0", W0, dns=[W0], ips=[], state="Approved"),
         client_item("c1", "worker-1", state="Approved"), serving_item("s1", W1, dns=[W1], ips=[]),
         client_item("cx", "stranger", state="Approved"))))
-    st = csrmod.host_status(records, hosts())
+    st = csrwatch.host_status(records, hosts())
     assert st[W0].complete and st[W0].client == ["c0"] and st[W0].serving == ["s0"]
     assert st[W1].client == ["c1"] and st[W1].serving == [] and not st[W1].complete
     assert not st[W2].client
-    assert csrmod.host_status(records, hosts(), also_approved=["s1"])[W1].complete
+    assert csrwatch.host_status(records, hosts(), also_approved=["s1"])[W1].complete
 
 
 # ---------------------------------------------------------------------------------------------- CLI

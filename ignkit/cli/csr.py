@@ -103,7 +103,7 @@ def watch(ctx: click.Context, hosts_file: str, interval: float, timeout: float, 
     Exits 0 when every host has an approved client and serving CSR, 1 at the timeout, 130 on Ctrl-C
     (after the summary).
     """
-    from ..csr import format_watch_summary, watch_csrs
+    from ..csrwatch import format_watch_summary, watch_csrs
 
     hosts = _hosts(hosts_file)
 
