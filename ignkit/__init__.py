@@ -45,8 +45,8 @@ _EXPORTS: dict[str, str] = {
     "CustomizeOptions": "ignkit.live.customize",
     "customize_iso": "ignkit.live.customize",
     "customize_pxe": "ignkit.live.customize",
-    "customize_iso_hosts": "ignkit.live.customize",
-    "customize_pxe_hosts": "ignkit.live.customize",
+    "customize_iso_hosts": "ignkit.live.hosts",
+    "customize_pxe_hosts": "ignkit.live.hosts",
     "read_customization": "ignkit.live.customize",
     "Host": "ignkit.inventory",
     "load_inventory": "ignkit.inventory",
@@ -95,14 +95,8 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .ignition.versions import detect_version, parse_config
     from .initrd import append_layer, build_initrd, read_initrd
     from .inventory import Host, load_inventory
-    from .live.customize import (
-        CustomizeOptions,
-        customize_iso,
-        customize_iso_hosts,
-        customize_pxe,
-        customize_pxe_hosts,
-        read_customization,
-    )
+    from .live.customize import CustomizeOptions, customize_iso, customize_pxe, read_customization
+    from .live.hosts import customize_iso_hosts, customize_pxe_hosts
     from .live.image import LiveIso, extract_pxe, open_iso, write_iso
     from .live.kargs import modify_kargs
     from .netconf import nmstate_to_keyfiles

@@ -17,10 +17,10 @@ from ignkit.live.customize import (
     compose,
     customize_iso,
     describe,
-    host_options,
     parse_console,
     read_customization,
 )
+from ignkit.live.hosts import host_options
 from ignkit.live.image import open_iso, write_iso
 from ignkit.netconf import parse_keyfile
 

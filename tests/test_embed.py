@@ -258,7 +258,8 @@ def test_https_dest_url_is_verified_with_the_ignition_ca(tls_server: tuple[Any, 
 def test_hosts_library_progress_and_all_or_nothing(iso: Path, tmp_path: Path) -> None:
     from ignkit.errors import UsageError
     from ignkit.inventory import parse_inventory
-    from ignkit.live.customize import CustomizeOptions, customize_iso_hosts, plan_iso_hosts, write_host_images
+    from ignkit.live.customize import CustomizeOptions
+    from ignkit.live.hosts import customize_iso_hosts, plan_iso_hosts, write_host_images
 
     hosts = parse_inventory({"hosts": [{"hostname": f"n{i}", "mac": f"52:54:00:00:00:0{i}", "ip": f"192.0.2.{i}/24",
                                         "install_dev": "/dev/sda"} for i in (1, 2, 3)]})

@@ -225,7 +225,7 @@ def test_hosts_bad_third_host_writes_nothing(tmp_path: Path) -> None:
     assert r3.returncode == 2 and b"drop -o" in r3.stderr
     # The library refuses a non-live initramfs before composing any host.
     from ignkit.inventory import parse_inventory
-    from ignkit.live.customize import plan_pxe_hosts
+    from ignkit.live.hosts import plan_pxe_hosts
 
     plain = make_initramfs(tmp_path / "plain.img", stamp=False)
     with pytest.raises(ImageError, match="plain.img: not a CoreOS live initramfs image"):
@@ -269,7 +269,7 @@ def cpio_modes(layer: bytes) -> dict[str, int]:
 
 def test_library_hosts_and_member_modes(tmp_path: Path) -> None:
     from ignkit.inventory import parse_inventory
-    from ignkit.live.customize import customize_pxe_hosts
+    from ignkit.live.hosts import customize_pxe_hosts
 
     src = make_initramfs(tmp_path / "live.img")
     hosts = parse_inventory({"hosts": [{"hostname": "m1", "mac": "52:54:00:00:00:31", "ip": "192.0.2.31/24"},

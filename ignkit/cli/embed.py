@@ -162,7 +162,7 @@ def embed(iso: str, output: Optional[str], in_place: bool, force: bool, arch: Op
     resolve_dest_ignition_hash(options)
     if hosts_file is not None:
         from ..inventory import load_inventory
-        from ..live.customize import plan_iso_hosts, write_iso_hosts
+        from ..live.hosts import plan_iso_hosts, write_iso_hosts
 
         images = plan_iso_hosts(live, options, load_inventory(hosts_file), output_dir or "", force=force)
         if dry_run:
@@ -210,7 +210,7 @@ def pxe_customize(initramfs: str, output: Optional[str], hosts_file: Optional[st
     resolve_dest_ignition_hash(options)
     if hosts_file is not None:
         from ..inventory import load_inventory
-        from ..live.customize import plan_pxe_hosts, write_pxe_hosts
+        from ..live.hosts import plan_pxe_hosts, write_pxe_hosts
 
         images = plan_pxe_hosts(initramfs, options, load_inventory(hosts_file), output_dir or "")
         if dry_run:

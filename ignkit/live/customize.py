@@ -16,29 +16,25 @@ members of the initrd to embed, the live kargs edit, the messages to print). :fu
 and :func:`customize_pxe` apply it to a live ISO / PXE initramfs; :func:`read_customization` reads
 an embedded initrd back into its parts.
 
-Many hosts (``--hosts``): :func:`customize_iso_hosts` / :func:`customize_pxe_hosts` write one image per
-inventory host, ``<dir>/<hostname>.iso`` / ``.img``, all or nothing: every host is composed first (a
-bad third host stops the run before anything is written), then each image goes to a temporary file
-and only when all are written are they renamed into place; a failure removes them all.
+Many hosts (``--hosts``): see :mod:`ignkit.live.hosts`, which composes each host's image with this
+module and writes the set all or nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Union
 
-from ..errors import IgnkitError, ImageError, InputError, InvalidConfig, UsageError
+from ..errors import ImageError, InputError, InvalidConfig, UsageError
 from ..ignition import build
 from .embed import CONFIG_MEMBER, NETWORK_DIR
 
 if TYPE_CHECKING:
     from ..initrd import LiveInitramfs
-    from ..inventory import Host
     from .image import LiveIso
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -540,34 +536,6 @@ def _installer_option(options: CustomizeOptions) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Hosts
-
-
-def host_options(base: CustomizeOptions, host: Host) -> CustomizeOptions:
-    """The options for one inventory host: ``base`` plus the host's name, device, console, kargs, keyfiles, SSH keys."""
-    import dataclasses
-
-    opts = dataclasses.replace(
-        base,
-        dest_console=list(base.dest_console), dest_karg_append=list(base.dest_karg_append),
-        keyfiles=dict(base.keyfiles),
-    )
-    opts.hostname = host.hostname
-    opts.ssh_authorized_keys = list(base.ssh_authorized_keys) + [
-        k for k in host.ssh_authorized_keys if k not in base.ssh_authorized_keys]
-    if host.install_dev:
-        opts.dest_device = host.install_dev
-    if host.console:
-        opts.dest_console = list(host.console)
-    opts.dest_karg_append += list(host.kargs)
-    for name, text in host.keyfiles.items():
-        if name in opts.keyfiles:
-            raise UsageError(f"{host.hostname}: config already specifies keyfile {name}")
-        opts.keyfiles[name] = text
-    return opts
-
-
-# ---------------------------------------------------------------------------------------------------
 # Applying to images
 
 
@@ -590,7 +558,7 @@ def customize_iso(iso: LiveIso, options: CustomizeOptions, *, force: bool = Fals
     return result
 
 
-def _scan_initramfs(initramfs: PathLike) -> LiveInitramfs:
+def scan_pxe_initramfs(initramfs: PathLike) -> LiveInitramfs:
     """Scan a PXE live initramfs and apply ``pxe customize``'s refusals; errors name the file."""
     from ..initrd import check_live_initramfs, scan_live_initramfs
 
@@ -608,7 +576,7 @@ def _scan_initramfs(initramfs: PathLike) -> LiveInitramfs:
 
 def compose_pxe(initramfs: PathLike, options: CustomizeOptions) -> Customization:
     """Check a PXE live initramfs and compose its layer for ``options`` without writing (``--dry-run``)."""
-    return compose(options, _scan_initramfs(initramfs).features, target="pxe", has_karg_areas=False)
+    return compose(options, scan_pxe_initramfs(initramfs).features, target="pxe", has_karg_areas=False)
 
 
 def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[PathLike, BinaryIO], *,
@@ -645,180 +613,6 @@ def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[
             raise
         raise ImageError(f"{os.fspath(initramfs)}: {e.message}") from None
     return holder[0]
-
-
-# ---------------------------------------------------------------------------------------------------
-# Many hosts: one image each, all or nothing
-
-
-@dataclass
-class HostImage:
-    """One host's image in an ``--hosts`` run: where it goes and what it carries."""
-
-    host: Host
-    path: str                                   # <output_dir>/<hostname>.iso or .img
-    result: Customization
-    iso: Optional[LiveIso] = None               # ISO runs: the staged copy with this host's edits
-    layer: bytes = b""                          # PXE runs: the xz cpio layer to append
-
-
-#: Called after each host's image is written (before the set is published), e.g. to drive a progress bar.
-ProgressCallback = Callable[[HostImage], None]
-
-
-def _host_target(output_dir: PathLike, host: Host, suffix: str) -> str:
-    name = host.hostname.rstrip(".") + suffix
-    if len(name.encode()) > 255:
-        raise UsageError(f"{host.hostname}: host name too long for a file name ({name!r})")
-    return os.path.join(os.fspath(output_dir), name)
-
-
-@contextlib.contextmanager
-def _naming(host: Host) -> Iterator[None]:
-    """Prefix the message of an error raised inside with the host name."""
-    try:
-        yield
-    except IgnkitError as e:
-        e.args = (f"{host.hostname}: {e.message}",) + tuple(e.args[1:])
-        raise
-
-
-def plan_iso_hosts(iso: LiveIso, options: CustomizeOptions, hosts: Sequence[Host], output_dir: PathLike, *,
-                   force: bool = False) -> list[HostImage]:
-    """Compose every host's ISO (``base`` options plus the host's own) without writing anything.
-
-    A host whose architecture differs from the ISO's, or whose options fail, raises an error
-    naming the host: a bad third host stops the run before the first ISO is written.
-    """
-    if not force and not iso.is_pristine():
-        raise ImageError("This ISO image is already customized; use -f to force.")
-    for h in hosts:
-        if h.arch and iso.arch not in ("unknown", h.arch):
-            raise UsageError(f"{h.hostname} is {h.arch} but {iso.path} is a {iso.arch} ISO")
-    images = []
-    for h in hosts:
-        copy = iso.copy()
-        with _naming(h):
-            result = customize_iso(copy, host_options(options, h), force=force)
-        images.append(HostImage(h, _host_target(output_dir, h, ".iso"), result, iso=copy))
-    return images
-
-
-def plan_pxe_hosts(initramfs: PathLike, options: CustomizeOptions, hosts: Sequence[Host],
-                   output_dir: PathLike) -> list[HostImage]:
-    """Compose every host's PXE layer (the initramfs is scanned once) without writing anything."""
-    from ..initrd import build_initrd
-
-    if options.has_live_kargs:
-        raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
-    features = _scan_initramfs(initramfs).features
-    images = []
-    for h in hosts:
-        with _naming(h):
-            result = compose(host_options(options, h), features, target="pxe", has_karg_areas=False)
-        images.append(HostImage(h, _host_target(output_dir, h, ".img"), result, layer=build_initrd(result.members)))
-    return images
-
-
-def write_host_images(images: Sequence[HostImage], write_one: Callable[[HostImage, str], None], *,
-                      overwrite: bool = False, progress: Optional[ProgressCallback] = None) -> None:
-    """Write every image, all or nothing: each goes to a temporary file, then all are renamed.
-
-    ``write_one(image, temp_path)`` writes one image over ``temp_path``. Existing targets are refused
-    up front unless ``overwrite``. On any failure (or interruption) every temporary file is removed
-    and no target of this run appears (new targets already linked are removed again), so an
-    ``--output-dir`` never holds a half set from one run.
-    """
-    import tempfile
-
-    if not images:
-        return
-    for im in images:
-        if os.path.isdir(im.path):
-            raise UsageError(f"{im.path}: is a directory")
-        if not overwrite and os.path.lexists(im.path):
-            raise UsageError(f"{im.path}: already exists (use --overwrite to replace it)")
-    directory = os.path.dirname(images[0].path) or "."
-    os.makedirs(directory, exist_ok=True)
-    temps: list[str] = []
-    published: list[str] = []
-    try:
-        for im in images:
-            fd, tmp = tempfile.mkstemp(prefix=".ignkit-", suffix=".tmp", dir=directory)
-            os.close(fd)
-            temps.append(tmp)
-            write_one(im, tmp)
-            if progress is not None:
-                progress(im)
-        for im, tmp in zip(images, temps):
-            if overwrite:
-                os.replace(tmp, im.path)
-            else:
-                try:
-                    os.link(tmp, im.path)
-                except FileExistsError:
-                    raise UsageError(f"{im.path}: already exists (use --overwrite to replace it)") from None
-                published.append(im.path)
-                os.unlink(tmp)
-    except BaseException:
-        for path in temps + published:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-        raise
-
-
-def write_iso_hosts(images: Sequence[HostImage], *, overwrite: bool = False,
-                    progress: Optional[ProgressCallback] = None) -> None:
-    """Write the ISOs of :func:`plan_iso_hosts`, all or nothing (see :func:`write_host_images`).
-
-    Each ISO costs about one file copy: the kernel copies the image (copy_file_range) and only the
-    embed areas are written from memory.
-    """
-    from .image import write_iso
-
-    def write_one(im: HostImage, tmp: str) -> None:
-        assert im.iso is not None
-        write_iso(im.iso, output=tmp, overwrite=True)
-
-    write_host_images(images, write_one, overwrite=overwrite, progress=progress)
-
-
-def write_pxe_hosts(initramfs: PathLike, images: Sequence[HostImage], *, overwrite: bool = False,
-                    progress: Optional[ProgressCallback] = None) -> None:
-    """Write the images of :func:`plan_pxe_hosts`: each is ``initramfs`` plus its host's layer."""
-    import shutil
-
-    size = os.path.getsize(initramfs)
-    umask = os.umask(0)
-    os.umask(umask)
-
-    def write_one(im: HostImage, tmp: str) -> None:
-        shutil.copyfile(initramfs, tmp)
-        if os.path.getsize(tmp) != size:
-            raise ImageError(f"{os.fspath(initramfs)}: the file changed size while being copied")
-        with open(tmp, "ab") as f:
-            f.write(im.layer)
-        os.chmod(tmp, 0o666 & ~umask)
-
-    write_host_images(images, write_one, overwrite=overwrite, progress=progress)
-
-
-def customize_iso_hosts(iso: LiveIso, options: CustomizeOptions, hosts: Sequence[Host], output_dir: PathLike, *,
-                        force: bool = False, overwrite: bool = False,
-                        progress: Optional[ProgressCallback] = None) -> list[HostImage]:
-    """One customized ISO per host, ``<output_dir>/<hostname>.iso``: plan all, then write all or nothing."""
-    images = plan_iso_hosts(iso, options, hosts, output_dir, force=force)
-    write_iso_hosts(images, overwrite=overwrite, progress=progress)
-    return images
-
-
-def customize_pxe_hosts(initramfs: PathLike, options: CustomizeOptions, hosts: Sequence[Host],
-                        output_dir: PathLike, *, overwrite: bool = False,
-                        progress: Optional[ProgressCallback] = None) -> list[HostImage]:
-    """One customized initramfs per host, ``<output_dir>/<hostname>.img``: plan all, then write all or nothing."""
-    images = plan_pxe_hosts(initramfs, options, hosts, output_dir)
-    write_pxe_hosts(initramfs, images, overwrite=overwrite, progress=progress)
-    return images
 
 
 # ---------------------------------------------------------------------------------------------------
