@@ -326,38 +326,76 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
     honour it, UsageError/InputError for bad options or inputs, InvalidConfig when a composed config
     does not validate (unless ``options.validate`` is false).
     """
-    tool = "ignkit embed" if target == "iso" else "ignkit pxe customize"
-    result = Customization()
+    draft = _Draft()
+    result = draft.result
     if options.hostname is not None:
         from ..inventory import check_hostname
 
         check_hostname(options.hostname, "--hostname")
-    if options.has_live_kargs:
-        if target != "iso":
-            raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
-        if not has_karg_areas:
-            raise ImageError("--live-karg-*: This OS image does not support customizing live kernel arguments. "
-                             "(the ISO has no kernel-argument areas)")
-        result.live_kargs_append = list(options.live_karg_append)
-        result.live_kargs_delete = list(options.live_karg_delete)
-        result.live_kargs_replace = list(options.live_karg_replace)
+    _live_kargs(options, result, target=target, has_karg_areas=has_karg_areas)
 
+    # What the installer is told, and what the live config carries for it, in the order it is written.
+    dest_user = _dest_sources(options)
+    _dest_directives(options, features, draft)
+    copy_network = _network(options, features, result)
+    cas = _ignition_cas(options, draft)
+    _install_hooks(options, draft, "ignkit embed" if target == "iso" else "ignkit pxe customize")
+    serial, user_dest_source = _user_installer_configs(options, features, draft)
+    installs = (serial > 0 or draft.installer is not None or bool(dest_user)
+                or options.dest_ignition_url is not None)
+    dest = _dest_config(options, dest_user, cas, installs=installs, user_dest_source=user_dest_source,
+                        result=result)
+    _point_installer_at_dest(options, dest, draft)
+    if installs:
+        _announce_install(options, result)
+        if copy_network:
+            draft.inst()["copy-network"] = True
+    _generated_installer_config(options, features, draft, serial)
+
+    # The live config and the initrd members.
+    _live_config(options, draft)
+    for name, data in result.keyfiles.items():
+        result.members[NETWORK_DIR + name] = data
+    if target == "pxe" and CONFIG_MEMBER in result.members:
+        result.messages.append(f"PXE configuration must include kernel arguments:\n\t{PXE_KARGS}")
+    return result
+
+
+@dataclass
+class _Draft:
+    """The configs being composed; each is created on first use, so an image without options gets none."""
+
+    result: Customization = field(default_factory=Customization)
     live: Optional[dict[str, Any]] = None
     installer: Optional[dict[str, Any]] = None
 
-    def live_cfg() -> dict[str, Any]:
-        nonlocal live
-        if live is None:
-            live = build.new_config()
-        return live
+    def live_cfg(self) -> dict[str, Any]:
+        if self.live is None:
+            self.live = build.new_config()
+        return self.live
 
-    def inst() -> dict[str, Any]:
-        nonlocal installer
-        if installer is None:
-            installer = {}
-        return installer
+    def inst(self) -> dict[str, Any]:
+        if self.installer is None:
+            self.installer = {}
+        return self.installer
 
-    # Destination configs: parsed now, merged at the end.
+
+def _live_kargs(options: CustomizeOptions, result: Customization, *, target: str, has_karg_areas: bool) -> None:
+    """Check and record the ``--live-karg-*`` edit (ISO images with kernel-argument areas only)."""
+    if not options.has_live_kargs:
+        return
+    if target != "iso":
+        raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
+    if not has_karg_areas:
+        raise ImageError("--live-karg-*: This OS image does not support customizing live kernel arguments. "
+                         "(the ISO has no kernel-argument areas)")
+    result.live_kargs_append = list(options.live_karg_append)
+    result.live_kargs_delete = list(options.live_karg_delete)
+    result.live_kargs_replace = list(options.live_karg_replace)
+
+
+def _dest_sources(options: CustomizeOptions) -> list[dict[str, Any]]:
+    """Read the ``--dest-ignition`` configs (merged later) and check the ``--dest-ignition-url`` options."""
     dest_user = _user_configs(options.dest_ignition, "--dest-ignition", options.validate)
     if options.dest_ignition_url is not None:
         if dest_user:
@@ -373,64 +411,85 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
             parse_digest(options.dest_ignition_hash)
     elif options.dest_ignition_hash:
         raise UsageError("--dest-ignition-hash needs --dest-ignition-url")
+    return dest_user
 
+
+def _dest_directives(options: CustomizeOptions, features: Mapping[str, Any], draft: _Draft) -> None:
+    """Installer directives for the destination: device, console, kernel arguments."""
     if options.dest_device:
         if not options.dest_device.startswith("/dev/"):
             raise UsageError(f"--dest-device {options.dest_device!r}: give a full path such as /dev/sda")
-        inst()["dest-device"] = options.dest_device
+        draft.inst()["dest-device"] = options.dest_device
     if options.dest_console:
         _require(features, "installer-config-directives.console", "--dest-console", "the destination console")
-        inst()["console"] = [parse_console(c) for c in options.dest_console]
+        draft.inst()["console"] = [parse_console(c) for c in options.dest_console]
     if options.dest_karg_append:
-        inst()["append-karg"] = list(options.dest_karg_append)
+        draft.inst()["append-karg"] = list(options.dest_karg_append)
         note = _console_note(options.dest_karg_append)
         if note:
-            result.messages.append(note)
+            draft.result.messages.append(note)
     if options.dest_karg_delete:
-        inst()["delete-karg"] = list(options.dest_karg_delete)
+        draft.inst()["delete-karg"] = list(options.dest_karg_delete)
 
-    # Network.
-    copy_network = False
-    if options.has_network:
-        option = ("--network-keyfile" if options.network_keyfile else
-                  "--network-nmstate" if options.network_nmstate else "--ip/--mac/--interface")
-        _require(features, "live-initrd-network", option, "network settings")
 
-        def add_kf(name: str, data: bytes) -> None:
-            if not name or "/" in name or name in (".", ".."):
-                raise UsageError(f"bad keyfile name {name!r}")
-            if name in result.keyfiles:
-                raise UsageError(f"config already specifies keyfile {name}")
-            result.keyfiles[name] = data
+def _network(options: CustomizeOptions, features: Mapping[str, Any], result: Customization) -> bool:
+    """Collect the NetworkManager keyfiles into ``result.keyfiles``; True when there are network settings."""
+    if not options.has_network:
+        return False
+    option = ("--network-keyfile" if options.network_keyfile else
+              "--network-nmstate" if options.network_nmstate else "--ip/--mac/--interface")
+    _require(features, "live-initrd-network", option, "network settings")
 
-        for p in options.network_keyfile:
-            add_kf(Path(p).name, _read(p, "--network-keyfile"))
-        if options.network_nmstate:
-            from ..netconf import load_nmstate, nmstate_to_keyfiles
+    def add_kf(name: str, data: bytes) -> None:
+        if not name or "/" in name or name in (".", ".."):
+            raise UsageError(f"bad keyfile name {name!r}")
+        if name in result.keyfiles:
+            raise UsageError(f"config already specifies keyfile {name}")
+        result.keyfiles[name] = data
 
-            for p in options.network_nmstate:
-                state = load_nmstate(p)
-                for name, text in nmstate_to_keyfiles(state, where=os.fspath(p)).items():
-                    if name in result.keyfiles:
-                        raise UsageError(f"config already specifies keyfile {NETWORK_DIR}{name}")
-                    result.keyfiles[name] = text.encode()
-        for name, kf in options.keyfiles.items():
-            add_kf(name, kf.encode() if isinstance(kf, str) else bytes(kf))
-        copy_network = True
+    for p in options.network_keyfile:
+        add_kf(Path(p).name, _read(p, "--network-keyfile"))
+    if options.network_nmstate:
+        from ..netconf import load_nmstate, nmstate_to_keyfiles
 
+        for p in options.network_nmstate:
+            state = load_nmstate(p)
+            for name, text in nmstate_to_keyfiles(state, where=os.fspath(p)).items():
+                if name in result.keyfiles:
+                    raise UsageError(f"config already specifies keyfile {NETWORK_DIR}{name}")
+                result.keyfiles[name] = text.encode()
+    for name, kf in options.keyfiles.items():
+        add_kf(name, kf.encode() if isinstance(kf, str) else bytes(kf))
+    return True
+
+
+def _ignition_cas(options: CustomizeOptions, draft: _Draft) -> list[bytes]:
+    """Read the ``--ignition-ca`` certificates and add them to the live config; returns them (PEM)."""
     cas = [_read(p, "--ignition-ca") for p in options.ignition_ca]
     for pem in cas:
         if b"-----BEGIN CERTIFICATE-----" not in pem:
             raise InputError("--ignition-ca: not a PEM certificate (no BEGIN CERTIFICATE line)")
-        build.add_ca(live_cfg(), pem)
+        build.add_ca(draft.live_cfg(), pem)
+    return cas
 
+
+def _install_hooks(options: CustomizeOptions, draft: _Draft, tool: str) -> None:
+    """Add the ``--pre-install`` / ``--post-install`` scripts and their units to the live config."""
     for typ, paths in (("pre", options.pre_install), ("post", options.post_install)):
         for p in paths:
             name = Path(p).name
             script = _read(p, f"--{typ}-install")
-            build.add_file(live_cfg(), f"/usr/local/bin/{typ}-install-{name}", script, mode=0o700)
-            build.add_unit(live_cfg(), f"{typ}-install-{name}.service", _hook_unit(typ, name, tool))
+            build.add_file(draft.live_cfg(), f"/usr/local/bin/{typ}-install-{name}", script, mode=0o700)
+            build.add_unit(draft.live_cfg(), f"{typ}-install-{name}.service", _hook_unit(typ, name, tool))
 
+
+def _user_installer_configs(options: CustomizeOptions, features: Mapping[str, Any],
+                            draft: _Draft) -> tuple[int, Optional[str]]:
+    """Add the ``--installer-config`` files to installer.d in order.
+
+    Returns how many were added and the last one that names the destination config itself
+    (``ignition-file`` / ``ignition-url``), if any.
+    """
     serial = 0
     user_dest_source: Optional[str] = None
     for p in options.installer_config:
@@ -439,13 +498,20 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
         if set(parse_installer_config(data, os.fspath(p))) & {"ignition-file", "ignition-url"}:
             user_dest_source = os.fspath(p)
         fname = f"{serial:04d}-{Path(p).name}"
-        build.add_file(live_cfg(), f"{INSTALLER_DIR}/{fname}", data, mode=0o600)
-        result.installer_files[fname] = data
+        build.add_file(draft.live_cfg(), f"{INSTALLER_DIR}/{fname}", data, mode=0o600)
+        draft.result.installer_files[fname] = data
         serial += 1
+    return serial, user_dest_source
 
-    # The destination config: static merge of the user configs plus host name and CAs.
+
+def _dest_config(options: CustomizeOptions, dest_user: Sequence[dict[str, Any]], cas: Sequence[bytes], *,
+                 installs: bool, user_dest_source: Optional[str],
+                 result: Customization) -> Optional[dict[str, Any]]:
+    """The destination config: static merge of the user configs plus host name, SSH keys and CAs.
+
+    None when there is nothing to embed (no user config, or nothing to add to a URL's config).
+    """
     dest: Optional[dict[str, Any]] = None
-    installs = serial > 0 or installer is not None or bool(dest_user) or options.dest_ignition_url is not None
     extras_for_dest = bool(cas) or bool(options.hostname) or bool(options.ssh_authorized_keys)
     if extras_for_dest and user_dest_source and not dest_user and options.dest_ignition_url is None:
         # The user's installer config names the destination config; leave it alone.
@@ -476,53 +542,61 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
             from ..ignition.merge import merge
 
             dest = merge(_drop_overridden(dest, [extra]), extra)
+    return dest
+
+
+def _point_installer_at_dest(options: CustomizeOptions, dest: Optional[dict[str, Any]], draft: _Draft) -> None:
+    """Embed ``dest`` (validated) as /etc/coreos/dest.ign, or hand the installer ``--dest-ignition-url``."""
     if dest is not None:
         if options.validate:
             check_config(dest, "the destination config")
-        build.add_file(live_cfg(), DEST_IGN_PATH, build.serialize(dest), mode=0o600)
-        inst()["ignition-file"] = DEST_IGN_PATH
-        result.dest_config = dest
+        build.add_file(draft.live_cfg(), DEST_IGN_PATH, build.serialize(dest), mode=0o600)
+        draft.inst()["ignition-file"] = DEST_IGN_PATH
+        draft.result.dest_config = dest
     elif options.dest_ignition_url is not None:
-        inst()["ignition-url"] = options.dest_ignition_url
+        draft.inst()["ignition-url"] = options.dest_ignition_url
         if options.dest_ignition_hash:
-            inst()["ignition-hash"] = options.dest_ignition_hash
+            draft.inst()["ignition-hash"] = options.dest_ignition_hash
         if options.insecure_ignition:
-            inst()["insecure-ignition"] = True
+            draft.inst()["insecure-ignition"] = True
 
-    if installs:
-        result.installs = True
-        if options.dest_device:
-            result.messages.append(f"Boot media will automatically install to {options.dest_device} "
-                                   "without confirmation.")
-        else:
-            result.messages.append("Boot media will automatically run installer.")
-        if copy_network:
-            inst()["copy-network"] = True
-    if installer is not None:
-        _require(features, "installer-config", _installer_option(options), "installer configuration")
-        fname = f"{serial:04d}-customize.yaml"
-        data = installer_yaml(installer)
-        build.add_file(live_cfg(), f"{INSTALLER_DIR}/{fname}", data, mode=0o600)
-        result.installer_files[fname] = data
-        result.installer_config = dict(installer)
 
+def _announce_install(options: CustomizeOptions, result: Customization) -> None:
+    """Mark the image as installing and say so (the installer runs unattended at boot)."""
+    result.installs = True
+    if options.dest_device:
+        result.messages.append(f"Boot media will automatically install to {options.dest_device} "
+                               "without confirmation.")
+    else:
+        result.messages.append("Boot media will automatically run installer.")
+
+
+def _generated_installer_config(options: CustomizeOptions, features: Mapping[str, Any], draft: _Draft,
+                                serial: int) -> None:
+    """Write the collected directives as installer.d's last file, ``NNNN-customize.yaml`` (if any)."""
+    if draft.installer is None:
+        return
+    _require(features, "installer-config", _installer_option(options), "installer configuration")
+    fname = f"{serial:04d}-customize.yaml"
+    data = installer_yaml(draft.installer)
+    build.add_file(draft.live_cfg(), f"{INSTALLER_DIR}/{fname}", data, mode=0o600)
+    draft.result.installer_files[fname] = data
+    draft.result.installer_config = dict(draft.installer)
+
+
+def _live_config(options: CustomizeOptions, draft: _Draft) -> None:
+    """Finish the live config (host name, ``--live-ignition`` merged over it), validate it, make it a member."""
     if options.hostname:
-        build.add_hostname(live_cfg(), options.hostname)
-
+        build.add_hostname(draft.live_cfg(), options.hostname)
     # Live configs given by the user: merged statically over the generated one.
     live_user = _user_configs(options.live_ignition, "--live-ignition", options.validate)
     if live_user:
-        live = _versions_merge([_drop_overridden(live_cfg(), live_user), *live_user])
-    if live is not None:
+        draft.live = _versions_merge([_drop_overridden(draft.live_cfg(), live_user), *live_user])
+    if draft.live is not None:
         if options.validate:
-            check_config(live, "the live config")
-        result.members[CONFIG_MEMBER] = build.serialize(live)
-        result.live_config = live
-    for name, data in result.keyfiles.items():
-        result.members[NETWORK_DIR + name] = data
-    if target == "pxe" and CONFIG_MEMBER in result.members:
-        result.messages.append(f"PXE configuration must include kernel arguments:\n\t{PXE_KARGS}")
-    return result
+            check_config(draft.live, "the live config")
+        draft.result.members[CONFIG_MEMBER] = build.serialize(draft.live)
+        draft.result.live_config = draft.live
 
 
 def _installer_option(options: CustomizeOptions) -> str:
