@@ -365,3 +365,14 @@ def test_invalid_config_exit_status_and_no_validate(iso: Path, tmp_path: Path) -
     assert r2.returncode == 0, r2.stderr
     dest = read_customization(open_iso(tmp_path / "a.iso").members()).dest_config
     assert dest is not None and dest["storage"]["files"] == [{"path": "etc/x"}]
+
+
+def test_iso_customize_is_embed(iso: Path, tmp_path: Path) -> None:
+    # coreos-installer's name for the command: the same options, the same image, byte for byte.
+    opts = ["--dest-ignition", C / "dest.ign", "--dest-device", "/dev/sda", "--hostname", "w1",
+            "--live-karg-append", "console=ttyS0"]
+    a, b = tmp_path / "embed.iso", tmp_path / "customize.iso"
+    assert run("embed", iso, *opts, "-o", a).returncode == 0
+    r = run("iso", "customize", iso, *opts, "-o", b)
+    assert r.returncode == 0, r.stderr
+    assert sha(a) == sha(b) != sha(iso)

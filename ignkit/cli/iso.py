@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 from ..errors import CheckFailed, InputError, UsageError
+from . import LazyGroup
 
 if TYPE_CHECKING:
     from ..live.image import LiveIso
@@ -66,7 +67,12 @@ def _read_input(path: str) -> bytes:
         raise InputError(f"{path}: {e.strerror or e}") from None
 
 
-@click.group()
+@click.group(
+    cls=LazyGroup,
+    # coreos-installer's name for what ignkit calls `embed`: the same command, for muscle memory.
+    lazy={"customize": "ignkit.cli.embed:embed"},
+    lazy_help={"customize": "The same as `ignkit embed` (coreos-installer's name for it)."},
+)
 def iso() -> None:
     """Inspect and edit a CoreOS live ISO's Ignition and kernel-argument areas.
 
