@@ -9,7 +9,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import IO, BinaryIO, Union
 
 from .errors import IgnkitError, UsageError
 
@@ -79,6 +79,14 @@ def write_bytes_atomic(target: PathLike, data: bytes, *, overwrite: bool = True,
     """Write ``data`` to ``target`` atomically (see :func:`atomic_output`)."""
     with atomic_output(target, overwrite=overwrite, mode=mode) as f:
         f.write(data)
+
+
+def binary_stdout(stream: IO[bytes] | None = None) -> IO[bytes]:
+    """Standard output (or ``stream``) for binary data; refused when it is a terminal."""
+    out = stream if stream is not None else sys.stdout.buffer
+    if out.isatty():
+        raise UsageError("Refusing to write binary data to terminal (redirect stdout or use -o FILE)")
+    return out
 
 
 def write_output(target: str, data: bytes, *, overwrite: bool = True) -> None:

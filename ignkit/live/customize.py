@@ -661,15 +661,14 @@ def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[
     a path (atomic; an existing file refused unless ``overwrite``), ``"-"`` (standard output, not a
     terminal) or a binary stream.
     """
-    import sys
-
     from ..initrd import append_layer
+    from ..outfile import binary_stdout
 
     if options.has_live_kargs:
         raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
     # A path is checked (directory, existing file) by append_layer's atomic_output before any work.
-    if isinstance(output, (str, os.PathLike)) and os.fspath(output) == "-" and sys.stdout.isatty():
-        raise UsageError("Refusing to write binary data to terminal (redirect stdout or use -o FILE)")
+    if isinstance(output, (str, os.PathLike)) and os.fspath(output) == "-":
+        binary_stdout()  # refuses a terminal before any work
     if not os.path.isfile(initramfs):
         raise InputError(f"{os.fspath(initramfs)}: no such file")
     holder: list[Customization] = []

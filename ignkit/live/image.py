@@ -12,7 +12,6 @@ import contextlib
 import errno
 import os
 import struct
-import sys
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
@@ -20,7 +19,7 @@ from typing import IO, Any
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
-from ..outfile import atomic_output
+from ..outfile import atomic_output, binary_stdout
 from . import embed as _embed
 from . import kargs as _kargs
 from .embed import IgnitionArea
@@ -459,10 +458,7 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
         return
     assert output is not None
     if output == "-":
-        out = stdout if stdout is not None else sys.stdout.buffer
-        if out.isatty():
-            raise UsageError("Refusing to write binary data to terminal (redirect stdout or use -o FILE)")
-        _stream(src, size, patches, out)
+        _stream(src, size, patches, binary_stdout(stdout))
         return
     _write_new_file(src, size, patches, output, overwrite)
 
