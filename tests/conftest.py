@@ -20,17 +20,24 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-# ../shared beside the checkout (CI clones main with shared/ beside it); IGNKIT_SHARED overrides.
-SHARED = Path(os.environ.get("IGNKIT_SHARED", REPO.parent / "shared"))
-CI_FIXTURES = SHARED / "fixtures" / "coreos-installer"
-IGN_FIXTURES = SHARED / "fixtures" / "ignition"
 TESTDATA = REPO / "testdata"
+# Upstream test data copied into the repository (origin, commit and license: testdata/upstream/NOTICE).
+UPSTREAM = TESTDATA / "upstream"
+CI_FIXTURES = UPSTREAM / "coreos-installer"
+IGN_FIXTURES = UPSTREAM / "ignition"
+# Reference material that is not part of the project: ../shared beside the checkout (CI clones the repository
+# with shared/ beside it); IGNKIT_SHARED overrides. Only differential tests against its oracles need it, and
+# they are skipped with the reason when it is absent: everything else runs from a clone alone.
+SHARED = Path(os.environ.get("IGNKIT_SHARED", REPO.parent / "shared"))
+ORACLES = SHARED / "oracles"
+UPSTREAM_IGNITION_VALIDATE = ORACLES / "ignition-validate"  # upstream Ignition's main: spec 3.0.0 - 3.7.0-exp.
+BUTANE = ORACLES / "butane"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Many tests read the upstream fixtures: say once, clearly, when they are not where we look.
-    if not (CI_FIXTURES.is_dir() and IGN_FIXTURES.is_dir()):
-        raise pytest.UsageError(f"shared fixtures not found under {SHARED} (set IGNKIT_SHARED)")
+def needs_shared(path: Path) -> pytest.MarkDecorator:
+    """Skip unless ``path`` (something under SHARED) exists, saying which file and how to provide it."""
+    return pytest.mark.skipif(not path.exists(), reason=f"needs {path} (../shared beside the clone, as in CI, "
+                                                         f"or IGNKIT_SHARED=DIR)")
 
 
 def load_script(path: Path, name: str) -> ModuleType:

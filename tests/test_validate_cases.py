@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import IGN_FIXTURES
+from conftest import IGN_FIXTURES, UPSTREAM_IGNITION_VALIDATE, needs_shared
 
 from ignkit.ignition.validate import validate
 
@@ -69,6 +71,23 @@ def test_agreement_with_upstream_corpus() -> None:
     assert verdicts / total >= 0.99
     assert messages / total >= 0.95
     assert full / total >= 0.95
+
+
+@pytest.mark.oracle
+@needs_shared(UPSTREAM_IGNITION_VALIDATE)
+def test_corpus_lines_identical_to_upstream_ignition_validate(tmp_path: Path) -> None:
+    """The upstream build (every spec version) prints exactly ignkit's lines, with its verdict, for every case."""
+    differ = []
+    for n, case in enumerate(load_cases()):
+        data = case_bytes(case)
+        path = tmp_path / f"{n}.ign"
+        path.write_bytes(data)
+        p = subprocess.run([str(UPSTREAM_IGNITION_VALIDATE), str(path)], capture_output=True, timeout=60)
+        report = validate(data)
+        theirs = (p.returncode == 0, sorted((p.stdout + p.stderr).decode(errors="surrogateescape").splitlines()))
+        if (report.ok, sorted(report.lines())) != theirs:
+            differ.append((n, case["origin"], theirs, report.lines()))
+    assert not differ, differ[:5]
 
 
 if __name__ == "__main__":

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SHARED = Path(os.environ.get("IGNKIT_SHARED", HERE.parent.parent.parent / "shared"))
-VERIFY = SHARED / "fixtures" / "coreos-installer" / "verify"
+VERIFY = HERE.parent / "upstream" / "coreos-installer" / "verify"
 
 FCOS_BASE = "https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/"
 RHCOS_BASE = "https://rhcos.mirror.openshift.com/art/storage/prod/streams/"
