@@ -55,7 +55,8 @@ def test_library_errors_map_to_exit_status(monkeypatch: pytest.MonkeyPatch, caps
     assert err == f"ignkit: error: {exc}\n"
 
 
-def test_debug_shows_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_debug_shows_traceback_and_keeps_exit_status(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
     import click
 
     from ignkit import cli as climod
@@ -65,8 +66,11 @@ def test_debug_shows_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
         raise InputError("broken")
 
     monkeypatch.setattr(climod.LazyGroup, "get_command", lambda self, ctx, name: boom)
-    with pytest.raises(InputError):
-        main(["--debug", "boom"])
+    for argv in (["--debug", "boom"], ["boom", "--debug"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("Traceback") and 'raise InputError("broken")' in err
+        assert err.splitlines()[-1] == "ignkit: error: broken"
 
 
 def test_atomic_output_replaces_whole(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import traceback
 from typing import Any
 
 import click
@@ -78,13 +79,14 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, lazy_help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, envvar="IGNKIT_DEBUG", help="Show tracebacks for errors.")
+@click.option("--debug", is_flag=True, envvar="IGNKIT_DEBUG",
+              help="Print a traceback before an error's line (anywhere on the line; the exit status is unchanged).")
 @click.version_option(package_name="ignkit", prog_name="ignkit")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """ignkit: Ignition configs and CoreOS live media, per host, offline."""
     ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
+    ctx.obj["debug"] = ctx.obj.get("debug", False) or debug
 
 
 def error(message: str, code: int) -> int:
@@ -94,33 +96,43 @@ def error(message: str, code: int) -> int:
     return code
 
 
-def _debug_requested(argv: list[str]) -> bool:
-    return "--debug" in argv or os.environ.get("IGNKIT_DEBUG", "") not in ("", "0")
+def split_debug(argv: list[str]) -> tuple[list[str], bool]:
+    """Take every ``--debug`` out of ``argv`` (before a ``--``, wherever it stands: before or after the
+    subcommand) and say whether debugging was asked for there or by ``IGNKIT_DEBUG``."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    rest = [a for a in argv[:end] if a != "--debug"] + argv[end:]
+    asked = len(rest) != len(argv) or os.environ.get("IGNKIT_DEBUG", "") not in ("", "0")
+    return rest, asked
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns (and, as a console script, exits with) the exit status."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = _debug_requested(args)
+    """Run the CLI; returns (and, as a console script, exits with) the exit status.
+
+    ``--debug`` (anywhere) or ``IGNKIT_DEBUG=1`` adds the traceback before the error line (usage errors
+    excepted); the exit status stays the one documented for the error.
+    """
+    args, debug = split_debug(list(sys.argv[1:] if argv is None else argv))
+
+    def fail(message: str, code: int) -> int:
+        if debug:
+            traceback.print_exc()
+        return error(message, code)
+
     try:
         # make_context + invoke rather than cli.main(): click's main turns a broken pipe into exit 1.
-        with cli.make_context("ignkit", args) as ctx:
+        with cli.make_context("ignkit", args, obj={"debug": debug}) as ctx:
             rv = cli.invoke(ctx)
         code = rv if isinstance(rv, int) else 0
     except click.exceptions.Exit as e:
         code = e.exit_code
     except click.exceptions.Abort:
-        code = error("aborted", 130)
-    except click.ClickException as e:
-        if debug:
-            raise
+        code = fail("aborted", 130)
+    except click.ClickException as e:  # bad usage: the line says it all, no traceback even under --debug
         code = error(e.format_message(), e.exit_code)
     except IgnkitError as e:
-        if debug:
-            raise
-        code = error(e.message, e.exit_code)
+        code = fail(e.message, e.exit_code)
     except (KeyboardInterrupt, EOFError):
-        code = error("interrupted", 130)
+        code = fail("interrupted", 130)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): exit quietly like other Unix tools, and keep the
         # interpreter's final flush of stdout from complaining.
@@ -131,14 +143,10 @@ def main(argv: list[str] | None = None) -> int:
             pass
         code = 141
     except OSError as e:
-        if debug:
-            raise
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-        code = error(f"{where}{e.strerror or e}", 2)
+        code = fail(f"{where}{e.strerror or e}", 2)
     except Exception as e:  # noqa: BLE001 - last resort: one line, not a traceback
-        if debug:
-            raise
-        code = error(f"internal error: {type(e).__name__}: {e} (run with --debug for a traceback)", 70)
+        code = fail(f"internal error: {type(e).__name__}: {e} (run with --debug for a traceback)", 70)
     return code
 
 
