@@ -34,6 +34,21 @@ UPSTREAM_IGNITION_VALIDATE = ORACLES / "ignition-validate"  # upstream Ignition'
 BUTANE = ORACLES / "butane"
 
 
+def _deprecations_are_errors_in_ignkit() -> None:
+    """ignkit processes started by tests turn a DeprecationWarning attributed to one of ignkit's modules into an
+    error (the -W syntax names modules exactly, hence the list); pyproject's filterwarnings does it in-process."""
+    import pkgutil
+
+    import ignkit
+
+    names = ["ignkit"] + [m.name for m in pkgutil.walk_packages(ignkit.__path__, "ignkit.")]
+    ours = [f"error::{cat}:{name}" for name in names for cat in ("DeprecationWarning", "PendingDeprecationWarning")]
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS", "")] + ours))
+
+
+_deprecations_are_errors_in_ignkit()
+
+
 def needs_shared(path: Path) -> pytest.MarkDecorator:
     """Skip unless ``path`` (something under SHARED) exists, saying which file and how to provide it."""
     return pytest.mark.skipif(not path.exists(), reason=f"needs {path} (../shared beside the clone, as in CI, "

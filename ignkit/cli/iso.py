@@ -169,7 +169,7 @@ def ignition_show(iso: str, arch: str | None) -> None:
     config = _open(iso, arch).ignition_config()
     if config is None:
         raise CheckFailed("No embedded Ignition config.")
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     out.write(config)
     out.flush()
 
@@ -230,7 +230,7 @@ def network_extract(iso: str, directory: str | None, arch: str | None) -> None:
             write_bytes_atomic(path, files[name], overwrite=False, mode=0o600)
             click.echo(path)
         return
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     for i, name in enumerate(sorted(files)):
         if i:
             out.write(b"\n")

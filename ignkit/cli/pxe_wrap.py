@@ -17,7 +17,7 @@ NETWORK_DIR = "etc/coreos-firstboot-network"
 
 def _read_bytes(path: str) -> bytes:
     if path == "-":
-        return click.get_binary_stream("stdin").read()
+        return sys.stdin.buffer.read()
     try:
         return Path(path).read_bytes()
     except OSError as e:
@@ -26,7 +26,7 @@ def _read_bytes(path: str) -> bytes:
 
 def _open_image(path: Optional[str]) -> BinaryIO:
     if path is None or path == "-":
-        return click.get_binary_stream("stdin")
+        return sys.stdin.buffer
     try:
         return open(path, "rb")  # noqa: SIM115 - closed by the caller
     except OSError as e:
@@ -34,7 +34,7 @@ def _open_image(path: Optional[str]) -> BinaryIO:
 
 
 def _binary_stdout() -> BinaryIO:
-    stream = click.get_binary_stream("stdout")
+    stream = sys.stdout.buffer
     if stream.isatty():
         raise UsageError("Refusing to write binary data to terminal")
     return stream
@@ -59,7 +59,7 @@ def _read_members(image: Optional[str], pattern: str) -> dict[str, bytes]:
     try:
         return read_initrd(f, pattern)
     finally:
-        if f is not click.get_binary_stream("stdin"):
+        if f is not sys.stdin.buffer:
             f.close()
 
 
@@ -92,7 +92,7 @@ def ignition_unwrap(image: Optional[str]) -> None:
     members = _read_members(image, CONFIG_MEMBER)
     if CONFIG_MEMBER not in members:
         raise ImageError("couldn't find Ignition config in archive")
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     out.write(members[CONFIG_MEMBER])
     out.flush()
 
@@ -152,7 +152,7 @@ def network_unwrap(directory: Optional[str], image: Optional[str]) -> None:
             write_bytes_atomic(target / name, data, overwrite=False, mode=0o600)
             click.echo(str(target / name))
         return
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     for i, (name, data) in enumerate(files):
         if i:
             out.write(b"\n")
