@@ -114,3 +114,14 @@ def test_cli_not_a_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert err.startswith("ignkit: error: ") and "not a Secret" in err and err.count("\n") == 1
     assert main(["ignition", "from-secret", str(tmp_path / "missing.json")]) == 2
+
+
+def test_source_may_be_a_url_and_usage_says_so(artifact_server: object, tmp_path: Path) -> None:
+    from conftest import run_ignkit
+
+    srv = artifact_server
+    srv.files["/secret.json"] = json.dumps(secret()).encode()  # type: ignore[attr-defined]
+    r = run_ignkit("ignition", "from-secret", srv.url("/secret.json"))  # type: ignore[attr-defined]
+    assert (r.returncode, r.stdout, r.stderr) == (0, WORKER_IGN, b"")
+    usage = run_ignkit("ignition", "from-secret", "--help").stdout.decode().splitlines()[0]
+    assert usage == "Usage: ignkit ignition from-secret [OPTIONS] FILE|URL|-"

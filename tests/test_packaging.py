@@ -29,3 +29,23 @@ def test_schemas_ship_as_package_data() -> None:
     names = {p.name for p in resources.files("ignkit.schemas").iterdir()}
     for version in ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0-experimental"):
         assert f"ignition-{version}.json" in names
+
+
+def test_wheel_carries_the_license_and_no_test_data(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import zipfile
+
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(REPO)],
+                       capture_output=True, timeout=600)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    (wheel,) = tmp_path.glob("ignkit-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    licenses = [n for n in names if n.endswith("/LICENSE") and ".dist-info/" in n]
+    assert licenses, names
+    text = zipfile.ZipFile(wheel).read(licenses[0]).decode()
+    assert text == (REPO / "LICENSE").read_text() and "Apache License\n                           Version 2.0" in text
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "License-Expression: Apache-2.0" in metadata
+    assert any(n.startswith("ignkit/schemas/ignition-3.4.0.json") for n in names)
+    assert not any(n.startswith(("testdata/", "tests/")) for n in names)  # fixtures stay in the repository

@@ -13,7 +13,7 @@ def ignition() -> None:
 
 
 @ignition.command("from-secret")
-@click.argument("source", metavar="FILE|-")
+@click.argument("source", metavar="FILE|URL|-")
 @click.option("-o", "--output", default="-", show_default=True, help="Where to write the config.")
 @click.option("--key", default="userData", show_default=True, help="The Secret key holding the config.")
 @click.option("--no-validate", is_flag=True, help="Print the config without validating it.")
@@ -25,7 +25,7 @@ def from_secret(source: str, output: str, key: str, no_validate: bool, ca_cert: 
 
     FILE is the output of `oc get secret worker-user-data-managed -n
     openshift-machine-api -o json` (or -o yaml), the userData file `oc extract`
-    writes, or - for stdin. userData is decoded, validated and written unchanged
+    writes, an http(s) URL serving either, or - for stdin. userData is decoded, validated and written unchanged
     (byte for byte, so its sha512 is the one the cluster serves).
     """
     from ..errors import InvalidConfig
