@@ -9,8 +9,9 @@ any ``data:`` URL resource back (with :mod:`ignkit.ignition.dataurl`, as Ignitio
 from __future__ import annotations
 
 import base64
-import gzip
 import json
+import struct
+import zlib
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -27,9 +28,19 @@ def new_config(version: str = GENERATED_VERSION) -> dict[str, Any]:
     return {"ignition": {"version": version}}
 
 
+#: gzip member header with every field fixed: magic, deflate, no flags, mtime 0, XFL 2 (maximum compression),
+#: OS 255 "unknown" (as Go's compress/gzip, i.e. Butane, writes it). gzip.compress cannot be used: Python 3.11
+#: switched it to zlib's header, whose OS byte is the build platform's (3 on Unix) where 3.9/3.10 wrote 255.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+
+
 def gzip_bytes(data: bytes) -> bytes:
-    """Deterministic gzip (level 9, mtime 0): the same input always gives the same bytes."""
-    return gzip.compress(bytes(data), compresslevel=9, mtime=0)
+    """Deterministic gzip (deflate level 9, fixed header): the same input gives the same bytes on every
+    supported Python version and platform (given the same zlib)."""
+    data = bytes(data)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS, zlib.DEF_MEM_LEVEL, zlib.Z_DEFAULT_STRATEGY)
+    body = deflate.compress(data) + deflate.flush()
+    return _GZIP_HEADER + body + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
 
 
 def data_resource(data: bytes) -> dict[str, Any]:
