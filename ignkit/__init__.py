@@ -38,9 +38,9 @@ _EXPORTS: dict[str, str] = {
     "write_iso": "ignkit.live.image",
     "extract_pxe": "ignkit.live.image",
     "modify_kargs": "ignkit.live.kargs",
-    "build_initrd": "ignkit.initrd",
+    "build_initrd": "ignkit.live.initramfs",
     "read_initrd": "ignkit.initrd",
-    "append_layer": "ignkit.initrd",
+    "append_layer": "ignkit.live.initramfs",
     # per-host customization
     "CustomizeOptions": "ignkit.live.customize",
     "customize_iso": "ignkit.live.customize",
@@ -93,11 +93,12 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .ignition.translate import translate
     from .ignition.validate import validate
     from .ignition.versions import detect_version, parse_config
-    from .initrd import append_layer, build_initrd, read_initrd
+    from .initrd import read_initrd
     from .inventory import Host, load_inventory
     from .live.customize import CustomizeOptions, customize_iso, customize_pxe, read_customization
     from .live.hosts import customize_iso_hosts, customize_pxe_hosts
     from .live.image import LiveIso, extract_pxe, open_iso, write_iso
+    from .live.initramfs import append_layer, build_initrd
     from .live.kargs import modify_kargs
     from .netconf import nmstate_to_keyfiles
     from .pxeconfig import BootParams

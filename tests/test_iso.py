@@ -815,7 +815,8 @@ def test_area_with_concatenated_archives_and_padding(pristine: dict[str, Path], 
     # as the kernel reads initrds: gzip + zero padding + xz; later members win
     import gzip
 
-    from ignkit.initrd import build_cpio, build_initrd
+    from ignkit.initrd import build_cpio
+    from ignkit.live.initramfs import build_initrd
 
     first = gzip.compress(build_cpio({"config.ign": b'{"old": 1}', "etc/coreos-firstboot-network/a": b"a"}))
     second = build_initrd({"config.ign": CONFIG})

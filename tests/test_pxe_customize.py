@@ -15,8 +15,9 @@ from conftest import run_ignkit as run
 
 from ignkit.errors import ImageError, UsageError
 from ignkit.ignition import build
-from ignkit.initrd import build_cpio, build_initrd, read_initrd
+from ignkit.initrd import build_cpio, read_initrd
 from ignkit.live.customize import CustomizeOptions, customize_pxe, read_customization
+from ignkit.live.initramfs import build_initrd
 from ignkit.netconf import parse_keyfile
 
 C = CI_FIXTURES / "customize"

@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Union
 
 from ..errors import ImageError, InputError, InvalidConfig, UsageError
 from ..ignition import build
-from .embed import CONFIG_MEMBER, NETWORK_DIR
+from .initramfs import CONFIG_MEMBER, NETWORK_DIR
 
 if TYPE_CHECKING:
-    from ..initrd import LiveInitramfs
     from .image import LiveIso
+    from .initramfs import LiveInitramfs
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -634,7 +634,7 @@ def customize_iso(iso: LiveIso, options: CustomizeOptions, *, force: bool = Fals
 
 def scan_pxe_initramfs(initramfs: PathLike) -> LiveInitramfs:
     """Scan a PXE live initramfs and apply ``pxe customize``'s refusals; errors name the file."""
-    from ..initrd import check_live_initramfs, scan_live_initramfs
+    from .initramfs import check_live_initramfs, scan_live_initramfs
 
     where = os.fspath(initramfs)
     if not os.path.isfile(where):
@@ -661,8 +661,8 @@ def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[
     a path (atomic; an existing file refused unless ``overwrite``), ``"-"`` (standard output, not a
     terminal) or a binary stream.
     """
-    from ..initrd import append_layer
     from ..outfile import binary_stdout
+    from .initramfs import append_layer
 
     if options.has_live_kargs:
         raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
@@ -728,7 +728,7 @@ def read_customization(members: Mapping[str, bytes]) -> EmbeddedParts:
 
 def describe(result: Customization, *, area_size: Optional[int] = None, kargs: Optional[str] = None) -> str:
     """Human-readable summary for ``--dry-run``: members, files, units, installer config, kargs, size."""
-    from ..initrd import build_initrd
+    from .initramfs import build_initrd
 
     lines: list[str] = []
     parts = read_customization(result.members)

@@ -104,7 +104,7 @@ def plan_iso_hosts(iso: LiveIso, options: CustomizeOptions, hosts: Sequence[Host
 def plan_pxe_hosts(initramfs: PathLike, options: CustomizeOptions, hosts: Sequence[Host],
                    output_dir: PathLike) -> list[HostImage]:
     """Compose every host's PXE layer (the initramfs is scanned once) without writing anything."""
-    from ..initrd import build_initrd
+    from .initramfs import build_initrd
 
     if options.has_live_kargs:
         raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
