@@ -413,7 +413,7 @@ def test_deep_nesting_follows_go_limit() -> None:
 
 
 def test_unit_file_lexer() -> None:
-    from ignkit.ignition.rules.common import UnitParseError, parse_unit
+    from ignkit.gocompat.unitfile import UnitParseError, parse_unit
 
     opts = parse_unit("junk [Unit]\nA = b \\\n  c\n# x \\\n[Install]\nWantedBy=multi-user.target\n")
     # the comment continues on the next line and swallows "[Install]"
