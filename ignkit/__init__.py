@@ -22,8 +22,8 @@ _EXPORTS: dict[str, str] = {
     # Ignition configs
     "validate": "ignkit.ignition.validate",
     "Report": "ignkit.ignition.report",
-    "parse_config": "ignkit.ignition.versions",
-    "detect_version": "ignkit.ignition.versions",
+    "parse_config": "ignkit.ignition.validate",
+    "detect_version": "ignkit.ignition.validate",
     "merge": "ignkit.ignition.merge",
     "resolve": "ignkit.ignition.resolve",
     "translate": "ignkit.ignition.translate",
@@ -91,8 +91,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .ignition.report import Report
     from .ignition.resolve import resolve
     from .ignition.translate import translate
-    from .ignition.validate import validate
-    from .ignition.versions import detect_version, parse_config
+    from .ignition.validate import detect_version, parse_config, validate
     from .initrd import read_initrd
     from .inventory import Host, load_inventory
     from .live.customize import CustomizeOptions, customize_iso, customize_pxe, read_customization

@@ -6,8 +6,8 @@ from typing import Any
 
 from ...gocompat.neturl import URLError, go_url_parse
 from ..jsonpos import syntax_error
-from . import Ctx, Path, register
 from .common import check_path, check_url, is_true, nil_or_empty, not_empty
+from .context import Ctx, Path, register
 
 _PINS = ("tpm2", "tang", "sss")
 

@@ -6,8 +6,8 @@ import re
 from typing import Any, Optional
 
 from ...gocompat.path import clean_path
-from . import Ctx, Path, register
 from .common import check_path, is_false, is_true, nil_or_empty, not_empty
+from .context import Ctx, Path, register
 
 # --------------------------------------------------------------------------------------------
 # Nodes

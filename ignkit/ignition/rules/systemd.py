@@ -7,8 +7,8 @@ from typing import Any, Optional
 
 from ...gocompat.strconv import go_quote
 from ...gocompat.unitfile import UnitParseError, parse_unit
-from . import Ctx, Path, register
 from .common import is_true, nil_or_empty
+from .context import Ctx, Path, register
 
 _UNIT_EXT = {".service", ".socket", ".device", ".mount", ".automount", ".swap", ".target", ".path", ".timer",
              ".snapshot", ".slice", ".scope"}
