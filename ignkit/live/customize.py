@@ -22,6 +22,7 @@ module and writes the set all or nothing.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Union
 from ..errors import ImageError, InputError, InvalidConfig, UsageError
 from ..ignition import build
 from .initramfs import CONFIG_MEMBER, NETWORK_DIR
+from .installer import InstallConfig
 
 if TYPE_CHECKING:
     from .image import LiveIso
@@ -43,22 +45,6 @@ INSTALLER_DIR = "/etc/coreos/installer.d"
 DEST_IGN_PATH = "/etc/coreos/dest.ign"
 PXE_KARGS = "ignition.firstboot ignition.platform.id=metal"
 DOCS_URL = "https://coreos.github.io/coreos-installer/customizing-install/"
-
-# Installer config keys in the order coreos-installer writes them.
-_INSTALLER_KEYS = (
-    "stream", "image-url", "image-file", "ignition-file", "ignition-url", "ignition-hash", "architecture",
-    "platform", "console", "append-karg", "delete-karg", "copy-network", "network-dir", "save-partlabel",
-    "save-partindex", "offline", "insecure", "insecure-ignition", "stream-base-url", "preserve-on-error",
-    "fetch-retries", "secure-ipl", "dest-device",
-)
-_INSTALLER_TYPES: dict[str, type] = {
-    "stream": str, "image-url": str, "image-file": str, "ignition-file": str, "ignition-url": str,
-    "ignition-hash": str, "architecture": str, "platform": str, "console": list, "append-karg": list,
-    "delete-karg": list, "copy-network": bool, "network-dir": str, "save-partlabel": list,
-    "save-partindex": list, "offline": bool, "insecure": bool, "insecure-ignition": bool,
-    "stream-base-url": str, "preserve-on-error": bool, "fetch-retries": (int, str),  # type: ignore[dict-item]
-    "secure-ipl": bool, "dest-device": str,
-}
 
 _SERIAL_RE = re.compile(r"^(ttyS|ttyAMA)([0-9]+)(?:,([0-9]+)(?:([noe])([5-8]?))?)?$")
 
@@ -114,7 +100,7 @@ class Customization:
     members: dict[str, bytes] = field(default_factory=dict)      # the initrd: config.ign, keyfiles
     live_config: Optional[dict[str, Any]] = None
     dest_config: Optional[dict[str, Any]] = None
-    installer_config: Optional[dict[str, Any]] = None            # the generated NNNN-customize.yaml
+    installer_config: Optional[InstallConfig] = None             # the generated NNNN-customize.yaml
     installer_files: dict[str, bytes] = field(default_factory=dict)  # installer.d name -> bytes
     keyfiles: dict[str, bytes] = field(default_factory=dict)    # name -> keyfile
     live_kargs_append: list[str] = field(default_factory=list)
@@ -231,8 +217,6 @@ def _drop_overridden(parent: Mapping[str, Any], children: Sequence[Mapping[str, 
     generated file's gzip ``compression`` with the user's plain ``source``, or a user's
     ``verification.hash`` with ignkit's contents, and the file could not be written at boot.
     """
-    import copy
-
     paths = set().union(*(build.paths_of(c) for c in children))
     units = set().union(*(build.units_of(c) for c in children))
     out = copy.deepcopy(dict(parent))
@@ -269,35 +253,6 @@ def _hook_unit(typ: str, name: str, tool: str) -> str:
         "[Install]\n"
         f"{wanted}"
     )
-
-
-def installer_yaml(config: Mapping[str, Any]) -> bytes:
-    """Serialize an installer config in coreos-installer's key order (empty values left out)."""
-    import yaml
-
-    ordered = {k: config[k] for k in _INSTALLER_KEYS if k in config and config[k] not in (None, [], False)}
-    return yaml.safe_dump(ordered, sort_keys=False, default_flow_style=False).encode()
-
-
-def parse_installer_config(data: bytes, what: str) -> dict[str, Any]:
-    """Parse an installer config (YAML, coreos-installer's long option names); refuse unknown keys."""
-    import yaml
-
-    try:
-        obj = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as e:
-        raise InputError(f"parsing installer config {what}: {str(e).splitlines()[0]}") from None
-    if obj is None:
-        return {}
-    if not isinstance(obj, dict):
-        raise InputError(f"parsing installer config {what}: expected a mapping")
-    for k, v in obj.items():
-        if k not in _INSTALLER_TYPES:
-            raise InputError(f"parsing installer config {what}: unknown key {k!r}")
-        want = _INSTALLER_TYPES[k]
-        if not isinstance(v, want) or (want is not bool and isinstance(v, bool)):
-            raise InputError(f"parsing installer config {what}: {k}: wrong type {type(v).__name__}")
-    return obj
 
 
 def _console_note(kargs: Sequence[str]) -> Optional[str]:
@@ -349,7 +304,7 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
     if installs:
         _announce_install(options, result)
         if copy_network:
-            draft.inst()["copy-network"] = True
+            draft.inst().copy_network = True
     _generated_installer_config(options, features, draft, serial)
 
     # The live config and the initrd members.
@@ -367,16 +322,16 @@ class _Draft:
 
     result: Customization = field(default_factory=Customization)
     live: Optional[dict[str, Any]] = None
-    installer: Optional[dict[str, Any]] = None
+    installer: Optional[InstallConfig] = None
 
     def live_cfg(self) -> dict[str, Any]:
         if self.live is None:
             self.live = build.new_config()
         return self.live
 
-    def inst(self) -> dict[str, Any]:
+    def inst(self) -> InstallConfig:
         if self.installer is None:
-            self.installer = {}
+            self.installer = InstallConfig()
         return self.installer
 
 
@@ -419,17 +374,17 @@ def _dest_directives(options: CustomizeOptions, features: Mapping[str, Any], dra
     if options.dest_device:
         if not options.dest_device.startswith("/dev/"):
             raise UsageError(f"--dest-device {options.dest_device!r}: give a full path such as /dev/sda")
-        draft.inst()["dest-device"] = options.dest_device
+        draft.inst().dest_device = options.dest_device
     if options.dest_console:
         _require(features, "installer-config-directives.console", "--dest-console", "the destination console")
-        draft.inst()["console"] = [parse_console(c) for c in options.dest_console]
+        draft.inst().console = [parse_console(c) for c in options.dest_console]
     if options.dest_karg_append:
-        draft.inst()["append-karg"] = list(options.dest_karg_append)
+        draft.inst().append_karg = list(options.dest_karg_append)
         note = _console_note(options.dest_karg_append)
         if note:
             draft.result.messages.append(note)
     if options.dest_karg_delete:
-        draft.inst()["delete-karg"] = list(options.dest_karg_delete)
+        draft.inst().delete_karg = list(options.dest_karg_delete)
 
 
 def _network(options: CustomizeOptions, features: Mapping[str, Any], result: Customization) -> bool:
@@ -495,7 +450,8 @@ def _user_installer_configs(options: CustomizeOptions, features: Mapping[str, An
     for p in options.installer_config:
         _require(features, "installer-config", "--installer-config", "installer configuration")
         data = _read(p, "--installer-config")
-        if set(parse_installer_config(data, os.fspath(p))) & {"ignition-file", "ignition-url"}:
+        config = InstallConfig.from_yaml(data, os.fspath(p))
+        if config.ignition_file is not None or config.ignition_url is not None:
             user_dest_source = os.fspath(p)
         fname = f"{serial:04d}-{Path(p).name}"
         build.add_file(draft.live_cfg(), f"{INSTALLER_DIR}/{fname}", data, mode=0o600)
@@ -551,14 +507,14 @@ def _point_installer_at_dest(options: CustomizeOptions, dest: Optional[dict[str,
         if options.validate:
             check_config(dest, "the destination config")
         build.add_file(draft.live_cfg(), DEST_IGN_PATH, build.serialize(dest), mode=0o600)
-        draft.inst()["ignition-file"] = DEST_IGN_PATH
+        draft.inst().ignition_file = DEST_IGN_PATH
         draft.result.dest_config = dest
     elif options.dest_ignition_url is not None:
-        draft.inst()["ignition-url"] = options.dest_ignition_url
+        draft.inst().ignition_url = options.dest_ignition_url
         if options.dest_ignition_hash:
-            draft.inst()["ignition-hash"] = options.dest_ignition_hash
+            draft.inst().ignition_hash = options.dest_ignition_hash
         if options.insecure_ignition:
-            draft.inst()["insecure-ignition"] = True
+            draft.inst().insecure_ignition = True
 
 
 def _announce_install(options: CustomizeOptions, result: Customization) -> None:
@@ -578,10 +534,10 @@ def _generated_installer_config(options: CustomizeOptions, features: Mapping[str
         return
     _require(features, "installer-config", _installer_option(options), "installer configuration")
     fname = f"{serial:04d}-customize.yaml"
-    data = installer_yaml(draft.installer)
+    data = draft.installer.to_yaml()
     build.add_file(draft.live_cfg(), f"{INSTALLER_DIR}/{fname}", data, mode=0o600)
     draft.result.installer_files[fname] = data
-    draft.result.installer_config = dict(draft.installer)
+    draft.result.installer_config = copy.deepcopy(draft.installer)
 
 
 def _live_config(options: CustomizeOptions, draft: _Draft) -> None:
@@ -700,27 +656,21 @@ class EmbeddedParts:
     files: dict[str, tuple[int, bytes]]            # live config inline files: path -> (mode, contents)
     units: dict[str, dict[str, Any]]               # live config units by name
     installer_files: dict[str, bytes]              # installer.d name -> contents
-    installer_config: dict[str, Any]               # installer.d files merged the way the installer does
+    installer_config: InstallConfig                # installer.d files merged the way the installer does
     dest_config: Optional[dict[str, Any]]
     keyfiles: dict[str, bytes]
 
 
 def read_customization(members: Mapping[str, bytes]) -> EmbeddedParts:
     """Decode an embedded initrd's members: live config, its files and units, installer.d, keyfiles."""
-    import yaml
-
     live = build.parse(members[CONFIG_MEMBER], what=CONFIG_MEMBER) if CONFIG_MEMBER in members else None
     files = build.files_of(live) if live else {}
     units = build.units_of(live) if live else {}
     inst_files = {p[len(INSTALLER_DIR) + 1:]: data for p, (_, data) in sorted(files.items())
                   if p.startswith(INSTALLER_DIR + "/")}
-    merged: dict[str, Any] = {}
-    for _, data in sorted(inst_files.items()):
-        for k, v in (yaml.safe_load(data) or {}).items():
-            if isinstance(v, list):
-                merged.setdefault(k, []).extend(v)
-            else:
-                merged[k] = v
+    merged = InstallConfig()
+    for name, data in sorted(inst_files.items()):
+        merged.update(InstallConfig.from_yaml(data, f"{INSTALLER_DIR}/{name}"))
     dest = build.parse(files[DEST_IGN_PATH][1], what=DEST_IGN_PATH) if DEST_IGN_PATH in files else None
     keyfiles = {k[len(NETWORK_DIR):]: v for k, v in members.items() if k.startswith(NETWORK_DIR)}
     return EmbeddedParts(live, files, units, inst_files, merged, dest, keyfiles)
