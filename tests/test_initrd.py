@@ -430,8 +430,8 @@ def test_scan_live_initramfs(tmp_path: Path) -> None:
     info = scan_live_initramfs(img)
     assert info.is_live and not info.is_customized
     assert info.stamp == b"fedora-coreos-40.20240101.3.0\n"
-    assert info.feature("installer-config") and info.feature("live-initrd-network")
-    assert not info.feature("installer-config-directives")
+    assert info.features.enabled("installer-config") and info.features.enabled("live-initrd-network")
+    assert not info.features.enabled("installer-config-directives")
     check_live_initramfs(info)
     assert is_live_initramfs(img) and is_live_initramfs(img.read_bytes())
     assert not is_live_initramfs(build_initrd({"config.ign": b"{}"}))
@@ -500,7 +500,7 @@ def test_append_layer_refuses_non_live_and_sees_features(tmp_path: Path) -> None
     seen = []
 
     def members(info):  # type: ignore[no-untyped-def]
-        seen.append(info.features)
+        seen.append(info.features.to_dict())
         return {"etc/coreos-firstboot-network/a.nmconnection": b"[connection]\n"}
 
     live = _write(tmp_path / "live.img", make_live_initramfs({"live-initrd-network": True}))

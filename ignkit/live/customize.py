@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Union
 
 from ..errors import ImageError, InputError, InvalidConfig, UsageError
 from ..ignition import build
+from .features import OsFeatures
 from .initramfs import CONFIG_MEMBER, NETWORK_DIR
 from .installer import InstallConfig
 
@@ -139,10 +140,8 @@ def parse_console(spec: str) -> str:
     return f"{prefix}{port},{speed or 9600}{parity or 'n'}{bits or 8}"
 
 
-def _require(features: Mapping[str, Any], name: str, option: str, what: str) -> None:
-    from .features import has_feature
-
-    if not has_feature(dict(features), name):
+def _require(features: OsFeatures, name: str, option: str, what: str) -> None:
+    if not features.enabled(name):
         raise ImageError(
             f"{option}: This OS image does not support customizing {what}. "
             f"(its coreos/features.json does not enable {name!r}; use a newer image)"
@@ -272,15 +271,17 @@ def _console_note(kargs: Sequence[str]) -> Optional[str]:
 # Composition
 
 
-def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: str = "iso",
+def compose(options: CustomizeOptions, features: Union[OsFeatures, Mapping[str, Any]], *, target: str = "iso",
             has_karg_areas: bool = True) -> Customization:
     """Compose the initrd members, the live config, the installer config and the kargs edit.
 
-    ``features`` is the image's parsed coreos/features.json ({} when absent); ``target`` is ``"iso"``
+    ``features`` is the image's :class:`~ignkit.live.features.OsFeatures` (or its parsed features.json);
+    ``target`` is ``"iso"``
     or ``"pxe"`` (PXE takes no live kargs). Raises ImageError naming the option when the image cannot
     honour it, UsageError/InputError for bad options or inputs, InvalidConfig when a composed config
     does not validate (unless ``options.validate`` is false).
     """
+    features = OsFeatures.coerce(features)
     draft = _Draft()
     result = draft.result
     if options.hostname is not None:
@@ -369,7 +370,7 @@ def _dest_sources(options: CustomizeOptions) -> list[dict[str, Any]]:
     return dest_user
 
 
-def _dest_directives(options: CustomizeOptions, features: Mapping[str, Any], draft: _Draft) -> None:
+def _dest_directives(options: CustomizeOptions, features: OsFeatures, draft: _Draft) -> None:
     """Installer directives for the destination: device, console, kernel arguments."""
     if options.dest_device:
         if not options.dest_device.startswith("/dev/"):
@@ -387,7 +388,7 @@ def _dest_directives(options: CustomizeOptions, features: Mapping[str, Any], dra
         draft.inst().delete_karg = list(options.dest_karg_delete)
 
 
-def _network(options: CustomizeOptions, features: Mapping[str, Any], result: Customization) -> bool:
+def _network(options: CustomizeOptions, features: OsFeatures, result: Customization) -> bool:
     """Collect the NetworkManager keyfiles into ``result.keyfiles``; True when there are network settings."""
     if not options.has_network:
         return False
@@ -438,7 +439,7 @@ def _install_hooks(options: CustomizeOptions, draft: _Draft, tool: str) -> None:
             build.add_unit(draft.live_cfg(), f"{typ}-install-{name}.service", _hook_unit(typ, name, tool))
 
 
-def _user_installer_configs(options: CustomizeOptions, features: Mapping[str, Any],
+def _user_installer_configs(options: CustomizeOptions, features: OsFeatures,
                             draft: _Draft) -> tuple[int, Optional[str]]:
     """Add the ``--installer-config`` files to installer.d in order.
 
@@ -527,7 +528,7 @@ def _announce_install(options: CustomizeOptions, result: Customization) -> None:
         result.messages.append("Boot media will automatically run installer.")
 
 
-def _generated_installer_config(options: CustomizeOptions, features: Mapping[str, Any], draft: _Draft,
+def _generated_installer_config(options: CustomizeOptions, features: OsFeatures, draft: _Draft,
                                 serial: int) -> None:
     """Write the collected directives as installer.d's last file, ``NNNN-customize.yaml`` (if any)."""
     if draft.installer is None:

@@ -23,7 +23,7 @@ from ..outfile import atomic_output, binary_stdout
 from . import embed as _embed
 from . import kargs as _kargs
 from .embed import IgnitionArea
-from .features import has_feature, read_features
+from .features import OsFeatures, read_features
 from .initramfs import CONFIG_MEMBER, NETWORK_DIR
 from .kargs import KargArea, KargAreas
 
@@ -107,7 +107,7 @@ class LiveIso:
         self.eltorito_platforms = list(fs.eltorito_platforms)
         self.ignition_area: IgnitionArea = _embed.locate_ignition_area(fs)
         self.kargs: KargAreas | None = _kargs.locate_kargs(fs)
-        self.features: dict[str, Any] = read_features(fs)
+        self.features: OsFeatures = read_features(fs)
         self.arch, self.arch_evidence = detect_arch(fs)
         self.pxe_files = self._pxe_files(fs)
         self._orig_ignition = fs.read_at(self.ignition_area.offset, self.ignition_area.length)
@@ -136,7 +136,7 @@ class LiveIso:
 
     def has_feature(self, name: str) -> bool:
         """Whether coreos/features.json turns ``name`` on (``a.b`` looks into objects)."""
-        return has_feature(self.features, name)
+        return self.features.enabled(name)
 
     def check_arch(self, arch: str | None) -> None:
         """Refuse (CheckFailed) when ``arch`` is given and is not this ISO's architecture."""
@@ -308,7 +308,7 @@ class LiveIso:
             "parser": self.parser,
             "ignition": ign,
             "kargs": kargs,
-            "features": self.features,
+            "features": self.features.to_dict(),
             "pxe_files": [e.name for e in self.pxe_files],
             "eltorito_platforms": self.eltorito_platforms,
             "pristine": pristine,

@@ -11,11 +11,12 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO, Callable, Optional, Union
+from typing import IO, BinaryIO, Callable, Optional, Union
 
 from ..errors import ImageError
 from ..initrd import Source, build_cpio, compress_xz, read_initrd
 from ..outfile import atomic_output
+from .features import OsFeatures
 
 __all__ = [
     "CONFIG_MEMBER",
@@ -63,12 +64,12 @@ class LiveInitramfs:
     """What coreos-installer looks at in a PXE live initramfs (spec 6.6).
 
     ``stamp`` is the contents of ``etc/coreos-live-initramfs`` (None when absent: not a CoreOS live
-    initramfs); ``features`` the parsed ``etc/coreos/features.json`` ({} when absent); ``config`` an
+    initramfs); ``features`` the flags of ``etc/coreos/features.json`` (all off when absent); ``config`` an
     embedded ``config.ign``; ``keyfiles`` the ``etc/coreos-firstboot-network/*`` members.
     """
 
     stamp: Optional[bytes] = None
-    features: dict[str, Any] = field(default_factory=dict)
+    features: OsFeatures = field(default_factory=OsFeatures)
     config: Optional[bytes] = None
     keyfiles: dict[str, bytes] = field(default_factory=dict)
     size: int = 0
@@ -81,9 +82,6 @@ class LiveInitramfs:
     def is_customized(self) -> bool:
         return self.config is not None or bool(self.keyfiles)
 
-    def feature(self, name: str) -> bool:
-        """A boolean feature flag (``installer-config``, ``live-initrd-network``); missing means False."""
-        return bool(self.features.get(name, False))
 
 
 _LIVE_PATTERNS = (LIVE_STAMP, FEATURES_MEMBER, CONFIG_MEMBER, NETWORK_DIR + "*")
@@ -107,9 +105,7 @@ def scan_live_initramfs(data: Source | PathLike, *, tee: Optional[IO[bytes]] = N
             features = json.loads(files[FEATURES_MEMBER])
         except ValueError as e:
             raise ImageError(f"parsing {FEATURES_MEMBER} in initramfs: {e}") from None
-        if not isinstance(features, dict):
-            raise ImageError(f"parsing {FEATURES_MEMBER} in initramfs: not a JSON object")
-        info.features = features
+        info.features = OsFeatures.from_json(features, f"{FEATURES_MEMBER} in initramfs")
     return info
 
 
