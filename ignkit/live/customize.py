@@ -35,6 +35,7 @@ from ..ignition import build
 from .features import OsFeatures
 from .initramfs import CONFIG_MEMBER, NETWORK_DIR
 from .installer import InstallConfig
+from .kinds import ImageKind
 
 if TYPE_CHECKING:
     from .image import LiveIso
@@ -271,17 +272,19 @@ def _console_note(kargs: Sequence[str]) -> Optional[str]:
 # Composition
 
 
-def compose(options: CustomizeOptions, features: Union[OsFeatures, Mapping[str, Any]], *, target: str = "iso",
+def compose(options: CustomizeOptions, features: Union[OsFeatures, Mapping[str, Any]], *,
+            target: Union[ImageKind, str] = ImageKind.ISO,
             has_karg_areas: bool = True) -> Customization:
     """Compose the initrd members, the live config, the installer config and the kargs edit.
 
     ``features`` is the image's :class:`~ignkit.live.features.OsFeatures` (or its parsed features.json);
-    ``target`` is ``"iso"``
-    or ``"pxe"`` (PXE takes no live kargs). Raises ImageError naming the option when the image cannot
+    ``target`` is an :class:`~ignkit.live.kinds.ImageKind` (or its word, ``"iso"`` / ``"pxe"``; PXE
+    takes no live kargs). Raises ImageError naming the option when the image cannot
     honour it, UsageError/InputError for bad options or inputs, InvalidConfig when a composed config
     does not validate (unless ``options.validate`` is false).
     """
     features = OsFeatures.coerce(features)
+    target = ImageKind(target)
     draft = _Draft()
     result = draft.result
     if options.hostname is not None:
@@ -295,7 +298,7 @@ def compose(options: CustomizeOptions, features: Union[OsFeatures, Mapping[str, 
     _dest_directives(options, features, draft)
     copy_network = _network(options, features, result)
     cas = _ignition_cas(options, draft)
-    _install_hooks(options, draft, "ignkit embed" if target == "iso" else "ignkit pxe customize")
+    _install_hooks(options, draft, "ignkit embed" if target is ImageKind.ISO else "ignkit pxe customize")
     serial, user_dest_source = _user_installer_configs(options, features, draft)
     installs = (serial > 0 or draft.installer is not None or bool(dest_user)
                 or options.dest_ignition_url is not None)
@@ -312,7 +315,7 @@ def compose(options: CustomizeOptions, features: Union[OsFeatures, Mapping[str, 
     _live_config(options, draft)
     for name, data in result.keyfiles.items():
         result.members[NETWORK_DIR + name] = data
-    if target == "pxe" and CONFIG_MEMBER in result.members:
+    if target is ImageKind.PXE and CONFIG_MEMBER in result.members:
         result.messages.append(f"PXE configuration must include kernel arguments:\n\t{PXE_KARGS}")
     return result
 
@@ -336,11 +339,11 @@ class _Draft:
         return self.installer
 
 
-def _live_kargs(options: CustomizeOptions, result: Customization, *, target: str, has_karg_areas: bool) -> None:
+def _live_kargs(options: CustomizeOptions, result: Customization, *, target: ImageKind, has_karg_areas: bool) -> None:
     """Check and record the ``--live-karg-*`` edit (ISO images with kernel-argument areas only)."""
     if not options.has_live_kargs:
         return
-    if target != "iso":
+    if target is not ImageKind.ISO:
         raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
     if not has_karg_areas:
         raise ImageError("--live-karg-*: This OS image does not support customizing live kernel arguments. "
@@ -580,7 +583,7 @@ def customize_iso(iso: LiveIso, options: CustomizeOptions, *, force: bool = Fals
 
     if not force and not iso.is_pristine():
         raise ImageError("This ISO image is already customized; use -f to force.")
-    result = compose(options, iso.features, target="iso", has_karg_areas=iso.kargs is not None)
+    result = compose(options, iso.features, target=ImageKind.ISO, has_karg_areas=iso.kargs is not None)
     iso.set_members(result.members)
     if result.has_live_kargs:
         assert iso.default_kargs is not None
@@ -607,7 +610,7 @@ def scan_pxe_initramfs(initramfs: PathLike) -> LiveInitramfs:
 
 def compose_pxe(initramfs: PathLike, options: CustomizeOptions) -> Customization:
     """Check a PXE live initramfs and compose its layer for ``options`` without writing (``--dry-run``)."""
-    return compose(options, scan_pxe_initramfs(initramfs).features, target="pxe", has_karg_areas=False)
+    return compose(options, scan_pxe_initramfs(initramfs).features, target=ImageKind.PXE, has_karg_areas=False)
 
 
 def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[PathLike, BinaryIO], *,
@@ -631,7 +634,7 @@ def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[
     holder: list[Customization] = []
 
     def files(info: LiveInitramfs) -> dict[str, bytes]:
-        holder.append(compose(options, info.features, target="pxe", has_karg_areas=False))
+        holder.append(compose(options, info.features, target=ImageKind.PXE, has_karg_areas=False))
         return holder[0].members
 
     # One pass: the input is copied while it is scanned; the checks and the composition run before
