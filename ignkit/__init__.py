@@ -22,8 +22,8 @@ _EXPORTS: dict[str, str] = {
     # Ignition configs
     "validate": "ignkit.ignition.validate",
     "Report": "ignkit.ignition.report",
-    "parse_config": "ignkit.ignition.versions",
-    "detect_version": "ignkit.ignition.versions",
+    "parse_config": "ignkit.ignition.validate",
+    "detect_version": "ignkit.ignition.validate",
     "merge": "ignkit.ignition.merge",
     "resolve": "ignkit.ignition.resolve",
     "translate": "ignkit.ignition.translate",
@@ -38,9 +38,9 @@ _EXPORTS: dict[str, str] = {
     "write_iso": "ignkit.live.image",
     "extract_pxe": "ignkit.live.image",
     "modify_kargs": "ignkit.live.kargs",
-    "build_initrd": "ignkit.initrd",
+    "build_initrd": "ignkit.live.initramfs",
     "read_initrd": "ignkit.initrd",
-    "append_layer": "ignkit.initrd",
+    "append_layer": "ignkit.live.initramfs",
     # per-host customization
     "CustomizeOptions": "ignkit.live.customize",
     "customize_iso": "ignkit.live.customize",
@@ -91,13 +91,13 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .ignition.report import Report
     from .ignition.resolve import resolve
     from .ignition.translate import translate
-    from .ignition.validate import validate
-    from .ignition.versions import detect_version, parse_config
-    from .initrd import append_layer, build_initrd, read_initrd
+    from .ignition.validate import detect_version, parse_config, validate
+    from .initrd import read_initrd
     from .inventory import Host, load_inventory
     from .live.customize import CustomizeOptions, customize_iso, customize_pxe, read_customization
     from .live.hosts import customize_iso_hosts, customize_pxe_hosts
     from .live.image import LiveIso, extract_pxe, open_iso, write_iso
+    from .live.initramfs import append_layer, build_initrd
     from .live.kargs import modify_kargs
     from .netconf import nmstate_to_keyfiles
     from .pxeconfig import BootParams

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
+from .enums import WordEnum
 from .errors import InputError
 from .inventory import Host
 
@@ -28,6 +29,9 @@ __all__ = [
     "CSRRecord",
     "Decision",
     "Refusal",
+    "RequestKind",
+    "CsrState",
+    "Verdict",
     "Review",
     "parse_csr_list",
     "parse_node_addresses",
@@ -74,6 +78,30 @@ WRONG_USAGES = "wrong-usages"
 UNKNOWN_HOST = "unknown-host"
 
 
+class RequestKind(WordEnum):
+    """Which of a joining node's two requests a CSR is (by signer, usages and requestor), or neither."""
+
+    CLIENT = "client"
+    SERVING = "serving"
+    OTHER = "other"
+
+
+class CsrState(WordEnum):
+    """Where a CSR stands, from its status conditions."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    FAILED = "failed"
+
+
+class Verdict(WordEnum):
+    """ignkit's decision on a pending CSR."""
+
+    APPROVE = "approve"
+    REFUSE = "refuse"
+
+
 @dataclass
 class CSRRecord:
     """One CertificateSigningRequest object as ``oc get csr -o json`` lists it."""
@@ -84,13 +112,16 @@ class CSRRecord:
     usages: list[str]
     signer_name: Optional[str]
     request: str                 # spec.request as given: base64 of a PEM CSR
-    state: str                   # "pending", "approved", "denied" or "failed"
+    state: CsrState
     issued: bool = False         # status.certificate is set
     created: Optional[str] = None
 
+    def __post_init__(self) -> None:
+        self.state = CsrState(self.state)  # a word ("pending", ...) is accepted too
+
     @property
     def pending(self) -> bool:
-        return self.state == "pending"
+        return self.state is CsrState.PENDING
 
 
 @dataclass
@@ -106,7 +137,7 @@ class Decision:
     """The verdict on one pending CSR."""
 
     name: str
-    kind: str                          # "client", "serving" or "other"
+    kind: RequestKind
     requestor: str
     signer_name: Optional[str]
     node: Optional[str] = None         # <name> of CN=system:node:<name>
@@ -117,15 +148,22 @@ class Decision:
     notes: list[str] = field(default_factory=list)
     created: Optional[str] = None
 
+    def __post_init__(self) -> None:
+        self.kind = RequestKind(self.kind)  # a word ("client", ...) is accepted too
+
     @property
     def approve(self) -> bool:
         return not self.reasons
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.APPROVE if self.approve else Verdict.REFUSE
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "kind": self.kind,
-            "decision": "approve" if self.approve else "refuse",
+            "decision": self.verdict.value,
             "node": self.node,
             "host": self.host,
             "requestor": self.requestor,
@@ -155,10 +193,10 @@ class Review:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "approve": [d.name for d in self.approved],
-            "refuse": [d.name for d in self.refused],
+            Verdict.APPROVE.value: [d.name for d in self.approved],
+            Verdict.REFUSE.value: [d.name for d in self.refused],
             "csrs": [d.to_dict() for d in self.decisions],
-            "settled": [{"name": r.name, "state": r.state, "requestor": r.username, "signerName": r.signer_name}
+            "settled": [{"name": r.name, "state": r.state.value, "requestor": r.username, "signerName": r.signer_name}
                         for r in self.settled],
         }
 
@@ -198,7 +236,7 @@ def _items(data: Union[bytes, str, Mapping[str, Any]], kind: str, command: str,
     return items
 
 
-def _state(status: Mapping[str, Any], where: str) -> str:
+def _state(status: Mapping[str, Any], where: str) -> CsrState:
     types = set()
     conditions = status.get("conditions") or []
     if not isinstance(conditions, list):
@@ -207,12 +245,12 @@ def _state(status: Mapping[str, Any], where: str) -> str:
         if isinstance(cond, Mapping) and str(cond.get("status", "True")) == "True":
             types.add(cond.get("type"))
     if "Denied" in types:
-        return "denied"
+        return CsrState.DENIED
     if "Failed" in types:
-        return "failed"
+        return CsrState.FAILED
     if "Approved" in types:
-        return "approved"
-    return "pending"
+        return CsrState.APPROVED
+    return CsrState.PENDING
 
 
 def _str_list(value: Any, what: str) -> list[str]:
@@ -394,16 +432,16 @@ def _ip(value: str) -> Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Addre
 # Review
 
 
-def request_kind(rec: CSRRecord) -> str:
+def request_kind(rec: CSRRecord) -> RequestKind:
     if rec.signer_name == CLIENT_SIGNER:
-        return "client"
+        return RequestKind.CLIENT
     if rec.signer_name == SERVING_SIGNER:
-        return "serving"
+        return RequestKind.SERVING
     if "client auth" in rec.usages or rec.username == BOOTSTRAPPER:
-        return "client"
+        return RequestKind.CLIENT
     if "server auth" in rec.usages:
-        return "serving"
-    return "other"
+        return RequestKind.SERVING
+    return RequestKind.OTHER
 
 
 def _check_usages(d: Decision, rec: CSRRecord, allowed: Sequence[frozenset[str]]) -> None:
@@ -431,7 +469,7 @@ def _review_one(rec: CSRRecord, inv: NodeIndex,
     kind = request_kind(rec)
     d = Decision(name=rec.name, kind=kind, requestor=rec.username, signer_name=rec.signer_name,
                  usages=list(rec.usages), created=rec.created)
-    want_signer = {"client": CLIENT_SIGNER, "serving": SERVING_SIGNER}.get(kind)
+    want_signer = {RequestKind.CLIENT: CLIENT_SIGNER, RequestKind.SERVING: SERVING_SIGNER}.get(kind)
     if rec.signer_name != want_signer:
         got = rec.signer_name or "(none)"
         if want_signer:
@@ -466,13 +504,13 @@ def _review_one(rec: CSRRecord, inv: NodeIndex,
                                                 + ", ".join(decoded.other_attributes)))
 
     # Requestor.
-    if kind == "client":
+    if kind is RequestKind.CLIENT:
         if rec.username != BOOTSTRAPPER:
             d.reasons.append(Refusal(WRONG_REQUESTOR, f"wrong requestor {rec.username or '(none)'}: a new "
                                                       f"node's client CSR comes from {BOOTSTRAPPER}"))
         elif BOOTSTRAPPER_GROUP not in rec.groups:
             d.reasons.append(Refusal(WRONG_GROUPS, f"requestor groups lack {BOOTSTRAPPER_GROUP}"))
-    elif kind == "serving":
+    elif kind is RequestKind.SERVING:
         if not rec.username.startswith(NODE_PREFIX):
             d.reasons.append(Refusal(WRONG_REQUESTOR, f"wrong requestor {rec.username or '(none)'}: a "
                                                       f"serving CSR comes from the node itself "
@@ -484,9 +522,9 @@ def _review_one(rec: CSRRecord, inv: NodeIndex,
             d.reasons.append(Refusal(WRONG_GROUPS, f"requestor groups lack {NODES_GROUP}"))
 
     # Usages.
-    if kind == "client":
+    if kind is RequestKind.CLIENT:
         _check_usages(d, rec, _CLIENT_USAGES)
-    elif kind == "serving":
+    elif kind is RequestKind.SERVING:
         _check_usages(d, rec, _SERVING_USAGES)
 
     # The host.
@@ -499,11 +537,11 @@ def _review_one(rec: CSRRecord, inv: NodeIndex,
             d.host = host.hostname
 
     # Subject alternative names.
-    if kind == "client":
+    if kind is RequestKind.CLIENT:
         if d.sans:
             d.reasons.append(Refusal(UNEXPECTED_SAN, "a client CSR has no subject alternative names, "
                                                      "this one has " + ", ".join(d.sans)))
-    elif kind == "serving":
+    elif kind is RequestKind.SERVING:
         if decoded.other_sans:
             d.reasons.append(Refusal(UNEXPECTED_SAN, "only DNS and IP names are allowed, not "
                                                      + ", ".join(decoded.other_sans)))
@@ -593,12 +631,12 @@ def _annotate(decisions: list[Decision], settled: list[CSRRecord]) -> None:
                                f"requests wait (the kubelet files a new one); each is approved")
     approved_client: dict[str, str] = {}
     for rec in settled:
-        if rec.state == "approved" and request_kind(rec) == "client":
+        if rec.state is CsrState.APPROVED and request_kind(rec) is RequestKind.CLIENT:
             node = settled_node(rec)
             if node:
                 approved_client.setdefault(node, rec.name)
     for d in decisions:
-        if d.approve and d.kind == "client" and d.node in approved_client:
+        if d.approve and d.kind is RequestKind.CLIENT and d.node in approved_client:
             d.notes.append(f"{d.node} already has an approved client CSR ({approved_client[d.node]}): "
                            f"a reinstall, or another machine using its name")
 

@@ -16,8 +16,10 @@ from typing import Callable, Optional
 
 from .csr import (
     CSRRecord,
+    CsrState,
     Decision,
     NodeIndex,
+    RequestKind,
     parse_csr_list,
     parse_node_addresses,
     request_kind,
@@ -54,10 +56,10 @@ def host_status(records: Iterable[CSRRecord], hosts: Sequence[Host],
     extra = set(also_approved)
     out = {h.hostname: HostStatus(h.hostname) for h in hosts}
     for rec in records:
-        if not (rec.state == "approved" or (rec.pending and rec.name in extra)):
+        if not (rec.state is CsrState.APPROVED or (rec.pending and rec.name in extra)):
             continue
         kind = request_kind(rec)
-        if kind not in ("client", "serving"):
+        if kind is RequestKind.OTHER:
             continue
         node = settled_node(rec)
         if node is None:
@@ -65,7 +67,7 @@ def host_status(records: Iterable[CSRRecord], hosts: Sequence[Host],
         host, _ = inv.find(node)
         if host is None:
             continue
-        getattr(out[host.hostname], kind).append(rec.name)
+        getattr(out[host.hostname], kind.value).append(rec.name)
     return out
 
 
@@ -217,7 +219,7 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
 def _waiting_for(status: Mapping[str, HostStatus]) -> str:
     parts = []
     for s in status.values():
-        missing = [k for k in ("client", "serving") if not getattr(s, k)]
+        missing = [k.value for k in (RequestKind.CLIENT, RequestKind.SERVING) if not getattr(s, k.value)]
         if missing:
             parts.append(f"{s.hostname} ({' and '.join(missing)})")
     return ", ".join(parts)

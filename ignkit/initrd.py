@@ -1,49 +1,38 @@
-"""Initramfs archives: the newc cpio writer/reader and the compression layers around it.
+"""Initramfs archives, the generic format: the newc cpio writer/reader and its compression layers.
 
-The writer produces what coreos-installer produces (sorted paths, synthesized parent directories,
-inode = entry index, modes 040755 / 0100600, a ``TRAILER!!!`` entry, xz with a CRC32 check). The
-reader accepts what the kernel and coreos-installer accept: any concatenation of uncompressed, gzip,
-xz and zstd newc archives with zero padding between them, streamed so that a ~100 MB live initramfs
-is never held in memory more than once.
+The writer produces the layout coreos-installer's cpio crate produces (sorted paths, synthesized
+parent directories, inode = entry index, modes 040755 / 0100600, a ``TRAILER!!!`` entry); xz layers
+use the CRC32 check, the only one the kernel's xz decoder accepts. The reader accepts what the kernel
+accepts: any concatenation of uncompressed, gzip, xz and zstd newc archives with zero padding between
+them, streamed so that a ~100 MB live initramfs is never held in memory more than once.
 
-One deliberate difference from coreos-installer: the xz header declares a dictionary only as large
-as the archive (instead of preset 9's 64 MiB), because the kernel allocates the declared size and a
-small guest fails to unpack otherwise; the stream is otherwise the same (LZMA2 preset 9, CRC32).
+The xz header declares a dictionary only as large as the archive (instead of the preset's), because
+the kernel allocates the declared size and a small guest fails to unpack otherwise.
+
+Which members a CoreOS live initramfs holds, and the xz preset coreos-installer uses, are CoreOS
+rules: see :mod:`ignkit.live.initramfs`.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import io
-import json
 import lzma
-import os
-import sys
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO, Callable, Optional, Union
+from typing import IO, Any, Callable, Optional, Union
 
 from .errors import ImageError, InputError
 
 __all__ = [
-    "CONFIG_PATH",
     "DIR_MODE",
     "FILE_MODE",
-    "FIRSTBOOT_NETWORK_DIR",
-    "LIVE_STAMP",
-    "FEATURES_PATH",
-    "LiveInitramfs",
-    "append_layer",
+    "Source",
     "build_cpio",
-    "build_initrd",
-    "check_live_initramfs",
     "compress_xz",
     "cpio_entry_names",
-    "is_live_initramfs",
     "iter_initrd",
     "read_initrd",
-    "scan_live_initramfs",
     "xz_dict_size",
 ]
 
@@ -60,22 +49,15 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
-#: Members coreos-installer looks at in a live initramfs (spec 6.6).
-LIVE_STAMP = "etc/coreos-live-initramfs"
-FEATURES_PATH = "etc/coreos/features.json"
-CONFIG_PATH = "config.ign"
-FIRSTBOOT_NETWORK_DIR = "etc/coreos-firstboot-network"
-
 _CHUNK = 1 << 20  # raw read size
 _DECODE_IN = 1 << 16  # compressed bytes fed to a decoder at a time
 _DECODE_OUT = 1 << 20  # max decoded bytes produced per decoder call (gzip/xz)
 
-# liblzma preset 9 uses a 64 MiB dictionary; we never declare more than that.
-_PRESET9_DICT = 64 << 20
+# The dictionary size of each liblzma preset (0-9); a fitted dictionary never exceeds its preset's.
+_PRESET_DICT = (256 << 10, 1 << 20, 2 << 20, 4 << 20, 4 << 20, 8 << 20, 8 << 20, 16 << 20, 32 << 20, 64 << 20)
 _MIN_DICT = 4096
 
 Source = Union[bytes, bytearray, memoryview, IO[bytes]]
-PathLike = Union[str, "os.PathLike[str]"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,39 +141,31 @@ def build_cpio(files: Mapping[str, bytes]) -> bytes:
     return bytes(out)
 
 
-def xz_dict_size(size: int) -> int:
+def xz_dict_size(size: int, preset: int = 9) -> int:
     """The LZMA2 dictionary size :func:`compress_xz` declares for ``size`` bytes of input.
 
     The smallest size the xz header can express (2^n or 3*2^(n-1), at least 4 KiB) that holds the whole
-    input, capped at preset 9's 64 MiB. Compression is the same as preset 9's (no match can reach
-    further back than the input's start), but the kernel, which allocates the declared dictionary
-    when it unpacks an initramfs, needs kilobytes instead of 64 MiB (a 96 MiB guest fails to unpack
-    a preset-9 archive: spec liveiso-boot.md, "xz dictionary size").
+    input, capped at the preset's dictionary (64 MiB for preset 9). Compression is the same as the
+    preset's (no match can reach further back than the input's start), but the kernel, which
+    allocates the declared dictionary when it unpacks an initramfs, needs kilobytes instead of
+    64 MiB (a 96 MiB guest fails to unpack a preset-9 archive: spec liveiso-boot.md, "xz dictionary
+    size").
     """
+    cap = _PRESET_DICT[preset]
     d = _MIN_DICT
-    while d < size and d < _PRESET9_DICT:
+    while d < size and d < cap:
         half = d + d // 2
         d = half if half >= size else d * 2
-    return min(d, _PRESET9_DICT)
+    return min(d, cap)
 
 
-def compress_xz(data: bytes) -> bytes:
-    """xz-compress ``data`` the way the kernel needs it: one stream, CRC32 check, LZMA2 preset 9.
+def compress_xz(data: bytes, *, preset: int = lzma.PRESET_DEFAULT) -> bytes:
+    """xz-compress ``data`` the way the kernel needs it: one stream, CRC32 check, LZMA2 at ``preset``.
 
     The declared dictionary is shrunk to fit the input (see :func:`xz_dict_size`).
     """
-    filters = [{"id": lzma.FILTER_LZMA2, "preset": 9, "dict_size": xz_dict_size(len(data))}]
+    filters = [{"id": lzma.FILTER_LZMA2, "preset": preset, "dict_size": xz_dict_size(len(data), preset)}]
     return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32, filters=filters)
-
-
-def build_initrd(files: Mapping[str, bytes]) -> bytes:
-    """Build an xz-compressed (CRC32) newc initrd of ``files``, as coreos-installer writes it.
-
-    This is the payload of the ISO Ignition area, of ``pxe ignition|network wrap`` and of the layer
-    ``pxe customize`` appends. ``files`` maps relative paths to contents; an empty map gives an
-    archive holding only the trailer.
-    """
-    return compress_xz(build_cpio(files))
 
 
 # --------------------------------------------------------------------------------------------
@@ -537,142 +511,3 @@ def read_initrd(
     for name, contents in iter_initrd(data, pattern, tee=tee):
         result[name] = contents
     return result
-
-
-# --------------------------------------------------------------------------------------------
-# Live initramfs (PXE) helpers
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class LiveInitramfs:
-    """What coreos-installer looks at in a PXE live initramfs (spec 6.6).
-
-    ``stamp`` is the contents of ``etc/coreos-live-initramfs`` (None when absent: not a CoreOS live
-    initramfs); ``features`` the parsed ``etc/coreos/features.json`` ({} when absent); ``config`` an
-    embedded ``config.ign``; ``keyfiles`` the ``etc/coreos-firstboot-network/*`` members.
-    """
-
-    stamp: Optional[bytes] = None
-    features: dict[str, Any] = field(default_factory=dict)
-    config: Optional[bytes] = None
-    keyfiles: dict[str, bytes] = field(default_factory=dict)
-    size: int = 0
-
-    @property
-    def is_live(self) -> bool:
-        return self.stamp is not None
-
-    @property
-    def is_customized(self) -> bool:
-        return self.config is not None or bool(self.keyfiles)
-
-    def feature(self, name: str) -> bool:
-        """A boolean feature flag (``installer-config``, ``live-initrd-network``); missing means False."""
-        return bool(self.features.get(name, False))
-
-
-_LIVE_PATTERNS = (LIVE_STAMP, FEATURES_PATH, CONFIG_PATH, FIRSTBOOT_NETWORK_DIR + "/*")
-
-
-def scan_live_initramfs(data: Source | PathLike, *, tee: Optional[IO[bytes]] = None) -> LiveInitramfs:
-    """Read the few members of a live initramfs coreos-installer checks, in one streaming pass.
-
-    ``data`` is a path, bytes or a binary file object; with ``tee`` the raw input is copied to it too.
-    """
-    if isinstance(data, (str, os.PathLike)):
-        with open(data, "rb") as f:
-            return scan_live_initramfs(f, tee=tee)
-    info = LiveInitramfs()
-    files = read_initrd(data, _LIVE_PATTERNS, tee=tee)
-    info.stamp = files.get(LIVE_STAMP)
-    info.config = files.get(CONFIG_PATH)
-    info.keyfiles = {k: v for k, v in files.items() if k.startswith(FIRSTBOOT_NETWORK_DIR + "/")}
-    if FEATURES_PATH in files:
-        try:
-            features = json.loads(files[FEATURES_PATH])
-        except ValueError as e:
-            raise ImageError(f"parsing {FEATURES_PATH} in initramfs: {e}") from None
-        if not isinstance(features, dict):
-            raise ImageError(f"parsing {FEATURES_PATH} in initramfs: not a JSON object")
-        info.features = features
-    return info
-
-
-def check_live_initramfs(info: LiveInitramfs) -> None:
-    """Refuse what ``pxe customize`` refuses: a non-CoreOS or an already customized initramfs."""
-    if not info.is_live:
-        raise ImageError("not a CoreOS live initramfs image")
-    if info.is_customized:
-        raise ImageError("input is already customized")
-
-
-def is_live_initramfs(data: Source | PathLike) -> bool:
-    """True if ``data`` (path, bytes or file) is a CoreOS live initramfs (has ``etc/coreos-live-initramfs``).
-
-    An unreadable or corrupt archive is not a live initramfs.
-    """
-    try:
-        return scan_live_initramfs(data).is_live
-    except ImageError:
-        return False
-
-
-Files = Union[Mapping[str, bytes], Callable[[LiveInitramfs], Mapping[str, bytes]]]
-
-
-def append_layer(
-    initramfs_path: PathLike,
-    files: Files,
-    output: PathLike | BinaryIO,
-    *,
-    check: bool = True,
-    overwrite: bool = False,
-) -> LiveInitramfs:
-    """Copy a live initramfs unchanged to ``output`` and append one xz (CRC32) cpio layer of ``files``.
-
-    One pass: the input is copied while its live-initramfs members are scanned. With ``check`` the
-    input must be a CoreOS live initramfs that is not customized yet (:func:`check_live_initramfs`).
-    ``files`` is a map or a callable taking the scan result (e.g. to read feature flags) and
-    returning the map. The layer starts right after the original bytes, without padding: the kernel
-    needs 4-byte alignment only before an *uncompressed* cpio, and CoreOS already pads the live
-    initramfs to a multiple of 4 (spec 6.6). ``output`` is a path (written atomically; an existing
-    file is refused unless ``overwrite``), ``"-"`` for standard output, or a binary file object
-    (for a stream the input is scanned first and copied after the checks passed, so nothing is
-    written on error). Returns the scan result (``size`` = length of the original image).
-    """
-    from .outfile import atomic_output
-
-    def run(out: IO[bytes], prescan: bool) -> LiveInitramfs:
-        if prescan:
-            # A stream cannot be taken back: check before writing anything, then copy.
-            info = scan_live_initramfs(initramfs_path)
-            if check:
-                check_live_initramfs(info)
-            members = files(info) if callable(files) else files
-            layer = build_initrd(members)
-            with open(initramfs_path, "rb") as f:
-                while True:
-                    chunk = f.read(_CHUNK)
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                info.size = f.tell()
-        else:
-            with open(initramfs_path, "rb") as f:
-                info = scan_live_initramfs(f, tee=out)
-                info.size = f.tell()
-            if check:
-                check_live_initramfs(info)
-            members = files(info) if callable(files) else files
-            layer = build_initrd(members)
-        out.write(layer)
-        out.flush()
-        return info
-
-    if isinstance(output, (str, os.PathLike)):
-        if str(output) == "-":
-            return run(sys.stdout.buffer, True)
-        with atomic_output(output, overwrite=overwrite) as out:
-            return run(out, False)
-    return run(output, True)

@@ -123,7 +123,7 @@ def test_upstream_option_set(isos: dict[str, Path], hooks: dict[str, Path], tmp_
         "delete-karg:\n- ignition.platform.id=metal\n"
         "copy-network: true\n"
         "dest-device: /dev/vda\n")
-    assert parts.installer_config["append-karg"][:2] == ["install-config-karg-1", "install-config-karg-2"]
+    assert parts.installer_config.append_karg[:2] == ["install-config-karg-1", "install-config-karg-2"]
 
     # Destination config: dest.ign and dest-2.ign merged statically, with the CA.
     dest = parts.dest_config
@@ -154,7 +154,7 @@ def test_single_dest_config_is_kept_and_hostname_reaches_both(isos: dict[str, Pa
     assert build.files_of(dest)["/etc/hostname"] == (0o644, b"w1.example.com\n")
     original = json.loads((C / "dest.ign").read_text())
     assert build.units_of(dest) == build.units_of(original)
-    assert parts.installer_config == {"ignition-file": "/etc/coreos/dest.ign", "copy-network": True}
+    assert parts.installer_config.to_dict() == {"ignition-file": "/etc/coreos/dest.ign", "copy-network": True}
     kf = parse_keyfile(parts.keyfiles["ethernet-525400aabb01.nmconnection"])
     assert kf["ipv4"]["address1"] == "192.0.2.11/24,192.0.2.1"
     # Kargs untouched without live-karg options.
@@ -173,12 +173,12 @@ def test_dest_url_with_hash_and_wrapper(isos: dict[str, Path], tmp_path: Path) -
     plain = compose(CustomizeOptions(dest_ignition_url="https://h.example/worker.ign", dest_ignition_hash=digest,
                                      dest_device="/dev/sda"), FULL_FEATURES)
     assert plain.dest_config is None
-    assert plain.installer_config == {"ignition-url": "https://h.example/worker.ign", "ignition-hash": digest,
+    assert plain.installer_config.to_dict() == {"ignition-url": "https://h.example/worker.ign", "ignition-hash": digest,
                                       "dest-device": "/dev/sda"}
     # With a host name (or a CA) the URL is referenced from a small dest config instead.
     wrapped = compose(CustomizeOptions(dest_ignition_url="https://h.example/worker.ign", dest_ignition_hash=digest,
                                        hostname="w2", ignition_ca=[C / "cert.pem"]), FULL_FEATURES)
-    assert wrapped.installer_config == {"ignition-file": "/etc/coreos/dest.ign"}
+    assert wrapped.installer_config.to_dict() == {"ignition-file": "/etc/coreos/dest.ign"}
     dest = wrapped.dest_config
     assert dest is not None
     assert dest["ignition"]["config"]["merge"] == [{"source": "https://h.example/worker.ign",
@@ -187,7 +187,7 @@ def test_dest_url_with_hash_and_wrapper(isos: dict[str, Path], tmp_path: Path) -
     assert len(dest["ignition"]["security"]["tls"]["certificateAuthorities"]) == 1
     insecure = compose(CustomizeOptions(dest_ignition_url="http://h.example/w.ign", insecure_ignition=True),
                        FULL_FEATURES)
-    assert insecure.installer_config == {"ignition-url": "http://h.example/w.ign", "insecure-ignition": True}
+    assert insecure.installer_config.to_dict() == {"ignition-url": "http://h.example/w.ign", "insecure-ignition": True}
     with pytest.raises(UsageError, match="needs --dest-ignition-hash"):
         compose(CustomizeOptions(dest_ignition_url="http://h.example/w.ign"), FULL_FEATURES)
     with pytest.raises(UsageError, match="not both"):
@@ -306,7 +306,7 @@ def test_host_options_from_inventory(isos: dict[str, Path], tmp_path: Path) -> N
     opts = host_options(base, host)
     assert base.dest_karg_append == ["quiet"] and base.hostname is None  # base untouched
     _, back, parts = customize_and_read(isos["2022-09"], tmp_path, opts)
-    assert parts.installer_config == {"ignition-file": "/etc/coreos/dest.ign", "console": ["ttyS0,115200n8"],
+    assert parts.installer_config.to_dict() == {"ignition-file": "/etc/coreos/dest.ign", "console": ["ttyS0,115200n8"],
                                       "append-karg": ["quiet", "nosmt"], "copy-network": True,
                                       "dest-device": "/dev/sdb"}
     assert list(parts.keyfiles) == ["ethernet-525400000003.nmconnection"]
@@ -361,7 +361,7 @@ def test_installer_config_that_names_the_dest_config_is_left_alone(tmp_path: Pat
     inst.write_text("ignition-url: https://h.example/w.ign\nignition-hash: sha512-" + "0" * 128 + "\n")
     r = compose(CustomizeOptions(installer_config=[inst], hostname="h2", dest_device="/dev/sda"), FULL_FEATURES)
     assert r.dest_config is None
-    assert r.installer_config == {"dest-device": "/dev/sda"}
+    assert r.installer_config.to_dict() == {"dest-device": "/dev/sda"}
     assert r.warnings == [f"--hostname/--ignition-ca apply to the live system only: {inst} supplies the "
                           "destination config"]
     assert r.live_config is not None and build.files_of(r.live_config)["/etc/hostname"][1] == b"h2\n"

@@ -52,6 +52,23 @@ def test_refuses_what_ignition_refuses(url, message):
     assert str(e.value) == f"files[0].contents: invalid data URL: {message}"
 
 
+@pytest.mark.parametrize("url", [
+    "data:;base64,aGVsbG8", "data:,a b", "data:,%zz", "data:text/plain", "data:;foo,x", 'data:;a="x,y";base64,aGk',
+    "data:x-y/z;q=%4,abc",
+])
+def test_validate_and_decode_share_one_parser(url):
+    """``ignkit validate``'s message for a data: source is the decoder's, word for word."""
+    import json
+
+    from ignkit import validate
+
+    config = {"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/a", "contents": {"source": url}}]}}
+    [entry] = validate(json.dumps(config).encode()).entries
+    with pytest.raises(InputError) as e:
+        decode_data_url(url, "src")
+    assert str(e.value) == f"src: invalid data URL: {entry.message}"
+
+
 def test_not_a_string():
     with pytest.raises(InputError, match="^x: not a data URL$"):
         decode_data_url(None, "x")  # type: ignore[arg-type]

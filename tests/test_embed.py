@@ -44,7 +44,7 @@ def test_one_host(iso: Path, tmp_path: Path) -> None:
     back = open_iso(out)
     assert back.current_kargs() == back.default_kargs + " console=ttyS0"
     parts = read_customization(back.members())
-    assert parts.installer_config == {"ignition-file": "/etc/coreos/dest.ign", "console": ["ttyS0,115200n8"],
+    assert parts.installer_config.to_dict() == {"ignition-file": "/etc/coreos/dest.ign", "console": ["ttyS0,115200n8"],
                                       "copy-network": True, "dest-device": "/dev/sda"}
     kf = parse_keyfile(parts.keyfiles["ethernet-525400aabb01.nmconnection"])
     assert kf["ethernet"]["mac-address"] == "52:54:00:AA:BB:01"
@@ -112,7 +112,7 @@ def test_dest_url_fetches_and_hashes(iso: Path, tmp_path: Path, httpserver) -> N
     r = run("embed", iso, "-o", tmp_path / "u.iso", "--dest-ignition-url", url, "--dest-device", "/dev/sda")
     assert r.returncode == 0, r.stderr
     parts = read_customization(open_iso(tmp_path / "u.iso").members())
-    assert parts.installer_config == {"ignition-url": url,
+    assert parts.installer_config.to_dict() == {"ignition-url": url,
                                       "ignition-hash": "sha512-" + hashlib.sha512(cfg).hexdigest(),
                                       "dest-device": "/dev/sda"}
     assert parts.dest_config is None
@@ -121,7 +121,7 @@ def test_dest_url_fetches_and_hashes(iso: Path, tmp_path: Path, httpserver) -> N
     r3 = run("embed", iso, "-o", tmp_path / "v.iso", "--dest-ignition-url", "http://127.0.0.1:9/none.ign",
              "--insecure-ignition")
     assert r3.returncode == 0, r3.stderr
-    assert read_customization(open_iso(tmp_path / "v.iso").members()).installer_config == {
+    assert read_customization(open_iso(tmp_path / "v.iso").members()).installer_config.to_dict() == {
         "ignition-url": "http://127.0.0.1:9/none.ign", "insecure-ignition": True}
 
 
@@ -175,7 +175,7 @@ def test_hosts(iso: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in outdir.iterdir()) == ["extra-worker-1.iso", "extra-worker-2.iso"]
     assert "extra-worker-1 (/dev/sda)" in r.stderr.decode()
     p1 = read_customization(open_iso(outdir / "extra-worker-1.iso").members())
-    assert p1.installer_config == {"ignition-file": "/etc/coreos/dest.ign", "append-karg": ["quiet"],
+    assert p1.installer_config.to_dict() == {"ignition-file": "/etc/coreos/dest.ign", "append-karg": ["quiet"],
                                    "copy-network": True, "dest-device": "/dev/sda"}
     kf = parse_keyfile(p1.keyfiles["eth0.nmconnection"])
     assert kf["ethernet"]["mac-address"] == "00:16:3E:00:00:01"
@@ -183,7 +183,7 @@ def test_hosts(iso: Path, tmp_path: Path) -> None:
     assert kf["ipv4"]["dns"] == "192.168.122.1;"
     assert p1.files["/etc/hostname"][1] == b"extra-worker-1\n"
     p2 = read_customization(open_iso(outdir / "extra-worker-2.iso").members())
-    assert p2.installer_config == {"ignition-file": "/etc/coreos/dest.ign", "console": ["ttyS0,115200n8"],
+    assert p2.installer_config.to_dict() == {"ignition-file": "/etc/coreos/dest.ign", "console": ["ttyS0,115200n8"],
                                    "append-karg": ["quiet", "nosmt"], "copy-network": True, "dest-device": "/dev/vda"}
     assert list(p2.keyfiles) == ["ethernet-00163e000002.nmconnection"]
     assert p2.dest_config is not None

@@ -1,4 +1,5 @@
-"""ignkit.initrd: the newc writer's exact layout, the reader on coreos-installer's fixtures, layers."""
+"""ignkit.initrd (the newc writer's exact layout, the reader on coreos-installer's fixtures) and
+ignkit.live.initramfs (coreos-installer's xz settings, live-initramfs detection, appended layers)."""
 
 from __future__ import annotations
 
@@ -18,18 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ignkit.errors import ImageError, InputError
-from ignkit.initrd import (
+from ignkit.initrd import build_cpio, compress_xz, cpio_entry_names, iter_initrd, read_initrd, xz_dict_size
+from ignkit.live.initramfs import (
+    XZ_PRESET,
     append_layer,
-    build_cpio,
     build_initrd,
     check_live_initramfs,
-    compress_xz,
-    cpio_entry_names,
     is_live_initramfs,
-    iter_initrd,
-    read_initrd,
     scan_live_initramfs,
-    xz_dict_size,
 )
 
 INITRD = CI_FIXTURES / "initrd"
@@ -241,12 +238,12 @@ def test_declared_dictionary_is_small_for_small_inputs() -> None:
     small = build_initrd({"config.ign": b"{}"})
     assert _declared_dict_size(small) == 4096
     cpio = build_cpio({"big": os.urandom(100_000)})
-    assert _declared_dict_size(compress_xz(cpio)) == xz_dict_size(len(cpio)) == 128 << 10
+    assert _declared_dict_size(compress_xz(cpio, preset=XZ_PRESET)) == xz_dict_size(len(cpio)) == 128 << 10
 
 
 def test_compression_is_not_worse_than_plain_preset9() -> None:
     payload = build_cpio({f"f{i}": (b"hello world %d\n" % i) * 50 for i in range(200)})
-    ours = compress_xz(payload)
+    ours = compress_xz(payload, preset=XZ_PRESET)
     ref = lzma.compress(payload, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32, preset=9)
     assert len(ours) <= len(ref) + 8
 
@@ -433,8 +430,8 @@ def test_scan_live_initramfs(tmp_path: Path) -> None:
     info = scan_live_initramfs(img)
     assert info.is_live and not info.is_customized
     assert info.stamp == b"fedora-coreos-40.20240101.3.0\n"
-    assert info.feature("installer-config") and info.feature("live-initrd-network")
-    assert not info.feature("installer-config-directives")
+    assert info.features.enabled("installer-config") and info.features.enabled("live-initrd-network")
+    assert not info.features.enabled("installer-config-directives")
     check_live_initramfs(info)
     assert is_live_initramfs(img) and is_live_initramfs(img.read_bytes())
     assert not is_live_initramfs(build_initrd({"config.ign": b"{}"}))
@@ -503,7 +500,7 @@ def test_append_layer_refuses_non_live_and_sees_features(tmp_path: Path) -> None
     seen = []
 
     def members(info):  # type: ignore[no-untyped-def]
-        seen.append(info.features)
+        seen.append(info.features.to_dict())
         return {"etc/coreos-firstboot-network/a.nmconnection": b"[connection]\n"}
 
     live = _write(tmp_path / "live.img", make_live_initramfs({"live-initrd-network": True}))

@@ -10,7 +10,8 @@ import pytest
 from conftest import IGN_FIXTURES
 
 from ignkit.errors import IgnkitError
-from ignkit.ignition.merge import merge, resolve
+from ignkit.ignition.merge import merge
+from ignkit.ignition.resolve import resolve
 
 CASES = [json.loads(line) for line in (IGN_FIXTURES / "merge-cases.jsonl").read_text().splitlines() if line.strip()]
 UNIT = [c for c in CASES if c["kind"] == "upstream-unit"]

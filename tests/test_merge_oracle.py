@@ -22,7 +22,7 @@ from conftest import IGN_FIXTURES
 from test_merge import prune
 
 from ignkit.errors import IgnkitError
-from ignkit.ignition.merge import resolve
+from ignkit.ignition.resolve import resolve
 
 IGNITION = Path("/usr/lib/dracut/modules.d/30ignition/ignition")
 

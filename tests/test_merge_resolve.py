@@ -1,4 +1,4 @@
-"""ignkit.ignition.merge.resolve: fetching and flattening merge/replace references like Ignition's render."""
+"""ignkit.ignition.resolve.resolve: fetching and flattening merge/replace references like Ignition's render."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from werkzeug.wrappers import Response
 
 from ignkit.errors import DigestMismatch, FetchError, IgnkitError, InputError, InvalidConfig, UsageError
-from ignkit.ignition.merge import ConfigSource, merge_configs, resolve
+from ignkit.ignition.resolve import ConfigSource, merge_configs, resolve
 
 
 def cfg(version: str = "3.3.0", **sections) -> dict:
@@ -246,7 +246,7 @@ def test_https_child_trusted_through_config_certificate_authorities(tls_server, 
     assert out["ignition"]["security"]["tls"]["certificateAuthorities"] == [ca_ref]  # kept for the boot
     # the CA may also come from a local file given to the fetcher
     (tmp_path / "ca.pem").write_bytes(ca_pem)
-    from ignkit.ignition.merge import http_fetcher
+    from ignkit.ignition.resolve import http_fetcher
     assert paths(resolve(with_merge(cfg(), {"source": url}), fetch=http_fetcher(ca_cert=str(tmp_path / "ca.pem")))) \
         == ["/tls"]
 

@@ -15,8 +15,9 @@ from conftest import run_ignkit as run
 
 from ignkit.errors import ImageError, UsageError
 from ignkit.ignition import build
-from ignkit.initrd import build_cpio, build_initrd, read_initrd
+from ignkit.initrd import build_cpio, read_initrd
 from ignkit.live.customize import CustomizeOptions, customize_pxe, read_customization
+from ignkit.live.initramfs import build_initrd
 from ignkit.netconf import parse_keyfile
 
 C = CI_FIXTURES / "customize"
@@ -55,8 +56,9 @@ def test_append_layer_and_read_back(tmp_path: Path) -> None:
     whole = read_initrd(data)
     assert "etc/coreos-live-initramfs" in whole and "config.ign" in whole
     parts = read_customization(layer)
-    assert parts.installer_config == {"append-karg": ["install-config-karg-1"], "ignition-file": "/etc/coreos/dest.ign",
-                                      "console": ["ttyS0,115200n8"], "copy-network": True, "dest-device": "/dev/sda"}
+    assert parts.installer_config.to_dict() == {
+        "append-karg": ["install-config-karg-1"], "ignition-file": "/etc/coreos/dest.ign",
+        "console": ["ttyS0,115200n8"], "copy-network": True, "dest-device": "/dev/sda"}
     assert list(parts.installer_files) == ["0000-install-1.conf", "0001-customize.yaml"]
     assert parts.files["/etc/hostname"] == (0o644, b"pxe1\n")
     assert parts.keyfiles == {"installer-test.nmconnection": (C / "installer-test.nmconnection").read_bytes()}
@@ -175,7 +177,7 @@ def test_hosts_one_initramfs_each(tmp_path: Path) -> None:
     a = (tmp_path / "out" / "pxe-a.example.com.img").read_bytes()
     assert a[:len(original)] == original and a[len(original):len(original) + 6] == b"\xfd7zXZ\x00"
     pa = read_customization(read_initrd(a[len(original):]))
-    assert pa.installer_config == {"ignition-file": "/etc/coreos/dest.ign", "console": ["ttyS0,115200n8"],
+    assert pa.installer_config.to_dict() == {"ignition-file": "/etc/coreos/dest.ign", "console": ["ttyS0,115200n8"],
                                    "append-karg": ["quiet"], "copy-network": True, "dest-device": "/dev/vda"}
     assert pa.files["/etc/hostname"] == (0o644, b"pxe-a.example.com\n")
     assert pa.dest_config is not None
@@ -190,7 +192,7 @@ def test_hosts_one_initramfs_each(tmp_path: Path) -> None:
     b = (tmp_path / "out" / "pxe-b.img").read_bytes()
     assert b[:len(original)] == original
     pb = read_customization(read_initrd(b[len(original):]))
-    assert pb.installer_config["dest-device"] == "/dev/sdb"
+    assert pb.installer_config.dest_device == "/dev/sdb"
     assert pb.files["/etc/hostname"][1] == b"pxe-b\n"
     kfb = parse_keyfile(pb.keyfiles["eno1.nmconnection"])
     assert kfb["ethernet"]["mac-address"] == "52:54:00:00:00:22".upper()

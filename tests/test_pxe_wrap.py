@@ -15,7 +15,8 @@ from conftest import CI_FIXTURES
 from conftest import run_ignkit as ignkit
 
 from ignkit.cli import main
-from ignkit.initrd import build_cpio, build_initrd, cpio_entry_names, read_initrd
+from ignkit.initrd import build_cpio, cpio_entry_names, read_initrd
+from ignkit.live.initramfs import build_initrd
 
 CONFIG = b'{"ignition":{"version":"3.4.0"},"passwd":{"users":[{"name":"core"}]}}\n'
 KEYFILE = CI_FIXTURES / "customize" / "installer-test.nmconnection"

@@ -14,8 +14,8 @@ import pytest
 from ignkit.errors import InvalidConfig
 from ignkit.ignition.jsonpos import PosTree, syntax_error
 from ignkit.ignition.report import Entry, Report
-from ignkit.ignition.validate import validate
-from ignkit.ignition.versions import SUPPORTED, VersionError, detect_version, parse_config, parse_semver
+from ignkit.ignition.validate import detect_version, parse_config, validate
+from ignkit.ignition.versions import SUPPORTED, VersionError, parse_semver
 
 
 def cfg(spec: str = "3.3.0", **sections: Any) -> bytes:
@@ -413,7 +413,7 @@ def test_deep_nesting_follows_go_limit() -> None:
 
 
 def test_unit_file_lexer() -> None:
-    from ignkit.ignition.rules.common import UnitParseError, parse_unit
+    from ignkit.gocompat.unitfile import UnitParseError, parse_unit
 
     opts = parse_unit("junk [Unit]\nA = b \\\n  c\n# x \\\n[Install]\nWantedBy=multi-user.target\n")
     # the comment continues on the next line and swallows "[Install]"

@@ -117,8 +117,8 @@ def _write_hosts(images: list[Any], write: Callable[..., None], label: str) -> N
             click.echo(f"{im.host.hostname}: {im.path}", err=True)
     _say([n for n in images[0].result.messages if not n.startswith("Boot media will automatically install to")],
          images[0].result.warnings)
-    installs = [f"{im.host.hostname} ({im.result.installer_config.get('dest-device')})" for im in images
-                if im.result.installer_config and im.result.installer_config.get("dest-device")]
+    installs = [f"{im.host.hostname} ({im.result.installer_config.dest_device})" for im in images
+                if im.result.installer_config and im.result.installer_config.dest_device]
     if installs:
         click.echo("Boot media will automatically install without confirmation: " + ", ".join(installs), err=True)
 

@@ -41,7 +41,7 @@ def merge(parent: str, children: tuple[str, ...], output: str, resolve: bool, sp
 
     from ..errors import UsageError
     from ..fetch import is_url, read_source
-    from ..ignition.merge import ConfigSource, http_fetcher, merge_configs
+    from ..ignition.resolve import ConfigSource, http_fetcher, merge_configs
     from ..outfile import write_output
 
     inputs = (parent, *children)

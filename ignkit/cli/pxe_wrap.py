@@ -10,9 +10,7 @@ from typing import BinaryIO, Optional
 import click
 
 from ..errors import ImageError, InputError, UsageError
-
-CONFIG_MEMBER = "config.ign"
-NETWORK_DIR = "etc/coreos-firstboot-network"
+from ..live.initramfs import CONFIG_MEMBER, NETWORK_DIR
 
 
 def _read_bytes(path: str) -> bytes:
@@ -78,7 +76,7 @@ def ignition() -> None:
 @click.option("-o", "--output", metavar="OUT", help="Write the image here (default: stdout, never a terminal).")
 def ignition_wrap(config: str, output: Optional[str]) -> None:
     """Write an xz cpio initrd holding CONFIG as /config.ign."""
-    from ..initrd import build_initrd
+    from ..live.initramfs import build_initrd
 
     if output is None or output == "-":
         _binary_stdout()  # refuse a terminal before waiting for input
@@ -111,7 +109,7 @@ def network() -> None:
 @click.option("-o", "--output", metavar="OUT", help="Write the image here (default: stdout, never a terminal).")
 def network_wrap(keyfiles: tuple[str, ...], output: Optional[str]) -> None:
     """Write an xz cpio initrd holding each KEYFILE as /etc/coreos-firstboot-network/NAME."""
-    from ..initrd import build_initrd
+    from ..live.initramfs import build_initrd
 
     if output is None or output == "-":
         _binary_stdout()
@@ -120,7 +118,7 @@ def network_wrap(keyfiles: tuple[str, ...], output: Optional[str]) -> None:
         name = os.path.basename(path)
         if not name:
             raise InputError(f"{path}: not a file name")
-        member = f"{NETWORK_DIR}/{name}"
+        member = f"{NETWORK_DIR}{name}"
         if member in members:
             raise UsageError(f"multiple input files named '{name}'")
         members[member] = _read_bytes(path)
@@ -132,7 +130,7 @@ def network_wrap(keyfiles: tuple[str, ...], output: Optional[str]) -> None:
 @click.argument("image", required=False, metavar="[IMAGE]")
 def network_unwrap(directory: Optional[str], image: Optional[str]) -> None:
     """Print the NetworkManager keyfiles of an initrd image, or write them into DIR."""
-    members = _read_members(image, NETWORK_DIR + "/*")
+    members = _read_members(image, NETWORK_DIR + "*")
     files = sorted((path.rsplit("/", 1)[1], data) for path, data in members.items())
     if not files:
         raise ImageError("No embedded network settings.")

@@ -2,8 +2,7 @@
 
 :func:`merge` works on plain JSON dicts, normally already translated to one spec version. Rendering the
 ``ignition.config`` merge/replace references (fetching, verifying, validating) lives in
-:mod:`ignkit.ignition.resolve`; :func:`resolve`, :func:`merge_configs` and :func:`http_fetcher` are
-importable from here too.
+:mod:`ignkit.ignition.resolve`, which builds on this module.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import json
 from collections.abc import Hashable
 from typing import Any, Callable, Optional
 
-__all__ = ["merge", "resolve", "merge_configs", "ConfigSource", "http_fetcher", "HttpFetcher"]
+__all__ = ["merge"]
 
 # ---------------------------------------------------------------------------------------------------------
 # Which fields of the config are lists, and how their items are matched. Like Ignition, the merge uses the
@@ -202,7 +201,3 @@ def _merge_keyed(name: str, spec: KeyedList, parent: dict, child: dict, desc: di
         if spec.key(citem) not in parent_keys:
             out.append(_clean(citem))
     return out
-
-
-# The render of references lives in .resolve; these names stay importable from here.
-from .resolve import ConfigSource, HttpFetcher, http_fetcher, merge_configs, resolve  # noqa: E402

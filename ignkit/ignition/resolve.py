@@ -15,6 +15,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
+from .merge import merge
+
 __all__ = ["resolve", "merge_configs", "ConfigSource", "Fetcher", "HttpFetcher", "http_fetcher",
            "MAX_DEPTH", "MAX_CONFIG_SIZE"]
 
@@ -88,7 +90,6 @@ def merge_configs(parent: Union[ConfigSource, bytes, dict], *children: Union[Con
     Validation warnings of the inputs (e.g. ``unused key``: a member Ignition ignores) are appended to
     ``warnings`` when given, as ``<config name>: <warning line>``.
     """
-    from .merge import merge
     from .translate import newest, spec_index
 
     sources = [s if isinstance(s, ConfigSource) else ConfigSource(s, name="parent" if i == 0 else f"child {i}")
@@ -125,7 +126,6 @@ def _versions(node: _Node) -> list:
 
 def _render(node: _Node, target: str) -> dict:
     from ..errors import IgnkitError
-    from .merge import merge
     from .translate import translate
 
     if node.replace is not None:

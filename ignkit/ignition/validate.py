@@ -33,7 +33,7 @@ from .versions import (
     version_tuple,
 )
 
-__all__ = ["validate", "decode", "Report", "Entry"]
+__all__ = ["validate", "decode", "detect_version", "parse_config", "Report", "Entry"]
 
 _CONTEXT_TREE = ("context tree does not match content tree at {}. Line and column reporting may be "
                  "inconsistent. Unused keys may not be reported")
@@ -246,3 +246,31 @@ def decode(raw: Union[bytes, str]) -> tuple[dict[str, Any], str]:
         raise InvalidConfig(str(first) if first else ERR_INVALID, report)
     return cfg, report.version
 
+
+def detect_version(raw: Union[bytes, str, dict]) -> str:  # type: ignore[type-arg]
+    """Return the supported spec string ``raw`` declares, or raise :class:`InvalidConfig`.
+
+    ``raw`` is the config's bytes or text, or an already parsed dict (its keys matched like Go's,
+    case-insensitively). The message of the exception is what ignition-validate prints:
+    ``couldn't parse config: ...`` for empty input and version problems (a :class:`VersionError`),
+    or the ``error at line L col C: ...`` line of a JSON syntax or type error.
+    """
+    report = detect(raw)
+    if report.errors:
+        first = report.errors[0]
+        if first.parse_error:
+            raise VersionError(first.message)
+        raise InvalidConfig(str(first), report)
+    assert report.version is not None
+    return report.version
+
+
+def parse_config(raw: Union[bytes, str]) -> tuple[dict, str]:  # type: ignore[type-arg]
+    """Parse ``raw`` into a plain dict with Go's decoding semantics and return ``(config, spec)``.
+
+    Keys are the spec's own field names (matched case-insensitively like Go, repeated objects
+    merged, unknown keys and nulls dropped). Raises :class:`InvalidConfig` with ignition-validate's
+    message when the input is empty, not JSON, has a bad version or a JSON type error. Semantic
+    rules are not checked here: use :func:`ignkit.ignition.validate.validate` for that.
+    """
+    return decode(raw)

@@ -1,15 +1,15 @@
-"""Supported Ignition spec versions and upstream Ignition's version detection.
+"""Supported Ignition spec versions and the rules of upstream Ignition's version detection.
 
-Detection works like Ignition's ``ParseCompatibleVersion``: an empty input is ``not a config
-(empty)``; the input must be JSON whose ``ignition.version`` (keys matched case-insensitively, as
-Go does) is a string; that string must parse as a semantic version (go-semver rules) and equal one
-of :data:`SUPPORTED` exactly.
+Detection (:func:`ignkit.ignition.validate.detect_version`, which runs the JSON decoder) works like
+Ignition's ``ParseCompatibleVersion``: an empty input is ``not a config (empty)``; the input must be
+JSON whose ``ignition.version`` (keys matched case-insensitively, as Go does) is a string; that
+string must parse as a semantic version (go-semver rules) and equal one of :data:`SUPPORTED` exactly.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple, Optional, Union
+from typing import Any, NamedTuple, Optional
 
 from ..errors import InvalidConfig
 from .jsonpos import Obj, fold_key, go_kind
@@ -24,8 +24,6 @@ __all__ = [
     "VersionError",
     "SemVer",
     "parse_semver",
-    "detect_version",
-    "parse_config",
     "version_tuple",
 ]
 
@@ -148,36 +146,3 @@ def stub_version(doc: Any) -> tuple[Optional[str], Optional[tuple[str, list[int]
                 error = (f"json: cannot unmarshal {kind} into Go struct field versionStub.{k}.{k2} "
                          "of type string", [i, j])
     return version, error
-
-
-def detect_version(raw: Union[bytes, str, dict]) -> str:  # type: ignore[type-arg]
-    """Return the supported spec string ``raw`` declares, or raise :class:`InvalidConfig`.
-
-    ``raw`` is the config's bytes or text, or an already parsed dict (its keys matched like Go's,
-    case-insensitively). The message of the exception is what ignition-validate prints:
-    ``couldn't parse config: ...`` for empty input and version problems (a :class:`VersionError`),
-    or the ``error at line L col C: ...`` line of a JSON syntax or type error.
-    """
-    from .validate import detect
-
-    report = detect(raw)
-    if report.errors:
-        first = report.errors[0]
-        if first.parse_error:
-            raise VersionError(first.message)
-        raise InvalidConfig(str(first), report)
-    assert report.version is not None
-    return report.version
-
-
-def parse_config(raw: Union[bytes, str]) -> tuple[dict, str]:  # type: ignore[type-arg]
-    """Parse ``raw`` into a plain dict with Go's decoding semantics and return ``(config, spec)``.
-
-    Keys are the spec's own field names (matched case-insensitively like Go, repeated objects
-    merged, unknown keys and nulls dropped). Raises :class:`InvalidConfig` with ignition-validate's
-    message when the input is empty, not JSON, has a bad version or a JSON type error. Semantic
-    rules are not checked here: use :func:`ignkit.ignition.validate.validate` for that.
-    """
-    from .validate import decode
-
-    return decode(raw)

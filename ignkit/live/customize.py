@@ -22,6 +22,7 @@ module and writes the set all or nothing.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -31,11 +32,14 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Union
 
 from ..errors import ImageError, InputError, InvalidConfig, UsageError
 from ..ignition import build
-from .embed import CONFIG_MEMBER, NETWORK_DIR
+from .features import OsFeatures
+from .initramfs import CONFIG_MEMBER, NETWORK_DIR
+from .installer import InstallConfig
+from .kinds import ImageKind
 
 if TYPE_CHECKING:
-    from ..initrd import LiveInitramfs
     from .image import LiveIso
+    from .initramfs import LiveInitramfs
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -43,22 +47,6 @@ INSTALLER_DIR = "/etc/coreos/installer.d"
 DEST_IGN_PATH = "/etc/coreos/dest.ign"
 PXE_KARGS = "ignition.firstboot ignition.platform.id=metal"
 DOCS_URL = "https://coreos.github.io/coreos-installer/customizing-install/"
-
-# Installer config keys in the order coreos-installer writes them.
-_INSTALLER_KEYS = (
-    "stream", "image-url", "image-file", "ignition-file", "ignition-url", "ignition-hash", "architecture",
-    "platform", "console", "append-karg", "delete-karg", "copy-network", "network-dir", "save-partlabel",
-    "save-partindex", "offline", "insecure", "insecure-ignition", "stream-base-url", "preserve-on-error",
-    "fetch-retries", "secure-ipl", "dest-device",
-)
-_INSTALLER_TYPES: dict[str, type] = {
-    "stream": str, "image-url": str, "image-file": str, "ignition-file": str, "ignition-url": str,
-    "ignition-hash": str, "architecture": str, "platform": str, "console": list, "append-karg": list,
-    "delete-karg": list, "copy-network": bool, "network-dir": str, "save-partlabel": list,
-    "save-partindex": list, "offline": bool, "insecure": bool, "insecure-ignition": bool,
-    "stream-base-url": str, "preserve-on-error": bool, "fetch-retries": (int, str),  # type: ignore[dict-item]
-    "secure-ipl": bool, "dest-device": str,
-}
 
 _SERIAL_RE = re.compile(r"^(ttyS|ttyAMA)([0-9]+)(?:,([0-9]+)(?:([noe])([5-8]?))?)?$")
 
@@ -114,7 +102,7 @@ class Customization:
     members: dict[str, bytes] = field(default_factory=dict)      # the initrd: config.ign, keyfiles
     live_config: Optional[dict[str, Any]] = None
     dest_config: Optional[dict[str, Any]] = None
-    installer_config: Optional[dict[str, Any]] = None            # the generated NNNN-customize.yaml
+    installer_config: Optional[InstallConfig] = None             # the generated NNNN-customize.yaml
     installer_files: dict[str, bytes] = field(default_factory=dict)  # installer.d name -> bytes
     keyfiles: dict[str, bytes] = field(default_factory=dict)    # name -> keyfile
     live_kargs_append: list[str] = field(default_factory=list)
@@ -153,10 +141,8 @@ def parse_console(spec: str) -> str:
     return f"{prefix}{port},{speed or 9600}{parity or 'n'}{bits or 8}"
 
 
-def _require(features: Mapping[str, Any], name: str, option: str, what: str) -> None:
-    from .features import has_feature
-
-    if not has_feature(dict(features), name):
+def _require(features: OsFeatures, name: str, option: str, what: str) -> None:
+    if not features.enabled(name):
         raise ImageError(
             f"{option}: This OS image does not support customizing {what}. "
             f"(its coreos/features.json does not enable {name!r}; use a newer image)"
@@ -231,8 +217,6 @@ def _drop_overridden(parent: Mapping[str, Any], children: Sequence[Mapping[str, 
     generated file's gzip ``compression`` with the user's plain ``source``, or a user's
     ``verification.hash`` with ignkit's contents, and the file could not be written at boot.
     """
-    import copy
-
     paths = set().union(*(build.paths_of(c) for c in children))
     units = set().union(*(build.units_of(c) for c in children))
     out = copy.deepcopy(dict(parent))
@@ -271,35 +255,6 @@ def _hook_unit(typ: str, name: str, tool: str) -> str:
     )
 
 
-def installer_yaml(config: Mapping[str, Any]) -> bytes:
-    """Serialize an installer config in coreos-installer's key order (empty values left out)."""
-    import yaml
-
-    ordered = {k: config[k] for k in _INSTALLER_KEYS if k in config and config[k] not in (None, [], False)}
-    return yaml.safe_dump(ordered, sort_keys=False, default_flow_style=False).encode()
-
-
-def parse_installer_config(data: bytes, what: str) -> dict[str, Any]:
-    """Parse an installer config (YAML, coreos-installer's long option names); refuse unknown keys."""
-    import yaml
-
-    try:
-        obj = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as e:
-        raise InputError(f"parsing installer config {what}: {str(e).splitlines()[0]}") from None
-    if obj is None:
-        return {}
-    if not isinstance(obj, dict):
-        raise InputError(f"parsing installer config {what}: expected a mapping")
-    for k, v in obj.items():
-        if k not in _INSTALLER_TYPES:
-            raise InputError(f"parsing installer config {what}: unknown key {k!r}")
-        want = _INSTALLER_TYPES[k]
-        if not isinstance(v, want) or (want is not bool and isinstance(v, bool)):
-            raise InputError(f"parsing installer config {what}: {k}: wrong type {type(v).__name__}")
-    return obj
-
-
 def _console_note(kargs: Sequence[str]) -> Optional[str]:
     consoles = [k[len("console="):] for k in kargs if k.startswith("console=")]
     if not consoles:
@@ -317,15 +272,19 @@ def _console_note(kargs: Sequence[str]) -> Optional[str]:
 # Composition
 
 
-def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: str = "iso",
+def compose(options: CustomizeOptions, features: Union[OsFeatures, Mapping[str, Any]], *,
+            target: Union[ImageKind, str] = ImageKind.ISO,
             has_karg_areas: bool = True) -> Customization:
     """Compose the initrd members, the live config, the installer config and the kargs edit.
 
-    ``features`` is the image's parsed coreos/features.json ({} when absent); ``target`` is ``"iso"``
-    or ``"pxe"`` (PXE takes no live kargs). Raises ImageError naming the option when the image cannot
+    ``features`` is the image's :class:`~ignkit.live.features.OsFeatures` (or its parsed features.json);
+    ``target`` is an :class:`~ignkit.live.kinds.ImageKind` (or its word, ``"iso"`` / ``"pxe"``; PXE
+    takes no live kargs). Raises ImageError naming the option when the image cannot
     honour it, UsageError/InputError for bad options or inputs, InvalidConfig when a composed config
     does not validate (unless ``options.validate`` is false).
     """
+    features = OsFeatures.coerce(features)
+    target = ImageKind(target)
     draft = _Draft()
     result = draft.result
     if options.hostname is not None:
@@ -339,7 +298,7 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
     _dest_directives(options, features, draft)
     copy_network = _network(options, features, result)
     cas = _ignition_cas(options, draft)
-    _install_hooks(options, draft, "ignkit embed" if target == "iso" else "ignkit pxe customize")
+    _install_hooks(options, draft, "ignkit embed" if target is ImageKind.ISO else "ignkit pxe customize")
     serial, user_dest_source = _user_installer_configs(options, features, draft)
     installs = (serial > 0 or draft.installer is not None or bool(dest_user)
                 or options.dest_ignition_url is not None)
@@ -349,14 +308,14 @@ def compose(options: CustomizeOptions, features: Mapping[str, Any], *, target: s
     if installs:
         _announce_install(options, result)
         if copy_network:
-            draft.inst()["copy-network"] = True
+            draft.inst().copy_network = True
     _generated_installer_config(options, features, draft, serial)
 
     # The live config and the initrd members.
     _live_config(options, draft)
     for name, data in result.keyfiles.items():
         result.members[NETWORK_DIR + name] = data
-    if target == "pxe" and CONFIG_MEMBER in result.members:
+    if target is ImageKind.PXE and CONFIG_MEMBER in result.members:
         result.messages.append(f"PXE configuration must include kernel arguments:\n\t{PXE_KARGS}")
     return result
 
@@ -367,24 +326,24 @@ class _Draft:
 
     result: Customization = field(default_factory=Customization)
     live: Optional[dict[str, Any]] = None
-    installer: Optional[dict[str, Any]] = None
+    installer: Optional[InstallConfig] = None
 
     def live_cfg(self) -> dict[str, Any]:
         if self.live is None:
             self.live = build.new_config()
         return self.live
 
-    def inst(self) -> dict[str, Any]:
+    def inst(self) -> InstallConfig:
         if self.installer is None:
-            self.installer = {}
+            self.installer = InstallConfig()
         return self.installer
 
 
-def _live_kargs(options: CustomizeOptions, result: Customization, *, target: str, has_karg_areas: bool) -> None:
+def _live_kargs(options: CustomizeOptions, result: Customization, *, target: ImageKind, has_karg_areas: bool) -> None:
     """Check and record the ``--live-karg-*`` edit (ISO images with kernel-argument areas only)."""
     if not options.has_live_kargs:
         return
-    if target != "iso":
+    if target is not ImageKind.ISO:
         raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
     if not has_karg_areas:
         raise ImageError("--live-karg-*: This OS image does not support customizing live kernel arguments. "
@@ -414,25 +373,25 @@ def _dest_sources(options: CustomizeOptions) -> list[dict[str, Any]]:
     return dest_user
 
 
-def _dest_directives(options: CustomizeOptions, features: Mapping[str, Any], draft: _Draft) -> None:
+def _dest_directives(options: CustomizeOptions, features: OsFeatures, draft: _Draft) -> None:
     """Installer directives for the destination: device, console, kernel arguments."""
     if options.dest_device:
         if not options.dest_device.startswith("/dev/"):
             raise UsageError(f"--dest-device {options.dest_device!r}: give a full path such as /dev/sda")
-        draft.inst()["dest-device"] = options.dest_device
+        draft.inst().dest_device = options.dest_device
     if options.dest_console:
         _require(features, "installer-config-directives.console", "--dest-console", "the destination console")
-        draft.inst()["console"] = [parse_console(c) for c in options.dest_console]
+        draft.inst().console = [parse_console(c) for c in options.dest_console]
     if options.dest_karg_append:
-        draft.inst()["append-karg"] = list(options.dest_karg_append)
+        draft.inst().append_karg = list(options.dest_karg_append)
         note = _console_note(options.dest_karg_append)
         if note:
             draft.result.messages.append(note)
     if options.dest_karg_delete:
-        draft.inst()["delete-karg"] = list(options.dest_karg_delete)
+        draft.inst().delete_karg = list(options.dest_karg_delete)
 
 
-def _network(options: CustomizeOptions, features: Mapping[str, Any], result: Customization) -> bool:
+def _network(options: CustomizeOptions, features: OsFeatures, result: Customization) -> bool:
     """Collect the NetworkManager keyfiles into ``result.keyfiles``; True when there are network settings."""
     if not options.has_network:
         return False
@@ -483,7 +442,7 @@ def _install_hooks(options: CustomizeOptions, draft: _Draft, tool: str) -> None:
             build.add_unit(draft.live_cfg(), f"{typ}-install-{name}.service", _hook_unit(typ, name, tool))
 
 
-def _user_installer_configs(options: CustomizeOptions, features: Mapping[str, Any],
+def _user_installer_configs(options: CustomizeOptions, features: OsFeatures,
                             draft: _Draft) -> tuple[int, Optional[str]]:
     """Add the ``--installer-config`` files to installer.d in order.
 
@@ -495,7 +454,8 @@ def _user_installer_configs(options: CustomizeOptions, features: Mapping[str, An
     for p in options.installer_config:
         _require(features, "installer-config", "--installer-config", "installer configuration")
         data = _read(p, "--installer-config")
-        if set(parse_installer_config(data, os.fspath(p))) & {"ignition-file", "ignition-url"}:
+        config = InstallConfig.from_yaml(data, os.fspath(p))
+        if config.ignition_file is not None or config.ignition_url is not None:
             user_dest_source = os.fspath(p)
         fname = f"{serial:04d}-{Path(p).name}"
         build.add_file(draft.live_cfg(), f"{INSTALLER_DIR}/{fname}", data, mode=0o600)
@@ -551,14 +511,14 @@ def _point_installer_at_dest(options: CustomizeOptions, dest: Optional[dict[str,
         if options.validate:
             check_config(dest, "the destination config")
         build.add_file(draft.live_cfg(), DEST_IGN_PATH, build.serialize(dest), mode=0o600)
-        draft.inst()["ignition-file"] = DEST_IGN_PATH
+        draft.inst().ignition_file = DEST_IGN_PATH
         draft.result.dest_config = dest
     elif options.dest_ignition_url is not None:
-        draft.inst()["ignition-url"] = options.dest_ignition_url
+        draft.inst().ignition_url = options.dest_ignition_url
         if options.dest_ignition_hash:
-            draft.inst()["ignition-hash"] = options.dest_ignition_hash
+            draft.inst().ignition_hash = options.dest_ignition_hash
         if options.insecure_ignition:
-            draft.inst()["insecure-ignition"] = True
+            draft.inst().insecure_ignition = True
 
 
 def _announce_install(options: CustomizeOptions, result: Customization) -> None:
@@ -571,17 +531,17 @@ def _announce_install(options: CustomizeOptions, result: Customization) -> None:
         result.messages.append("Boot media will automatically run installer.")
 
 
-def _generated_installer_config(options: CustomizeOptions, features: Mapping[str, Any], draft: _Draft,
+def _generated_installer_config(options: CustomizeOptions, features: OsFeatures, draft: _Draft,
                                 serial: int) -> None:
     """Write the collected directives as installer.d's last file, ``NNNN-customize.yaml`` (if any)."""
     if draft.installer is None:
         return
     _require(features, "installer-config", _installer_option(options), "installer configuration")
     fname = f"{serial:04d}-customize.yaml"
-    data = installer_yaml(draft.installer)
+    data = draft.installer.to_yaml()
     build.add_file(draft.live_cfg(), f"{INSTALLER_DIR}/{fname}", data, mode=0o600)
     draft.result.installer_files[fname] = data
-    draft.result.installer_config = dict(draft.installer)
+    draft.result.installer_config = copy.deepcopy(draft.installer)
 
 
 def _live_config(options: CustomizeOptions, draft: _Draft) -> None:
@@ -623,7 +583,7 @@ def customize_iso(iso: LiveIso, options: CustomizeOptions, *, force: bool = Fals
 
     if not force and not iso.is_pristine():
         raise ImageError("This ISO image is already customized; use -f to force.")
-    result = compose(options, iso.features, target="iso", has_karg_areas=iso.kargs is not None)
+    result = compose(options, iso.features, target=ImageKind.ISO, has_karg_areas=iso.kargs is not None)
     iso.set_members(result.members)
     if result.has_live_kargs:
         assert iso.default_kargs is not None
@@ -634,7 +594,7 @@ def customize_iso(iso: LiveIso, options: CustomizeOptions, *, force: bool = Fals
 
 def scan_pxe_initramfs(initramfs: PathLike) -> LiveInitramfs:
     """Scan a PXE live initramfs and apply ``pxe customize``'s refusals; errors name the file."""
-    from ..initrd import check_live_initramfs, scan_live_initramfs
+    from .initramfs import check_live_initramfs, scan_live_initramfs
 
     where = os.fspath(initramfs)
     if not os.path.isfile(where):
@@ -650,7 +610,7 @@ def scan_pxe_initramfs(initramfs: PathLike) -> LiveInitramfs:
 
 def compose_pxe(initramfs: PathLike, options: CustomizeOptions) -> Customization:
     """Check a PXE live initramfs and compose its layer for ``options`` without writing (``--dry-run``)."""
-    return compose(options, scan_pxe_initramfs(initramfs).features, target="pxe", has_karg_areas=False)
+    return compose(options, scan_pxe_initramfs(initramfs).features, target=ImageKind.PXE, has_karg_areas=False)
 
 
 def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[PathLike, BinaryIO], *,
@@ -661,8 +621,8 @@ def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[
     a path (atomic; an existing file refused unless ``overwrite``), ``"-"`` (standard output, not a
     terminal) or a binary stream.
     """
-    from ..initrd import append_layer
     from ..outfile import binary_stdout
+    from .initramfs import append_layer
 
     if options.has_live_kargs:
         raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
@@ -674,7 +634,7 @@ def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[
     holder: list[Customization] = []
 
     def files(info: LiveInitramfs) -> dict[str, bytes]:
-        holder.append(compose(options, info.features, target="pxe", has_karg_areas=False))
+        holder.append(compose(options, info.features, target=ImageKind.PXE, has_karg_areas=False))
         return holder[0].members
 
     # One pass: the input is copied while it is scanned; the checks and the composition run before
@@ -700,27 +660,21 @@ class EmbeddedParts:
     files: dict[str, tuple[int, bytes]]            # live config inline files: path -> (mode, contents)
     units: dict[str, dict[str, Any]]               # live config units by name
     installer_files: dict[str, bytes]              # installer.d name -> contents
-    installer_config: dict[str, Any]               # installer.d files merged the way the installer does
+    installer_config: InstallConfig                # installer.d files merged the way the installer does
     dest_config: Optional[dict[str, Any]]
     keyfiles: dict[str, bytes]
 
 
 def read_customization(members: Mapping[str, bytes]) -> EmbeddedParts:
     """Decode an embedded initrd's members: live config, its files and units, installer.d, keyfiles."""
-    import yaml
-
     live = build.parse(members[CONFIG_MEMBER], what=CONFIG_MEMBER) if CONFIG_MEMBER in members else None
     files = build.files_of(live) if live else {}
     units = build.units_of(live) if live else {}
     inst_files = {p[len(INSTALLER_DIR) + 1:]: data for p, (_, data) in sorted(files.items())
                   if p.startswith(INSTALLER_DIR + "/")}
-    merged: dict[str, Any] = {}
-    for _, data in sorted(inst_files.items()):
-        for k, v in (yaml.safe_load(data) or {}).items():
-            if isinstance(v, list):
-                merged.setdefault(k, []).extend(v)
-            else:
-                merged[k] = v
+    merged = InstallConfig()
+    for name, data in sorted(inst_files.items()):
+        merged.update(InstallConfig.from_yaml(data, f"{INSTALLER_DIR}/{name}"))
     dest = build.parse(files[DEST_IGN_PATH][1], what=DEST_IGN_PATH) if DEST_IGN_PATH in files else None
     keyfiles = {k[len(NETWORK_DIR):]: v for k, v in members.items() if k.startswith(NETWORK_DIR)}
     return EmbeddedParts(live, files, units, inst_files, merged, dest, keyfiles)
@@ -728,7 +682,7 @@ def read_customization(members: Mapping[str, bytes]) -> EmbeddedParts:
 
 def describe(result: Customization, *, area_size: Optional[int] = None, kargs: Optional[str] = None) -> str:
     """Human-readable summary for ``--dry-run``: members, files, units, installer config, kargs, size."""
-    from ..initrd import build_initrd
+    from .initramfs import build_initrd
 
     lines: list[str] = []
     parts = read_customization(result.members)

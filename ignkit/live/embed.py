@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import ImageError, InputError
+from .initramfs import NETWORK_DIR, build_initrd
 
 if TYPE_CHECKING:
     from ..isofs import IsoFS
 
 IGNINFO_JSON = "COREOS/IGNINFO.JSO"
 DEFAULT_AREA_FILE = "images/ignition.img"
-CONFIG_MEMBER = "config.ign"
-NETWORK_DIR = "etc/coreos-firstboot-network/"
 UNRECOGNIZED = "Unrecognized CoreOS ISO image."
 
 
@@ -98,8 +97,6 @@ def encode_members(members: Mapping[str, bytes]) -> bytes:
     """The compressed archive for ``members`` (b"" when there are none: the area is then zeroed)."""
     if not members:
         return b""
-    from ..initrd import build_initrd
-
     return build_initrd(dict(members))
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ..errors import IgnkitError, ImageError, UsageError
 from .customize import Customization, CustomizeOptions, PathLike, compose, customize_iso, scan_pxe_initramfs
+from .kinds import ImageKind
 
 if TYPE_CHECKING:
     from ..inventory import Host
@@ -104,7 +105,7 @@ def plan_iso_hosts(iso: LiveIso, options: CustomizeOptions, hosts: Sequence[Host
 def plan_pxe_hosts(initramfs: PathLike, options: CustomizeOptions, hosts: Sequence[Host],
                    output_dir: PathLike) -> list[HostImage]:
     """Compose every host's PXE layer (the initramfs is scanned once) without writing anything."""
-    from ..initrd import build_initrd
+    from .initramfs import build_initrd
 
     if options.has_live_kargs:
         raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
@@ -112,7 +113,7 @@ def plan_pxe_hosts(initramfs: PathLike, options: CustomizeOptions, hosts: Sequen
     images = []
     for h in hosts:
         with _naming(h):
-            result = compose(host_options(options, h), features, target="pxe", has_karg_areas=False)
+            result = compose(host_options(options, h), features, target=ImageKind.PXE, has_karg_areas=False)
         images.append(HostImage(h, _host_target(output_dir, h, ".img"), result, layer=build_initrd(result.members)))
     return images
 

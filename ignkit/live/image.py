@@ -23,7 +23,8 @@ from ..outfile import atomic_output, binary_stdout
 from . import embed as _embed
 from . import kargs as _kargs
 from .embed import IgnitionArea
-from .features import has_feature, read_features
+from .features import OsFeatures, read_features
+from .initramfs import CONFIG_MEMBER, NETWORK_DIR
 from .kargs import KargArea, KargAreas
 
 _BUF = 1024 * 1024
@@ -106,7 +107,7 @@ class LiveIso:
         self.eltorito_platforms = list(fs.eltorito_platforms)
         self.ignition_area: IgnitionArea = _embed.locate_ignition_area(fs)
         self.kargs: KargAreas | None = _kargs.locate_kargs(fs)
-        self.features: dict[str, Any] = read_features(fs)
+        self.features: OsFeatures = read_features(fs)
         self.arch, self.arch_evidence = detect_arch(fs)
         self.pxe_files = self._pxe_files(fs)
         self._orig_ignition = fs.read_at(self.ignition_area.offset, self.ignition_area.length)
@@ -135,7 +136,7 @@ class LiveIso:
 
     def has_feature(self, name: str) -> bool:
         """Whether coreos/features.json turns ``name`` on (``a.b`` looks into objects)."""
-        return has_feature(self.features, name)
+        return self.features.enabled(name)
 
     def check_arch(self, arch: str | None) -> None:
         """Refuse (CheckFailed) when ``arch`` is given and is not this ISO's architecture."""
@@ -160,7 +161,7 @@ class LiveIso:
 
     def ignition_config(self) -> bytes | None:
         """The embedded Ignition config, or None."""
-        return self.members().get(_embed.CONFIG_MEMBER)
+        return self.members().get(CONFIG_MEMBER)
 
     def network_keyfiles(self) -> dict[str, bytes]:
         """The embedded NetworkManager keyfiles, by file name."""
@@ -203,15 +204,15 @@ class LiveIso:
         """
         _embed.check_config(config, source)
         members = self.members()
-        if _embed.CONFIG_MEMBER in members and not force:
+        if CONFIG_MEMBER in members and not force:
             raise ImageError("This ISO image already has an embedded Ignition config; use -f to force.")
-        members[_embed.CONFIG_MEMBER] = bytes(config)
+        members[CONFIG_MEMBER] = bytes(config)
         self.set_members(members)
 
     def remove_ignition(self) -> None:
         """Drop config.ign (no error when absent); the area is zeroed if nothing is left."""
         members = self.members()
-        members.pop(_embed.CONFIG_MEMBER, None)
+        members.pop(CONFIG_MEMBER, None)
         self.set_members(members)
 
     def embed_network(self, keyfiles: Mapping[str, bytes], *, force: bool = False) -> None:
@@ -221,16 +222,16 @@ class LiveIso:
         members = self.members()
         if _embed.network_members(members) and not force:
             raise ImageError("This ISO image already has embedded network settings; use -f to force.")
-        members = {k: v for k, v in members.items() if not k.startswith(_embed.NETWORK_DIR)}
+        members = {k: v for k, v in members.items() if not k.startswith(NETWORK_DIR)}
         for name, data in keyfiles.items():
             if not name or "/" in name or name in (".", ".."):
                 raise UsageError(f"bad keyfile name {name!r}")
-            members[_embed.NETWORK_DIR + name] = bytes(data)
+            members[NETWORK_DIR + name] = bytes(data)
         self.set_members(members)
 
     def remove_network(self) -> None:
         """Drop every embedded keyfile (no error when none); config.ign is kept."""
-        members = {k: v for k, v in self.members().items() if not k.startswith(_embed.NETWORK_DIR)}
+        members = {k: v for k, v in self.members().items() if not k.startswith(NETWORK_DIR)}
         self.set_members(members)
 
     def set_kargs(self, kargs: str) -> None:
@@ -284,7 +285,7 @@ class LiveIso:
         try:
             members = self.members()
             ign["members"] = sorted(members)
-            ign["config"] = _embed.CONFIG_MEMBER in members
+            ign["config"] = CONFIG_MEMBER in members
             ign["network_keyfiles"] = sorted(_embed.network_members(members))
         except ImageError as e:
             ign["members"] = None
@@ -307,7 +308,7 @@ class LiveIso:
             "parser": self.parser,
             "ignition": ign,
             "kargs": kargs,
-            "features": self.features,
+            "features": self.features.to_dict(),
             "pxe_files": [e.name for e in self.pxe_files],
             "eltorito_platforms": self.eltorito_platforms,
             "pristine": pristine,

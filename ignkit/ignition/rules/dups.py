@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from . import Ctx, Path
+from .context import Ctx, Path
 
 KeyFn = Callable[[Any], str]
 

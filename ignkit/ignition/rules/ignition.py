@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Ctx, Path, register
-from .common import URLError, check_hash, check_url, go_url_parse, nil_or_empty
+from ...gocompat.neturl import URLError, go_url_parse
+from .common import check_hash, check_url, nil_or_empty
+from .context import Ctx, Path, register
 
 # --------------------------------------------------------------------------------------------
 # Config (root): files/directories/links that collide with systemd units or drop-ins.

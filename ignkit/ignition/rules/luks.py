@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...gocompat.neturl import URLError, go_url_parse
 from ..jsonpos import syntax_error
-from . import Ctx, Path, register
-from .common import URLError, check_path, check_url, go_url_parse, is_true, nil_or_empty, not_empty
+from .common import check_path, check_url, is_true, nil_or_empty, not_empty
+from .context import Ctx, Path, register
 
 _PINS = ("tpm2", "tang", "sss")
 

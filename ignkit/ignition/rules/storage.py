@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from . import Ctx, Path, register
-from .common import check_path, clean_path, is_false, is_true, nil_or_empty, not_empty
+from ...gocompat.path import clean_path
+from .common import check_path, is_false, is_true, nil_or_empty, not_empty
+from .context import Ctx, Path, register
 
 # --------------------------------------------------------------------------------------------
 # Nodes

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from . import Ctx, Path, register
-from .common import UnitParseError, go_quote, is_true, nil_or_empty, parse_unit
+from ...gocompat.strconv import go_quote
+from ...gocompat.unitfile import UnitParseError, parse_unit
+from .common import is_true, nil_or_empty
+from .context import Ctx, Path, register
 
 _UNIT_EXT = {".service", ".socket", ".device", ".mount", ".automount", ".swap", ".target", ".path", ".timer",
              ".snapshot", ".slice", ".scope"}
