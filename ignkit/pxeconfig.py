@@ -13,7 +13,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Optional
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from .arch import ARCHES, normalize_arch
 from .errors import InputError, UsageError
@@ -34,9 +34,11 @@ CMDLINE_MAX = {"x86_64": 2048, "aarch64": 2048, "ppc64le": 2048, "s390x": 896}
 PLACEHOLDERS = ("{hostname}", "{short_name}", "{mac}")
 
 _ALWAYS_BAD = re.compile(r"[\s\"'\\`\x00-\x1f\x7f]")
-#: What each loader's script language would interpret inside a word: iPXE expands ${...} and splits commands
-#: on || and &&; GRUB's treats $ ; | & { } < > specially.
-_LOADER_SPECIAL = {"ipxe": re.compile(r"\$\{|&&|\|\|"), "grub": re.compile(r"[$;|&{}<>]")}
+#: What iPXE's script language would interpret inside a word and has no quoting for: it expands ${...} and
+#: splits commands on || and &&.
+_LOADER_SPECIAL = {"ipxe": re.compile(r"\$\{|&&|\|\|")}
+#: Characters GRUB's script parser interprets inside a word; such words are written single-quoted.
+_GRUB_QUOTE = re.compile(r"[$;|&{}<>#]")
 
 
 @dataclass
@@ -75,47 +77,102 @@ def _check_value(what: str, value: str, fmt: str) -> None:
                              f"percent-encode it or rename the file")
 
 
+def split_url(what: str, url: str) -> SplitResult:
+    """``url`` split into its parts, or UsageError for what no loader or live system could use.
+
+    Refused: an unbalanced or invalid ``[IPv6]`` literal, a port that is not a number from 1 to 65535, a URL
+    with a scheme but no host. (urllib itself raises ValueError for some of these, and only when ``.port``
+    is read for others.)
+    """
+    scheme, sep, rest = url.partition("://")
+    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2] if sep and "/" not in scheme else ""
+    if netloc.startswith("["):
+        literal, closed, rest = netloc[1:].partition("]")
+        if not closed:
+            raise UsageError(f"{what} {url!r} is not a valid URL: '[' without ']'")
+        try:
+            ipaddress.IPv6Address(literal.split("%", 1)[0])
+        except ValueError:
+            raise UsageError(f"{what} {url!r}: [{literal}] is not an IPv6 address") from None
+        if rest and not rest.startswith(":"):
+            raise UsageError(f"{what} {url!r}: unexpected {rest!r} after the IPv6 address")
+        port = rest[1:]
+    elif "[" in netloc or "]" in netloc:
+        raise UsageError(f"{what} {url!r}: brackets belong only around an IPv6 address")
+    else:
+        _, _, port = netloc.partition(":")
+        if netloc.count(":") > 1:
+            raise UsageError(f"{what} {url!r}: an IPv6 address in a URL must be in brackets, "
+                             f"e.g. http://[2001:db8::1]:8080/")
+    if port and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise UsageError(f"{what} {url!r}: port {port!r} is not a number from 1 to 65535")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - urllib checks the port only when it is read
+    except ValueError as e:
+        raise UsageError(f"{what} {url!r} is not a valid URL ({e})") from None
+    if not parts.scheme:
+        return parts
+    if not parts.hostname and parts.scheme.lower() in ("http", "https", "tftp"):
+        raise UsageError(f"{what} {url!r} has no host")
+    return parts
+
+
 def _check_http_url(what: str, url: str, fmt: str) -> None:
     _check_value(what, url, fmt)
-    parts = urlsplit(url)
+    parts = split_url(what, url)
     if parts.scheme.lower() not in ("http", "https"):
         scheme = f"{parts.scheme}://" if parts.scheme else "a relative path"
         raise UsageError(f"{what} must be an http:// or https:// URL, not {scheme} ({url}): "
                          f"the live system fetches it itself and supports nothing else")
-    if not parts.hostname:
-        raise UsageError(f"{what} {url!r} has no host")
+
+
+def _grub_word(word: str) -> str:
+    """``word`` as one GRUB script word: single-quoted when it holds a character GRUB's shell interprets."""
+    return f"'{word}'" if _GRUB_QUOTE.search(word) else word
 
 
 def _loader_path(what: str, url: str, fmt: str) -> str:
-    """Check a kernel/initramfs location for the loader and return it in the loader's own syntax."""
+    """Check a kernel/initramfs location for the loader and return it in the loader's own syntax.
+
+    GRUB names a file on an HTTP server ``(http,SERVER)/path`` where SERVER is ``host``, ``host:port``,
+    ``[v6addr]`` or ``[v6addr]:port`` (GRUB 2.06+; ``(http,host,port)`` is read as a host name). iPXE and
+    PXELINUX (lpxelinux.0) take the URL as it is; PXELINUX has no IPv6 and no TLS.
+    """
     _check_value(what, url, fmt)
     if fmt == "pxelinux" and "," in url:
         raise UsageError(f"{what} {url!r} contains a comma, which PXELINUX's initrd= list uses as a separator")
-    parts = urlsplit(url)
+    parts = split_url(what, url)
     scheme = parts.scheme.lower()
     if not scheme:
         return url  # a path relative to the TFTP/HTTP root the loader came from
     if scheme not in ("http", "https", "tftp"):
         raise UsageError(f"{what}: {fmt} cannot load {scheme}:// URLs ({url})")
-    if fmt == "pxelinux" and scheme == "https":
-        raise UsageError(f"{what}: PXELINUX (lpxelinux.0) cannot fetch https:// ({url}); use http://, tftp:// "
-                         f"or a TFTP path")
+    if parts.fragment or url.endswith("#"):
+        raise UsageError(f"{what} {url!r}: a #fragment is never sent to the server; remove it")
+    host = parts.hostname or ""
+    if fmt == "pxelinux":
+        if scheme == "https":
+            raise UsageError(f"{what}: PXELINUX (lpxelinux.0) cannot fetch https:// ({url}); use http://, "
+                             f"tftp:// or a TFTP path")
+        if ":" in host:
+            raise UsageError(f"{what}: PXELINUX speaks IPv4 only and cannot reach [{host}] ({url}); use an IPv4 "
+                             f"address or a host name, or --format ipxe / grub")
+        return url
+    if fmt == "ipxe":
+        return url
     if fmt == "grub":
         if scheme == "https":
             raise UsageError(f"{what}: GRUB cannot fetch https:// ({url}); use http://, tftp:// or a TFTP path")
-        if not parts.netloc:
-            raise UsageError(f"{what} {url!r} has no host")
+        if parts.username is not None or parts.password is not None:
+            raise UsageError(f"{what}: GRUB cannot send credentials ({url})")
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
-        if parts.username or parts.password:
-            raise UsageError(f"{what}: GRUB cannot send credentials ({url})")
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        # GRUB's network device syntax: (protocol,server[,port])
-        port = f",{parts.port}" if parts.port else ""
-        return f"({scheme},{host}{port}){path}"
+        server = f"[{host}]" if ":" in host else host
+        if parts.port is not None:
+            server += f":{parts.port}"
+        return _grub_word(f"({scheme},{server}){path}")
     return url
 
 
@@ -167,6 +224,9 @@ def check(fmt: str, p: BootParams) -> list[str]:
         raise UsageError("an initramfs URL is required (--initramfs-url)")
     _loader_path("kernel URL", p.kernel_url, fmt)
     _loader_path("initramfs URL", p.initramfs_url, fmt)
+    if fmt == "ipxe" and any(u.lower().startswith("https:") for u in (p.kernel_url, p.initramfs_url)):
+        warnings.append("iPXE fetches https:// only when built with DOWNLOAD_PROTO_HTTPS and trusting the "
+                        "server's CA (not the case for every distribution's or NIC's iPXE)")
     if not p.rootfs_url:
         raise UsageError("a rootfs URL is required (--rootfs-url): without coreos.live.rootfs_url the live "
                          "initramfs waits for a root filesystem that never comes")
@@ -208,10 +268,25 @@ def _cmdline(fmt: str, p: BootParams) -> str:
     return " ".join(args)
 
 
+#: First lines of a PXELINUX config whose kernel or initramfs is fetched over HTTP.
+LPXELINUX_NOTE = ("# http:// kernel/initramfs URLs need lpxelinux.0 (with ldlinux.c32) as the boot file;\n"
+                  "# pxelinux.0 fetches over TFTP only.\n")
+
+#: An iPXE script's network set-up: nothing when iPXE already has an address (it fetched this script, or was
+#: chain-loaded by an iPXE that did), ``dhcp`` when it starts without one (a script embedded in the NIC ROM
+#: or the iPXE binary, or typed at the iPXE shell).
+IPXE_DHCP = "isset ${ip} || dhcp\n"
+
+
 def render_pxelinux(p: BootParams) -> str:
     """A PXELINUX config (``pxelinux.cfg/default`` or a per-MAC file)."""
     kernel = _loader_path("kernel URL", p.kernel_url, "pxelinux")
-    return (f"DEFAULT {p.label}\n"
+    initramfs = _loader_path("initramfs URL", p.initramfs_url, "pxelinux")
+    note = ""
+    if any(urlsplit(u).scheme.lower() == "http" for u in (kernel, initramfs)):
+        note = LPXELINUX_NOTE
+    return (note +
+            f"DEFAULT {p.label}\n"
             "TIMEOUT 20\n"
             "PROMPT 0\n"
             f"LABEL {p.label}\n"
@@ -225,6 +300,7 @@ def render_ipxe(p: BootParams) -> str:
     kernel = _loader_path("kernel URL", p.kernel_url, "ipxe")
     initramfs = _loader_path("initramfs URL", p.initramfs_url, "ipxe")
     return ("#!ipxe\n"
+            + IPXE_DHCP +
             f"kernel {kernel} {_cmdline('ipxe', p)}\n"
             f"initrd --name main {initramfs}\n"
             "boot\n")
@@ -234,10 +310,11 @@ def render_grub(p: BootParams) -> str:
     """A GRUB config (``grub.cfg`` or ``grub.cfg-01-<mac>``) for UEFI network boot."""
     kernel = _loader_path("kernel URL", p.kernel_url, "grub")
     initramfs = _loader_path("initramfs URL", p.initramfs_url, "grub")
+    args = " ".join(_grub_word(a) for a in kernel_args(p))
     return ("set default=0\n"
             "set timeout=5\n"
             f"menuentry {p.label} {{\n"
-            f"    linux {kernel} {_cmdline('grub', p)}\n"
+            f"    linux {kernel} {args}\n"
             f"    initrd {initramfs}\n"
             "}\n")
 
@@ -274,6 +351,7 @@ def file_name(fmt: str, mac: str) -> str:
 
 #: The iPXE script to boot first: it chains the per-host script named by the booting NIC's MAC.
 IPXE_CHAIN = ("#!ipxe\n"
+              + IPXE_DHCP +
               "# Chain this machine's own script, named after the MAC address of the NIC that booted.\n"
               "chain ${mac:hexhyp}.ipxe\n")
 

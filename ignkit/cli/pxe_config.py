@@ -48,6 +48,11 @@ def config(fmt: str, arch: str, kernel_url: Optional[str], initramfs_url: Option
 
     The entry always carries coreos.live.rootfs_url, coreos.inst.install_dev and
     coreos.inst.ignition_url; entries that could not boot are refused.
+
+    URLs may name a port and an IPv6 literal (http://[2001:db8::1]:8080/...); GRUB
+    gets them as (http,HOST:PORT)/path. PXELINUX fetches http:// kernels only as
+    lpxelinux.0 (with ldlinux.c32); pxelinux.0 speaks TFTP only. iPXE scripts run
+    `dhcp` first when iPXE has no address yet (a script started from the NIC ROM).
     """
     from pathlib import Path
 
