@@ -324,6 +324,31 @@ def extract_pxe(iso: str, directory: str, overwrite: bool, arch: str | None) -> 
         click.echo(path)
 
 
+@extract.command("minimal-iso")
+@click.option("-o", "--output", "output_opt", metavar="OUT",
+              help="Write the minimal ISO to OUT (a new file); - or nothing: stdout.")
+@click.option("--output-rootfs", metavar="PATH", help="Also write images/pxeboot/rootfs.img to PATH.")
+@click.option("--rootfs-url", metavar="URL", help="Boot the minimal ISO with coreos.live.rootfs_url=URL.")
+@click.option("--overwrite", is_flag=True, help="Replace OUT / PATH if they exist.")
+@_ARCH_OPT
+@_ISO_ARG
+@click.argument("output_arg", metavar="[OUTPUT]", required=False)
+def extract_minimal_iso(iso: str, output_opt: str | None, output_arg: str | None, output_rootfs: str | None,
+                        rootfs_url: str | None, overwrite: bool, arch: str | None) -> None:
+    """Rebuild the minimal ISO (no rootfs) from coreos/miniso.dat, as coreos-installer does.
+
+    The ISO must be pristine (`ignkit iso reset` it first). OUTPUT as a second argument is
+    coreos-installer's spelling of -o.
+    """
+    from ..live.miniso import extract_minimal_iso as do_extract
+
+    if output_opt is not None and output_arg is not None:
+        raise UsageError("give the output either as -o OUT or as the OUTPUT argument, not both")
+    _open(iso, arch)
+    do_extract(iso, output_opt or output_arg or "-", rootfs_url=rootfs_url, output_rootfs=output_rootfs,
+               overwrite=overwrite)
+
+
 # -- coreos-installer's deprecated spellings (hidden): `iso embed|show|remove` --
 
 def _deprecated(ctx: click.Context, command: Callable[..., Any], old: str, new: str, **kwargs: Any) -> None:
