@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..live.image import LiveIso
 
 _ISO_ARG = click.argument("iso", metavar="ISO", type=click.Path(dir_okay=False))
+_GROW_OPT = click.option("--grow-area", is_flag=True,
+                         help="When the compressed config does not fit the Ignition area, move the area to a larger "
+                              "extent at the end of the ISO (`iso reset` gives back the original image).")
 _ARCH_OPT = click.option("--arch", metavar="ARCH",
                          help="Refuse the ISO unless it is for ARCH (x86_64, aarch64, ppc64le, s390x).")
 
@@ -102,6 +105,11 @@ def inspect(iso: str, as_json: bool, arch: str | None) -> None:
         f"ignition area: {ign['file']} +{ign['file_offset']} (ISO offset {ign['offset']}, "
         f"{ign['length']} bytes, {ign['used']} used; from {ign['source']})",
     ]
+    grown = ign.get("grown")
+    if grown:
+        lines.append(f"  grown:       moved by ignkit from ISO offset {grown['original_offset']} "
+                     f"({grown['original_length']} bytes); the original image was {grown['original_size']} bytes "
+                     "(iso reset gives it back)")
     if ign.get("members") is None:
         lines.append(f"  content:     unreadable: {ign.get('error')}")
     else:
@@ -150,15 +158,21 @@ def ignition() -> None:
 @click.option("-i", "--ignition-file", "config", metavar="CONFIG", default="-", show_default=True,
               help="Ignition config to embed (a JSON object, embedded verbatim); - reads stdin.")
 @click.option("-f", "--force", is_flag=True, help="Replace an Ignition config that is already embedded.")
+@_GROW_OPT
 @_ARCH_OPT
 @_output_options
 @_ISO_ARG
 def ignition_embed(iso: str, config: str, force: bool, arch: str | None, output: str | None, in_place: bool,
-                   overwrite: bool) -> None:
+                   overwrite: bool, grow_area: bool = False) -> None:
     """Embed an Ignition config into the ISO's Ignition area."""
     data = _read_input(config)
     source = "from stdin" if config == "-" else config
-    _edit(iso, arch, output, in_place, overwrite, lambda live: live.embed_ignition(data, force=force, source=source))
+
+    def change(live: LiveIso) -> None:
+        live.allow_grow = grow_area
+        live.embed_ignition(data, force=force, source=source)
+
+    _edit(iso, arch, output, in_place, overwrite, change)
 
 
 @ignition.command("show")
@@ -359,6 +373,7 @@ def _deprecated(ctx: click.Context, command: Callable[..., Any], old: str, new: 
 @iso.command("embed", hidden=True)
 @click.option("-c", "--config", metavar="CONFIG", default="-", help="Ignition config to embed; - reads stdin.")
 @click.option("-f", "--force", is_flag=True, help="Replace an Ignition config that is already embedded.")
+@_GROW_OPT
 @_ARCH_OPT
 @_output_options
 @_ISO_ARG
