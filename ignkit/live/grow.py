@@ -1,11 +1,11 @@
 """Relocating the Ignition area of a live ISO to a larger extent appended after the last used block.
 
-Nothing is rebuilt and no other file moves. Growing rewrites, as byte patches: every directory record of
-``images/ignition.img`` (primary tree with its Rock Ridge fields, Joliet tree), the volume space size of
-the primary and supplementary volume descriptors, ``coreos/igninfo.json`` when it states a length, the
-isohybrid MBR entry that spans the image, and the GPT (primary header, the backup header and entries moved
-to the new end, CRC32s). El Torito is not affected: its boot images stay where they are. The old extent is
-zeroed (an unreferenced config must not linger).
+Nothing is rebuilt and no other file moves. Growing rewrites, as byte patches: every directory record
+of ``images/ignition.img`` (primary tree with its Rock Ridge fields, Joliet tree), the volume space size
+of the primary and supplementary volume descriptors, ``coreos/igninfo.json`` when it states a length,
+the legacy ``coreiso+`` header, the isohybrid MBR entry that spans the image, and the GPT (primary
+header, the backup header and entries moved to the new end, CRC32s). El Torito is not affected: its
+boot images stay where they are. The old extent is zeroed (an unreferenced config must not linger).
 
 A record block after the new extent keeps the original bytes of everything the growth changed, so a
 later edit whose archive fits the original area (``iso reset``, ``ignition remove``, a smaller embed)
@@ -342,6 +342,11 @@ def plan_growth(path: str, size: int, area: IgnitionArea, needed: int, *, carrie
         backup_patches: list[Patch] = [((new_last - ent_sectors) * 512, ents), (new_last * 512, backup)]
     else:
         backup_patches = []
+
+    # the legacy coreiso+ header (read by coreos-installer before 0.11), when it points at the area
+    legacy = img.read(32768 - 24, 24) if size >= 32768 else b""
+    if legacy[:8] == b"coreiso+" and struct.unpack_from("<QQ", legacy, 8) == (area.offset, area.length):
+        changes.append((32768 - 16, struct.pack("<QQ", start * SECTOR, length)))
 
     # coreos/igninfo.json, when it states the length
     if igninfo is not None:
