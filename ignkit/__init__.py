@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "LiveIso": "ignkit.live.image",
     "write_iso": "ignkit.live.image",
     "extract_pxe": "ignkit.live.image",
+    "extract_minimal_iso": "ignkit.live.miniso",
     "modify_kargs": "ignkit.live.kargs",
     "build_initrd": "ignkit.live.initramfs",
     "read_initrd": "ignkit.initrd",
@@ -99,6 +100,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .live.image import LiveIso, extract_pxe, open_iso, write_iso
     from .live.initramfs import append_layer, build_initrd
     from .live.kargs import modify_kargs
+    from .live.miniso import extract_minimal_iso
     from .netconf import nmstate_to_keyfiles
     from .pxeconfig import BootParams
     from .pxeconfig import render as render_boot_config

@@ -133,12 +133,14 @@ def _write_hosts(images: list[Any], write: Callable[..., None], label: str) -> N
               help="One ISO per host of HOSTS.yaml (ignkit fields or nodes-config.yaml): DIR/<hostname>.iso, "
                    "all written or none.")
 @click.option("--output-dir", metavar="DIR", type=click.Path(file_okay=False), help="Where --hosts writes ISOs.")
+@click.option("--grow-area", is_flag=True, help="When the compressed config does not fit the Ignition area, move the "
+              "area to a larger extent at the end of the ISO (`iso reset` gives back the original image).")
 @_multi("--live-karg-append", metavar="ARG", help="Kernel argument to add to the live system.")
 @_multi("--live-karg-delete", metavar="ARG", help="Kernel argument to remove from the live system.")
 @_multi("--live-karg-replace", metavar="K=OLD=NEW", help="Kernel argument of the live system to change.")
 @_common_options
 def embed(iso: str, output: Optional[str], in_place: bool, force: bool, arch: Optional[str],
-          hosts_file: Optional[str], output_dir: Optional[str], **kw: Any) -> None:
+          hosts_file: Optional[str], output_dir: Optional[str], grow_area: bool, **kw: Any) -> None:
     """Build a live ISO that installs itself: the options of `coreos-installer iso customize`.
 
     \b
@@ -159,6 +161,7 @@ def embed(iso: str, output: Optional[str], in_place: bool, force: bool, arch: Op
         check_output_mode(output, in_place)
     options = _options(kw)
     live = open_iso(iso, arch=arch)
+    live.allow_grow = grow_area
     resolve_dest_ignition_hash(options)
     if hosts_file is not None:
         from ..inventory import load_inventory

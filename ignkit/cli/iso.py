@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..live.image import LiveIso
 
 _ISO_ARG = click.argument("iso", metavar="ISO", type=click.Path(dir_okay=False))
+_GROW_OPT = click.option("--grow-area", is_flag=True,
+                         help="When the compressed config does not fit the Ignition area, move the area to a larger "
+                              "extent at the end of the ISO (`iso reset` gives back the original image).")
 _ARCH_OPT = click.option("--arch", metavar="ARCH",
                          help="Refuse the ISO unless it is for ARCH (x86_64, aarch64, ppc64le, s390x).")
 
@@ -102,6 +105,11 @@ def inspect(iso: str, as_json: bool, arch: str | None) -> None:
         f"ignition area: {ign['file']} +{ign['file_offset']} (ISO offset {ign['offset']}, "
         f"{ign['length']} bytes, {ign['used']} used; from {ign['source']})",
     ]
+    grown = ign.get("grown")
+    if grown:
+        lines.append(f"  grown:       moved by ignkit from ISO offset {grown['original_offset']} "
+                     f"({grown['original_length']} bytes); the original image was {grown['original_size']} bytes "
+                     "(iso reset gives it back)")
     if ign.get("members") is None:
         lines.append(f"  content:     unreadable: {ign.get('error')}")
     else:
@@ -150,15 +158,21 @@ def ignition() -> None:
 @click.option("-i", "--ignition-file", "config", metavar="CONFIG", default="-", show_default=True,
               help="Ignition config to embed (a JSON object, embedded verbatim); - reads stdin.")
 @click.option("-f", "--force", is_flag=True, help="Replace an Ignition config that is already embedded.")
+@_GROW_OPT
 @_ARCH_OPT
 @_output_options
 @_ISO_ARG
 def ignition_embed(iso: str, config: str, force: bool, arch: str | None, output: str | None, in_place: bool,
-                   overwrite: bool) -> None:
+                   overwrite: bool, grow_area: bool = False) -> None:
     """Embed an Ignition config into the ISO's Ignition area."""
     data = _read_input(config)
     source = "from stdin" if config == "-" else config
-    _edit(iso, arch, output, in_place, overwrite, lambda live: live.embed_ignition(data, force=force, source=source))
+
+    def change(live: LiveIso) -> None:
+        live.allow_grow = grow_area
+        live.embed_ignition(data, force=force, source=source)
+
+    _edit(iso, arch, output, in_place, overwrite, change)
 
 
 @ignition.command("show")
@@ -324,6 +338,31 @@ def extract_pxe(iso: str, directory: str, overwrite: bool, arch: str | None) -> 
         click.echo(path)
 
 
+@extract.command("minimal-iso")
+@click.option("-o", "--output", "output_opt", metavar="OUT",
+              help="Write the minimal ISO to OUT (a new file); - or nothing: stdout.")
+@click.option("--output-rootfs", metavar="PATH", help="Also write images/pxeboot/rootfs.img to PATH.")
+@click.option("--rootfs-url", metavar="URL", help="Boot the minimal ISO with coreos.live.rootfs_url=URL.")
+@click.option("--overwrite", is_flag=True, help="Replace OUT / PATH if they exist.")
+@_ARCH_OPT
+@_ISO_ARG
+@click.argument("output_arg", metavar="[OUTPUT]", required=False)
+def extract_minimal_iso(iso: str, output_opt: str | None, output_arg: str | None, output_rootfs: str | None,
+                        rootfs_url: str | None, overwrite: bool, arch: str | None) -> None:
+    """Rebuild the minimal ISO (no rootfs) from coreos/miniso.dat, as coreos-installer does.
+
+    The ISO must be pristine (`ignkit iso reset` it first). OUTPUT as a second argument is
+    coreos-installer's spelling of -o.
+    """
+    from ..live.miniso import extract_minimal_iso as do_extract
+
+    if output_opt is not None and output_arg is not None:
+        raise UsageError("give the output either as -o OUT or as the OUTPUT argument, not both")
+    _open(iso, arch)
+    do_extract(iso, output_opt or output_arg or "-", rootfs_url=rootfs_url, output_rootfs=output_rootfs,
+               overwrite=overwrite)
+
+
 # -- coreos-installer's deprecated spellings (hidden): `iso embed|show|remove` --
 
 def _deprecated(ctx: click.Context, command: Callable[..., Any], old: str, new: str, **kwargs: Any) -> None:
@@ -334,6 +373,7 @@ def _deprecated(ctx: click.Context, command: Callable[..., Any], old: str, new: 
 @iso.command("embed", hidden=True)
 @click.option("-c", "--config", metavar="CONFIG", default="-", help="Ignition config to embed; - reads stdin.")
 @click.option("-f", "--force", is_flag=True, help="Replace an Ignition config that is already embedded.")
+@_GROW_OPT
 @_ARCH_OPT
 @_output_options
 @_ISO_ARG

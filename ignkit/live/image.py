@@ -21,6 +21,7 @@ from ..errors import CheckFailed, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
 from ..outfile import atomic_output, binary_stdout
 from . import embed as _embed
+from . import grow as _grow
 from . import kargs as _kargs
 from .embed import IgnitionArea
 from .features import OsFeatures, read_features
@@ -114,6 +115,19 @@ class LiveIso:
         self._orig_kargs = {a.offset: fs.read_at(a.offset, a.size) for a in self.kargs_areas}
         self._patches: dict[int, bytes] = {}
         self._members: dict[str, bytes] | None = None
+        # Growing the Ignition area (see live/grow.py): allowed only when asked for; an image grown
+        # earlier carries a record of its original layout.
+        self.allow_grow = False
+        self.grown: _grow.GrowRecord | None = _grow.read_record(fs.path, fs.size, self.ignition_area)
+        self._area_at_open = self.ignition_area
+        self._ign_data: bytes | None = None
+        self._layout: list[tuple[int, bytes]] = []
+        self.new_size = self.size
+        self._carrier_length = fs.lookup(self.ignition_area.file.upper()).length
+        self._igninfo: tuple[int, bytes] | None = None
+        if fs.exists(_embed.IGNINFO_JSON):
+            entry = fs.lookup(_embed.IGNINFO_JSON)
+            self._igninfo = (entry.offset, fs.read(_embed.IGNINFO_JSON))
 
     @staticmethod
     def _pxe_files(fs: IsoFS) -> list[IsoEntry]:
@@ -151,7 +165,7 @@ class LiveIso:
 
     def read_ignition_area(self) -> bytes:
         """The Ignition area's bytes, pending edits included."""
-        return self._patches.get(self.ignition_area.offset, self._orig_ignition)
+        return self._orig_ignition if self._ign_data is None else self._ign_data
 
     def members(self) -> dict[str, bytes]:
         """The files stored in the Ignition area (pending edits included); {} when it is empty."""
@@ -187,10 +201,32 @@ class LiveIso:
     # -- edits: byte patches of the areas --
 
     def set_ignition_payload(self, payload: bytes) -> None:
-        """Put an already compressed initrd (b"" for none) into the Ignition area, zero-filled."""
-        data = _embed.fill_area(payload, self.ignition_area.length)
-        self._patches[self.ignition_area.offset] = data
+        """Put an already compressed initrd (b"" for none) into the Ignition area, zero-filled.
+
+        When it does not fit and ``allow_grow`` is set, the area moves to a larger extent at the end of
+        the image (live/grow.py). On a grown image, a payload that fits the original area gives back the
+        original layout byte for byte.
+        """
+        at_open, grown = self._area_at_open, self.grown
         self._members = None
+        self._layout, self.new_size, self.ignition_area = [], self.size, at_open
+        if grown is not None and len(payload) <= grown.original_length:
+            self._layout, self.new_size = _grow.restore_patches(grown), grown.original_size
+            self.ignition_area = IgnitionArea(at_open.file, 0, grown.original_offset, grown.original_length,
+                                              at_open.source)
+        elif len(payload) > at_open.length and self.allow_grow:
+            if grown is not None:
+                raise ImageError(f"the Ignition area was already grown to {at_open.length} bytes and the compressed "
+                                 f"config is {len(payload)}: reset the ISO (ignkit iso reset), then embed again")
+            plan = _grow.plan_growth(self.path, self.size, at_open, len(payload),
+                                     carrier_length=self._carrier_length, igninfo=self._igninfo)
+            self._layout, self.new_size, self.ignition_area = list(plan.patches), plan.size, plan.area
+        elif len(payload) > at_open.length:
+            try:
+                _embed.fill_area(payload, at_open.length)
+            except ImageError as e:
+                raise ImageError(f"{e} (--grow-area moves the area to a larger extent)") from None
+        self._ign_data = _embed.fill_area(payload, self.ignition_area.length)
 
     def set_members(self, members: Mapping[str, bytes]) -> None:
         """Replace the Ignition area's content with these files (an empty mapping zeroes the area)."""
@@ -262,18 +298,20 @@ class LiveIso:
     @property
     def patches(self) -> list[tuple[int, bytes]]:
         """Pending edits as (absolute offset, bytes), sorted, only those that change something."""
-        out = []
+        out = list(self._layout)
+        if self._ign_data is not None and (self._layout or self._ign_data != self._orig_ignition):
+            out.append((self.ignition_area.offset, self._ign_data))
         for offset, data in sorted(self._patches.items()):
-            orig = self._orig_ignition if offset == self.ignition_area.offset else self._orig_kargs.get(offset)
-            if orig != data:
+            if self._orig_kargs.get(offset) != data:
                 out.append((offset, data))
-        return out
+        return sorted(out)
 
     def copy(self) -> LiveIso:
         """A copy sharing everything located at open, with its own pending edits (one per host)."""
         new = object.__new__(LiveIso)
         new.__dict__.update(self.__dict__)
         new._patches = dict(self._patches)
+        new._layout = list(self._layout)
         new._members = None if self._members is None else dict(self._members)
         return new
 
@@ -281,6 +319,7 @@ class LiveIso:
         """Everything ``iso inspect`` shows, as a JSON-ready dict."""
         area = self.read_ignition_area()
         ign: dict[str, Any] = dict(self.ignition_area.to_dict())
+        ign["grown"] = None if self.grown is None else self.grown.to_dict()
         ign["used"] = _embed.used_bytes(area)
         try:
             members = self.members()
@@ -375,8 +414,14 @@ def _apply_patches(fd: int, patches: Iterable[tuple[int, bytes]]) -> None:
             pos += os.pwrite(fd, view[pos:], offset + pos)
 
 
-def _stream(src_path: str, size: int, patches: Sequence[tuple[int, bytes]], out: IO[bytes]) -> None:
-    """Write the source with patches applied to a binary stream, in order, never holding the image."""
+def _stream(src_path: str, size: int, patches: Sequence[tuple[int, bytes]], out: IO[bytes],
+            end: int | None = None) -> None:
+    """Write the source with patches applied to a binary stream, in order, never holding the image.
+
+    The result is ``end`` bytes long (default: the source's ``size``); past the source it is zeros
+    where no patch says otherwise.
+    """
+    end = size if end is None else end
     try:
         out_fd: int | None = out.fileno()
     except (AttributeError, OSError, ValueError):
@@ -385,10 +430,13 @@ def _stream(src_path: str, size: int, patches: Sequence[tuple[int, bytes]], out:
     with open(src_path, "rb") as src:
         in_fd = src.fileno()
         pos = 0
-        for offset, data in sorted(patches) + [(size, b"")]:
+        for offset, data in sorted(patches) + [(end, b"")]:
             if offset < pos:
                 raise ImageError(f"region starting at {offset} precedes current offset {pos}")
-            _stream_range(in_fd, pos, offset - pos, out, out_fd)
+            copy = max(0, min(offset, size) - pos)
+            _stream_range(in_fd, pos, copy, out, out_fd)
+            for z in range(pos + copy, offset, _BUF):
+                out.write(bytes(min(_BUF, offset - z)))
             if data:
                 out.write(data)
                 out.flush()
@@ -435,16 +483,19 @@ def check_output_mode(output: str | None, in_place: bool) -> None:
 
 
 def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, output: str | None = None,
-                  in_place: bool = False, overwrite: bool = False, stdout: IO[bytes] | None = None) -> None:
+                  in_place: bool = False, overwrite: bool = False, stdout: IO[bytes] | None = None,
+                  new_size: int | None = None) -> None:
     """Apply byte patches to the image at ``src``: in place, into a new file ``output``, or to stdout.
 
     ``output="-"`` streams to ``stdout`` (default ``sys.stdout.buffer``; a terminal is refused). A new
     file is written as a temporary file beside the target and renamed; an existing target is refused
-    unless ``overwrite``. Exactly one of ``output`` / ``in_place`` must be given.
+    unless ``overwrite``. Exactly one of ``output`` / ``in_place`` must be given. ``new_size`` (a grown
+    or restored Ignition area) makes the result that long: cut, or extended with zeros and the patches.
     """
     check_output_mode(output, in_place)
+    end = size if new_size is None else new_size
     for offset, data in patches:
-        if offset < 0 or offset + len(data) > size:
+        if offset < 0 or offset + len(data) > end:
             raise ImageError(f"patch at {offset} ({len(data)} bytes) lies outside the image")
     if in_place:
         fd = os.open(src, os.O_RDWR)
@@ -453,26 +504,31 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
                 raise ImageError(f"{src}: the file changed size since it was opened")
             # No fsync: like cp, leave write-back to the kernel (an fsync would flush whatever else of
             # the image is still dirty, e.g. right after a download, and cost time that grows with it).
+            if end < size:
+                os.ftruncate(fd, end)
             _apply_patches(fd, patches)
+            if end > size:
+                os.ftruncate(fd, end)
         finally:
             os.close(fd)
         return
     assert output is not None
     if output == "-":
-        _stream(src, size, patches, binary_stdout(stdout))
+        _stream(src, size, patches, binary_stdout(stdout), end)
         return
-    _write_new_file(src, size, patches, output, overwrite)
+    _write_new_file(src, size, patches, output, overwrite, end)
 
 
 def _write_new_file(src: str, size: int, patches: Sequence[tuple[int, bytes]], output: str,
-                    overwrite: bool) -> None:
+                    overwrite: bool, end: int) -> None:
     # No fsync, like cp: flushing a 1 GiB image would cost seconds; the rename still makes it whole.
     with atomic_output(output, overwrite=overwrite, fsync=False) as out:
         with open(src, "rb") as s:
             if os.lseek(s.fileno(), 0, os.SEEK_END) != size:
                 raise ImageError(f"{src}: the file changed size since it was opened")
-            _copy_range(s.fileno(), out.fileno(), size)
+            _copy_range(s.fileno(), out.fileno(), min(size, end))
         _apply_patches(out.fileno(), patches)
+        os.ftruncate(out.fileno(), end)
 
 
 def write_iso(live_iso: LiveIso, *, output: str | None = None, in_place: bool = False,
@@ -483,7 +539,7 @@ def write_iso(live_iso: LiveIso, *, output: str | None = None, in_place: bool = 
     the image is copied by the kernel (copy_file_range/sendfile) or not touched at all (in place).
     """
     write_patched(live_iso.path, live_iso.size, live_iso.patches, output=output, in_place=in_place,
-                  overwrite=overwrite, stdout=stdout)
+                  overwrite=overwrite, stdout=stdout, new_size=live_iso.new_size)
 
 
 def extract_pxe(live_iso: LiveIso, directory: str | os.PathLike[str] = ".", *,

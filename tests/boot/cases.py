@@ -209,3 +209,42 @@ def _hang(lab: Any) -> bootlib.BootReport:
     # No boot device: SeaBIOS waits forever; the boot must fail at the timeout instead of blocking the suite.
     m = lab.build("x86_64")
     return do_boot(lab, "nothing", m["path"], timeout=6)
+
+
+# ---------------------------------------------------------------- a config larger than the Ignition area
+
+GROWN_MODES = ("bios-cd", "bios-disk", "uefi-cd", "uefi-disk", "aa64-cd")
+
+
+def big_config(lab: Any) -> Path:
+    """A live config of about 3 MiB whose xz-compressed archive is over 2 MiB: a file of incompressible
+    (seeded, so reproducible) random bytes, base64 in a data URL."""
+    def make() -> Path:
+        import base64
+        import hashlib
+
+        blob = b"".join(hashlib.sha256(b"ignkit-grow-%d" % i).digest() for i in range(2 * 1024 * 1024 // 32))
+        config = {"ignition": {"version": "3.3.0"}, "storage": {"files": [
+            {"path": "/var/big.bin", "mode": 420,
+             "contents": {"source": "data:;base64," + base64.b64encode(blob).decode()}}]}}
+        out = lab.workdir / "big.ign"
+        out.write_text(json.dumps(config))
+        return out
+    return lab.artifact("big-config", make)  # type: ignore[no-any-return]
+
+
+def grown_iso(lab: Any, arch: str) -> Path:
+    """``ignkit iso ignition embed --grow-area`` of the big config: images/ignition.img moved to the end."""
+    def make() -> Path:
+        out = lab.workdir / f"grown-{arch}.iso"
+        ignkit("iso", "ignition", "embed", "--grow-area", "-i", str(big_config(lab)), "-o", str(out),
+               str(lab.build(arch)["path"]))
+        return out
+    return lab.artifact(f"grown-{arch}", make)  # type: ignore[no-any-return]
+
+
+for _mode in GROWN_MODES:
+    def _grown(lab: Any, mode: str = _mode) -> bootlib.BootReport:
+        return do_boot(lab, mode, grown_iso(lab, arch_of(mode)), timeout=300)
+
+    CASES[f"grown-{_mode}"] = _grown
