@@ -25,6 +25,7 @@ SHARED = Path(os.environ.get("IGNKIT_SHARED", REPO.parent / "shared"))
 CI_FIXTURES = SHARED / "fixtures" / "coreos-installer"
 IGN_FIXTURES = SHARED / "fixtures" / "ignition"
 TESTDATA = REPO / "testdata"
+BUTANE_ORACLE = SHARED / "oracles" / "butane"  # upstream butane built from source (differential tests only)
 
 
 def pytest_configure(config: pytest.Config) -> None:

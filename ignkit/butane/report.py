@@ -30,6 +30,8 @@ class Entry:
 
     def __str__(self) -> str:
         if self.path is None:
+            if self.line is not None:
+                return f"{self.kind} at line {self.line} col {self.column}: {self.message}"
             return f"{self.kind}: {self.message}"
         at = f" at {path_str(self.path)}"
         if self.line is not None:
@@ -75,5 +77,6 @@ class ButaneError(InvalidConfig):
     Butane's one-line summary (``config generated was invalid``, ``yaml: ...``)."""
 
     def __init__(self, reason: str, report: Optional[TranslateReport] = None) -> None:
-        super().__init__(f"Error translating config: {reason}", report)
+        strict = reason.startswith("Config produced warnings")
+        super().__init__(reason if strict else f"Error translating config: {reason}", report)
         self.reason = reason

@@ -25,8 +25,8 @@ from typing import Any, Optional, Union
 from .dataurl import make_data_url
 from .decode import Decoder
 from .report import ButaneError, Entry, TranslateReport, YPath
-from .schema import BField, BStruct, Spec, butane_tree, lookup, snake
-from .yamlpos import Node, YamlError, parse
+from .schema import BField, BStruct, Spec, butane_tree, lookup
+from .yamlpos import YamlError, parse
 
 __all__ = ["translate", "translate_bytes", "is_butane", "to_json"]
 
@@ -257,8 +257,9 @@ def _check_child(ctx: Ctx, rpath: YPath, fpath: YPath, data: bytes) -> Optional[
     parse_errors = [e for e in rep2.entries if e.kind == "error" and e.path is None]
     if version is None or parse_errors:
         if parse_errors and not any(e.parse_error for e in parse_errors):
-            for e in parse_errors:
-                ctx.entries.append(Entry("error", None, e.line, e.column, e.message))
+            for pe in parse_errors:
+                line, col = (pe.line, pe.column) if pe.line else (1, 1)
+                ctx.entries.append(Entry("error", None, line, col, pe.message))
             ctx.error(fpath, "config is not valid")
             return None
         ctx.warn(rpath + ("version",), "skipping validation for the merge/replace ignition config due to an "
@@ -268,8 +269,8 @@ def _check_child(ctx: Ctx, rpath: YPath, fpath: YPath, data: bytes) -> Optional[
         ctx.warn(rpath + ("version",), "skipping validation for the merge/replace ignition config due to an "
                                        "unkown version")
         return data
-    for e in rep2.entries:
-        ctx.entries.append(Entry(e.kind, _split(e.path) if e.path else None, e.line, e.column, e.message))
+    for ie in rep2.entries:
+        ctx.entries.append(Entry(ie.kind, _split(ie.path) if ie.path else None, ie.line, ie.column, ie.message))
     if not rep2.ok:
         ctx.error(fpath, "config is not valid")
         return None
@@ -292,7 +293,9 @@ def _resource(ctx: Ctx, f: BField, v: dict[str, Any], path: YPath) -> dict[str, 
             except ValueError as e:
                 ctx.error(kp, str(e))
                 continue
-            if path[:2] == ("ignition", "config"):
+            # Butane never validates local children (its path check misses them); Butane children are
+            # translated (the merge.local gap)
+            if path[:2] == ("ignition", "config") and is_butane(data):
                 checked = _check_child(ctx, path, kp, data)
                 if checked is None:
                     continue
@@ -755,7 +758,7 @@ def translate_bytes(data: Union[bytes, str], files_dir: Optional[str] = None, st
 
         out = machine_config(ctx, value, cfg)
     if strict and report.warnings:
-        raise ButaneError("config produced warnings and strict was specified", report)
+        raise ButaneError("Config produced warnings and --strict was specified", report)
     return out, report
 
 

@@ -61,8 +61,10 @@ def check_variant(ctx: Ctx, v: dict[str, Any], path: YPath) -> None:
     spec = ctx.spec
     if spec.variant in ("fcos", "openshift") and spec.base >= 6:
         storage = v.get("storage") or {}
+        mirrored = set(((v.get("boot_device") or {}).get("mirror") or {}).get("devices") or [])
         for i, disk in enumerate(storage.get("disks") or []):
-            if disk.get("device") != "/dev/disk/by-id/coreos-boot-disk" and disk.get("wipe_table") is not True:
+            if (disk.get("device") != "/dev/disk/by-id/coreos-boot-disk" and disk.get("wipe_table") is not True
+                    and disk.get("device") not in mirrored):
                 for p, part in enumerate(disk.get("partitions") or []):
                     if not part.get("number") and "label" in part:
                         ctx.warn(("storage", "disks", i, "partitions", p, "number"), ERR_REUSE_BY_LABEL)
@@ -77,9 +79,8 @@ def check_variant(ctx: Ctx, v: dict[str, Any], path: YPath) -> None:
         if not (md.get("labels") or {}).get("machineconfiguration.openshift.io/role"):
             ctx.error(("metadata", "labels"), "machineconfiguration.openshift.io/role label is required")
         kt = (v.get("openshift") or {}).get("kernel_type")
-        if kt not in (None, "", "default", "realtime") and not (kt == "64k-pages" and spec.base >= 5):
-            allowed = '"default", "64k-pages", or "realtime"' if spec.base >= 5 else '"default", or "realtime"'
-            ctx.error(("openshift", "kernel_type"), f"must be empty, {allowed}")
+        if kt not in (None, "", "default", "realtime"):
+            ctx.error(("openshift", "kernel_type"), 'must be empty, "default", or "realtime"')
     bd = v.get("boot_device")
     if spec.boot_device and bd:
         _check_boot_device(ctx, bd)
@@ -99,7 +100,7 @@ def _check_boot_device(ctx: Ctx, bd: dict[str, Any]) -> None:
     mirror = bd.get("mirror") or {}
     devices = mirror.get("devices") or []
     if devices and layout is None:
-        ctx.warn(("boot_device", "mirror"), WARN_MIRROR_LAYOUT)
+        ctx.add("error" if ctx.spec.base >= 7 else "warning", ("boot_device", "mirror"), WARN_MIRROR_LAYOUT)
     lp: YPath = ("boot_device", "layout")
     if layout is not None:
         if layout in ("aarch64", "ppc64le", "x86_64"):
@@ -350,14 +351,8 @@ def finish(ctx: Ctx, tree: BStruct, v: dict[str, Any]) -> Optional[dict[str, Any
 
 
 def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> None:
-    # grub's user.cfg: contents instead of append (the MCO does not append)
-    for f in (cfg.get("storage") or {}).get("files") or []:
-        if f.get("path") == "/boot/grub2/user.cfg":
-            if len(f.get("append") or []) == 1:
-                f["contents"] = f.pop("append")[0]
-            break
     osf = v.get("openshift") or {}
-    if osf.get("fips") is True:
+    if osf.get("fips") is True and ctx.spec.base < 6:  # 4.19+ no longer adds the cipher options
         for luks in (cfg.get("storage") or {}).get("luks") or []:
             opts = list(luks.get("options") or [])
             if any(o == "--cipher" or o.startswith("--cipher=") or o == "-c" for o in opts):
@@ -433,7 +428,6 @@ def _expand(cfg: Any, keys: tuple[str, ...], prefix: tuple[Any, ...] = ()) -> li
 
 def _validate(ctx: Ctx, cfg: dict[str, Any]) -> None:
     from ..ignition.validate import validate
-
     from .translate import go_shape
 
     clean = go_shape(strip(cfg), ctx.spec.ignition)
