@@ -176,7 +176,7 @@ def _check(ctx: Ctx, st: BStruct, v: dict[str, Any], path: YPath) -> None:
     if name in ("Resource", "FileContents", "ConfigReference", "CaReference"):
         field = None
         n = 0
-        for k in ("local", "inline", "source"):
+        for k in (("source", "inline") if ctx.spec.base == 1 else ("local", "inline", "source")):
             if k in v:
                 n += 1
                 field = k
@@ -196,9 +196,16 @@ def _check(ctx: Ctx, st: BStruct, v: dict[str, Any], path: YPath) -> None:
     elif name == "Tree":
         if not v.get("local"):
             ctx.error(path, ERR_TREE_NO_LOCAL)
-    elif name in ("Unit", "Dropin"):
-        if "contents_local" in v and "contents" in v:
+    elif name in ("Unit", "Dropin", "Quadlet"):
+        if "contents_local" in v and "contents" in v and name != "Quadlet":
             ctx.error(path + ("contents_local",), ERR_TOO_MANY_SYSTEMD)
+        if name == "Quadlet":
+            qname = v.get("name", "")
+            if quadlet_template(qname) is not None and ("contents" in v or "contents_local" in v):
+                ctx.error(path, "template instances cannot have contents")
+            if not qname.endswith(_QUADLET_EXT):
+                ctx.error(path + ("name",), "unsupported file extension for quadlet: must be one of .container, "
+                                            ".volume, .network, .kube, .image, .build, .pod, or .artifact")
     elif name == "Config":
         from .variants import check_variant
 
@@ -217,6 +224,59 @@ def _check(ctx: Ctx, st: BStruct, v: dict[str, Any], path: YPath) -> None:
         elif f.kind == "list" and f.item is not None and f.item.kind == "struct" and f.item.struct is not None:
             for i, item in enumerate(sub):
                 _check(ctx, f.item.struct, item, path + (key, i))
+
+
+_QUADLET_EXT = (".container", ".volume", ".network", ".kube", ".image", ".build", ".pod", ".artifact")
+
+
+def quadlet_template(name: str) -> Optional[str]:
+    """``foo@.container`` for an instance name ``foo@bar.container``; None for anything else."""
+    at, dot = name.find("@"), name.find(".")
+    if at == -1 or at + 1 == dot:
+        return None
+    return f"{name[:at]}@.{name[dot + 1:]}"
+
+
+def _quadlets(ctx: Ctx, quadlets: list[dict[str, Any]], cfg: dict[str, Any]) -> None:
+    storage = cfg.setdefault("storage", {})
+    files = storage.setdefault("files", [])
+    links = storage.setdefault("links", [])
+    taken = {x.get("path") for x in files} | {x.get("path") for x in links} | {
+        x.get("path") for x in storage.get("directories") or []}
+    for i, q in enumerate(quadlets):
+        yp: YPath = ("systemd", "quadlets", i)
+        base = "/etc/containers/systemd" if q.get("rootful") else "/etc/containers/systemd/users"
+        dest = f"{base}/{q.get('name', '')}"
+        template = quadlet_template(q.get("name", ""))
+        if dest in taken:
+            ctx.error(yp, ERR_NODE_EXISTS)
+            continue
+        taken.add(dest)
+        if template is not None:
+            links.append(ctx_sugar({"path": dest, "target": template}, yp))
+            continue
+        data = b""
+        if "contents_local" in q:
+            try:
+                data = read_local(q["contents_local"], ctx.files_dir)
+            except ValueError as e:
+                ctx.error(yp + ("contents_local",), str(e))
+                continue
+        if "contents" in q:
+            data = q["contents"].encode("utf-8")
+        url, comp = make_data_url(data, None)
+        res: dict[str, Any] = {"source": url}
+        if comp is not None:
+            res["compression"] = comp
+        files.append(ctx_sugar({"path": dest, "contents": res}, yp))
+    for k in ("files", "links"):
+        if not storage[k]:
+            del storage[k]
+
+
+def ctx_sugar(out: dict[str, Any], ypath: YPath) -> dict[str, Any]:
+    out[O_KEY] = (ypath, {}, True)
+    return out
 
 
 # --- child configs in ignition.config -----------------------------------------------------------------------
@@ -603,11 +663,17 @@ def _required(spec: str) -> dict[str, set[str]]:
         schema = load_schema(spec)
         got = {d.get("title", k): set(d.get("required", [])) for k, d in schema.get("definitions", {}).items()}
         got["Config"] = set(schema.get("required", []))
+        for name, fields in _NON_POINTER.items():  # Go fields without a pointer: marshalled even when empty
+            got.setdefault(name, set()).update(fields)
         _REQ[spec] = got
     return got
 
 
 _REQ: dict[str, dict[str, set[str]]] = {}
+_NON_POINTER = {"PasswdUser": {"name"}, "PasswdGroup": {"name"}, "Unit": {"name"}, "Dropin": {"name"},
+                "Raid": {"name"}, "Luks": {"name"}, "HTTPHeader": {"name"}, "Disk": {"device"},
+                "Filesystem": {"device"}, "Tang": {"url"}, "File": {"path"}, "Directory": {"path"},
+                "Link": {"path"}}
 
 
 def go_shape(cfg: dict[str, Any], spec: str) -> dict[str, Any]:
@@ -734,6 +800,7 @@ def translate_bytes(data: Union[bytes, str], files_dir: Optional[str] = None, st
     assert root is not None
     tree = butane_tree(spec)
     dec = Decoder()
+    dec.pos[()] = (root.line, root.column)
     value = dec.struct(root, tree, ()) or {}
     if dec.errors:
         raise ButaneError("yaml: unmarshal errors:\n  " + "\n  ".join(dec.errors), report)

@@ -14,7 +14,7 @@ from typing import Any, Optional
 from .dataurl import make_data_url
 from .report import Entry, YPath
 from .schema import BStruct, snake
-from .translate import O_KEY, Ctx, _mount_units, _trees, _value
+from .translate import O_KEY, Ctx, _mount_units, _quadlets, _trees, _value
 
 __all__ = ["check_variant", "finish", "machine_config"]
 
@@ -327,6 +327,9 @@ def finish(ctx: Ctx, tree: BStruct, v: dict[str, Any]) -> Optional[dict[str, Any
     trees = (v.get("storage") or {}).get("trees")
     if trees:
         _trees(ctx, trees, cfg)
+    quadlets = (v.get("systemd") or {}).get("quadlets")
+    if quadlets:
+        _quadlets(ctx, quadlets, cfg)
     if ctx.fatal:
         return None
     if spec.boot_device and v.get("boot_device"):
@@ -360,7 +363,9 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
             luks["options"] = opts + ["--cipher", "aes-cbc-essiv:sha256"]
 
     def at(jp: tuple[Any, ...]) -> YPath:
-        return ("spec", "config") + tuple(snake(x) if isinstance(x, str) else x for x in jp) if raw else back(cfg, jp)
+        if raw or not _exists(cfg, jp):
+            return ("spec", "config") + tuple(snake(x) if isinstance(x, str) else x for x in jp)
+        return back(cfg, jp)
 
     storage = cfg.get("storage") or {}
     for i, fs in enumerate(storage.get("filesystems") or []):
@@ -387,7 +392,7 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
                       'users other than "core" are not supported in this spec version')
     if raw:
         for key in ("kernel_arguments", "extensions", "fips", "kernel_type"):
-            if key in osf and osf[key] not in ([], False, ""):
+            if key in osf:
                 ctx.warn(("openshift", key), "field ignored in raw mode")
         return
     if ctx.fatal:
@@ -404,15 +409,26 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
                 for fld in _USER_FIELDS:
                     if fld == "passwordHash" and pw_ok:
                         continue
-                    if fld in u and u[fld] not in (None, [], {}):
+                    if _nonzero(u.get(fld)):
                         ctx.error(back(cfg, ("passwd", "users", i, fld)),
                                   'fields other than "name", "ssh_authorized_keys", and "password_hash" (4.13.0+) '
                                   "are not supported in this spec version")
 
 
+def _nonzero(v: Any) -> bool:
+    """Go's ``!IsZero()`` for a decoded value: empty structs are zero, present lists (even empty) are not."""
+    if v is None:
+        return False
+    if isinstance(v, dict):
+        return any(_nonzero(x) for k, x in v.items() if k != O_KEY)
+    if isinstance(v, list):
+        return bool(v)  # the translator leaves empty lists out
+    return True
+
+
 def _expand(cfg: Any, keys: tuple[str, ...], prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     if not keys:
-        return [prefix] if cfg not in (None, [], {}) else []
+        return [prefix] if _nonzero(cfg) else []
     k = keys[0]
     if k == "*":
         if not isinstance(cfg, list):
@@ -437,11 +453,27 @@ def _validate(ctx: Ctx, cfg: dict[str, Any]) -> None:
             ctx.entries.append(Entry(e.kind, None, None, None, e.message))
             continue
         jp = tuple(int(x) if x.isdigit() else x for x in e.path[2:].split(".")) if e.path != "$" else ()
-        ctx.add(e.kind, _back_shaped(cfg, clean, jp), e.message)
+        ctx.add(e.kind, _back_shaped(ctx, cfg, clean, jp), e.message)
 
 
-def _back_shaped(cfg: dict[str, Any], clean: dict[str, Any], jp: tuple[Any, ...]) -> YPath:
-    # go_shape keeps list indices and keys, so paths of the shaped config are paths of cfg
+def _exists(v: Any, jp: tuple[Any, ...]) -> bool:
+    for el in jp:
+        if isinstance(el, str) and isinstance(v, dict) and el in v:
+            v = v[el]
+        elif isinstance(el, int) and isinstance(v, list) and 0 <= el < len(v):
+            v = v[el]
+        else:
+            return False
+    return True
+
+
+def _back_shaped(ctx: Ctx, cfg: dict[str, Any], clean: dict[str, Any], jp: tuple[Any, ...]) -> YPath:
+    # go_shape keeps list indices and keys, so paths of the shaped config are paths of cfg. A path Butane never
+    # translated (a field absent from the source) falls back to the snake_case JSON path, in MachineConfig space
+    # for a wrapped openshift config.
+    if not _exists(cfg, jp):
+        snaked = tuple(snake(x) if isinstance(x, str) else x for x in jp)
+        return (("spec", "config") if ctx.spec.openshift and not ctx.raw else ()) + snaked
     return back(cfg, jp)
 
 
@@ -451,11 +483,11 @@ def machine_config(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any]) -> dict[str
     spec: dict[str, Any] = {"config": cfg}
     if osf.get("extensions"):
         spec["extensions"] = list(osf["extensions"])
-    if osf.get("fips") is not None and osf.get("fips") is not False:
+    if "fips" in osf:
         spec["fips"] = osf["fips"]
     if osf.get("kernel_arguments"):
         spec["kernelArguments"] = list(osf["kernel_arguments"])
-    if osf.get("kernel_type"):
+    if "kernel_type" in osf:
         spec["kernelType"] = osf["kernel_type"]
     return {"apiVersion": "machineconfiguration.openshift.io/v1", "kind": "MachineConfig",
             "metadata": {"labels": dict(md.get("labels") or {}), "name": md.get("name", "")}, "spec": spec}
