@@ -98,27 +98,35 @@ class Ctx:
 # --- local files ------------------------------------------------------------------------------------------
 
 
-def read_local(rel: str, files_dir: Optional[str]) -> bytes:
-    """A file under ``files_dir``; ValueError with Butane's message when it cannot or may not be read.
+def local_path(rel: str, files_dir: str) -> str:
+    """``files_dir`` joined with ``rel`` as Go's filepath.Join does it (a leading ``/`` does not escape);
+    ValueError with Butane's message when the result is outside ``files_dir``.
 
-    Like Butane, ``../`` that leaves the directory is refused; unlike Butane, so is a path whose
-    symlinks lead out of it (the real path must stay inside the real directory).
+    Like Butane, ``../`` that leaves the directory is refused; unlike Butane, so is a path whose symlinks
+    lead out of it (the real path must stay inside the real directory).
     """
-    if not files_dir:
-        raise ValueError(ERR_NO_FILES_DIR)
+    joined = os.path.normpath(files_dir + "/" + rel)
     base = os.path.abspath(files_dir)
-    full = os.path.abspath(os.path.join(files_dir, rel))
+    full = os.path.abspath(joined)
     if full != base and not full.startswith(base + os.sep):
         raise ValueError(ERR_ESCAPE)
     real_base = os.path.realpath(base)
     real = os.path.realpath(full)
     if real != real_base and not real.startswith(real_base + os.sep):
         raise ValueError(ERR_ESCAPE)
+    return joined
+
+
+def read_local(rel: str, files_dir: Optional[str]) -> bytes:
+    """A file under ``files_dir`` (see :func:`local_path`); ValueError with Butane's message otherwise."""
+    if not files_dir:
+        raise ValueError(ERR_NO_FILES_DIR)
+    joined = local_path(rel, files_dir)
     try:
-        with open(full, "rb") as f:
+        with open(joined, "rb") as f:
             return f.read()
     except OSError as e:
-        raise ValueError(_go_path_error("open", full, e)) from None
+        raise ValueError(_go_path_error("open", joined, e)) from None
 
 
 def _go_path_error(op: str, path: str, e: OSError) -> str:
@@ -428,6 +436,8 @@ def _ssh_keys_local(ctx: Ctx, v: dict[str, Any], out: dict[str, Any], path: YPat
         ctx.error(kp, ERR_NO_FILES_DIR)
         return
     keys = list(out.get("sshAuthorizedKeys", []))
+    for i in range(len(keys)):
+        renames[f"sshAuthorizedKeys.{i}"] = path + ("ssh_authorized_keys", i)
     for i, rel in enumerate(v["ssh_authorized_keys_local"]):
         try:
             data = read_local(rel, ctx.files_dir)
@@ -436,6 +446,7 @@ def _ssh_keys_local(ctx: Ctx, v: dict[str, Any], out: dict[str, Any], path: YPat
             continue
         for line in re.split(r"\r?\n", data.decode("utf-8", errors="replace")):
             if line:
+                renames[f"sshAuthorizedKeys.{len(keys)}"] = kp + (i,)
                 keys.append(line)
     if keys:
         out["sshAuthorizedKeys"] = keys
@@ -453,15 +464,10 @@ def _trees(ctx: Ctx, trees: list[dict[str, Any]], cfg: dict[str, Any]) -> None:
             ctx.error(yp, ERR_NO_FILES_DIR)
             return
         rel = tree.get("local", "")
-        base = os.path.abspath(ctx.files_dir)
-        src = os.path.abspath(os.path.join(ctx.files_dir, rel))
-        if src != base and not src.startswith(base + os.sep):
-            ctx.error(yp, ERR_ESCAPE)
-            continue
-        real_base = os.path.realpath(base)
-        real_src = os.path.realpath(src)
-        if real_src != real_base and not real_src.startswith(real_base + os.sep):
-            ctx.error(yp, ERR_ESCAPE)
+        try:
+            src = local_path(rel, ctx.files_dir)
+        except ValueError as e:
+            ctx.error(yp, str(e))
             continue
         try:
             st = os.stat(src)

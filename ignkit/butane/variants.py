@@ -285,6 +285,7 @@ def back(cfg: dict[str, Any], jpath: tuple[Any, ...]) -> YPath:
     node: Any = cfg
     cur: YPath = ()
     renames: dict[str, YPath] = {}
+    last = ""
     for el in jpath:
         if isinstance(node, dict) and O_KEY in node:
             yp, rn, sugar = node[O_KEY]
@@ -292,14 +293,12 @@ def back(cfg: dict[str, Any], jpath: tuple[Any, ...]) -> YPath:
                 return tuple(yp)
             cur, renames = tuple(yp), rn
         if isinstance(el, str):
-            if el in renames:
-                cur = tuple(renames[el])
-            else:
-                cur = cur + (snake(el),)
-            renames = {}
+            cur = tuple(renames[el]) if el in renames else cur + (snake(el),)
+            last = el
             node = node.get(el) if isinstance(node, dict) else None
         else:
-            cur = cur + (el,)
+            item = renames.get(f"{last}.{el}")
+            cur = tuple(item) if item is not None else cur + (el,)
             renames = {}
             node = node[el] if isinstance(node, list) and 0 <= el < len(node) else None
     if isinstance(node, dict) and O_KEY in node and node[O_KEY][2]:
