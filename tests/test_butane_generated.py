@@ -22,7 +22,7 @@ from ignkit.butane.schema import SPECS, BField, BStruct, butane_tree
 
 pytestmark = pytest.mark.skipif(not BUTANE_ORACLE.is_file(), reason=f"butane oracle not found at {BUTANE_ORACLE}")
 
-_SPECS = sorted(k for k in SPECS if k[0] in ("fcos", "openshift"))
+_SPECS = sorted(k for k in SPECS if k[0] in os.environ.get("BUTANE_VARIANTS", "fcos,openshift,flatcar,r4e,fiot").split(","))
 
 _STRINGS: dict[str, list[Any]] = {
     "path": ["/etc/a", "/etc/b", "/var/lib/x", "relative", "/etc/a/", "/"],

@@ -341,6 +341,9 @@ def finish(ctx: Ctx, tree: BStruct, v: dict[str, Any]) -> Optional[dict[str, Any
         g = _grub(ctx, v["grub"])
         if g is not None:
             cfg = _merge(g, cfg)
+    _variant_filters(ctx, cfg)
+    if ctx.fatal:
+        return None
     raw_mode = getattr(ctx, "raw", False)
     if spec.openshift:
         _openshift(ctx, v, cfg, raw_mode)
@@ -423,6 +426,29 @@ def _nonzero(v: Any) -> bool:
     if isinstance(v, list):
         return bool(v)  # the translator leaves empty lists out
     return True
+
+
+_EDGE_FILTERS: list[tuple[tuple[str, ...], str]] = [
+    (("kernelArguments",), "kernel argument customization is not supported in this spec version"),
+    (("storage", "disks"), "disk customization is not supported in this spec version"),
+    (("storage", "filesystems"), "filesystem customization is not supported in this spec version"),
+    (("storage", "luks"), "luks is not supported in this spec version"),
+    (("storage", "raid"), "raid is not supported in this spec version"),
+]
+
+
+def _variant_filters(ctx: Ctx, cfg: dict[str, Any]) -> None:
+    """Fields the flatcar, r4e and fiot variants refuse (Butane's field filters)."""
+    spec = ctx.spec
+    if spec.variant in ("r4e", "fiot"):
+        filters = _EDGE_FILTERS
+    elif spec.variant == "flatcar" and spec.base < 8:
+        filters = [(("storage", "luks", "*", "clevis"), "clevis is not supported in this spec version")]
+    else:
+        return
+    for keys, msg in filters:
+        for jp in _expand(cfg, keys):
+            ctx.error(back(cfg, jp), msg)
 
 
 def _expand(cfg: Any, keys: tuple[str, ...], prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
