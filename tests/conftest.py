@@ -32,6 +32,7 @@ SHARED = Path(os.environ.get("IGNKIT_SHARED", REPO.parent / "shared"))
 ORACLES = SHARED / "oracles"
 UPSTREAM_IGNITION_VALIDATE = ORACLES / "ignition-validate"  # upstream Ignition's main: spec 3.0.0 - 3.7.0-exp.
 BUTANE = ORACLES / "butane"
+BUTANE_ORACLE = BUTANE  # upstream butane built from source (differential tests only)
 
 
 def _deprecations_are_errors_in_ignkit() -> None:

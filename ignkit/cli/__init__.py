@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "stream": "ignkit.cli.stream:stream",
     "download": "ignkit.cli.stream:download",
     "csr": "ignkit.cli.csr:csr",
+    "butane": "ignkit.cli.butane:butane",
 }
 
 HELP: dict[str, str] = {
@@ -41,6 +42,7 @@ HELP: dict[str, str] = {
     "stream": "Read CoreOS stream metadata.",
     "download": "Download and verify live media listed in stream metadata.",
     "csr": "Review and approve the CSRs of provisioned nodes.",
+    "butane": "Translate a Butane config (YAML) to Ignition.",
 }
 
 
