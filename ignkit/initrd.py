@@ -417,7 +417,8 @@ def _read_exact(stream: _Plain | _Decoded, n: int, what: str) -> bytes:
     return data
 
 
-def _iter_archive(stream: _Plain | _Decoded, match: Optional[Callable[[str], bool]]) -> Iterator[tuple[str, bytes]]:
+def _iter_archive(stream: _Plain | _Decoded, match: Optional[Callable[[str], bool]],
+                  max_size: Optional[int]) -> Iterator[tuple[str, bytes]]:
     while True:
         header = _read_exact(stream, _HEADER_LEN, "entry header")
         if header[:6] not in _MAGICS:
@@ -441,6 +442,8 @@ def _iter_archive(stream: _Plain | _Decoded, match: Optional[Callable[[str], boo
         if wanted:
             if _traversal(name):
                 raise ImageError(f"path {name} contains path traversal")
+            if max_size is not None and size > max_size:
+                raise ImageError(f"initrd member {name} is too large: {size} > {max_size} bytes")
             data = _read_exact(stream, size, f"data of {name}")
         elif stream.skip(size) != size:
             raise ImageError(f"truncated cpio archive in initrd (reading data of {name})")
@@ -461,6 +464,7 @@ def iter_initrd(
     pattern: str | Sequence[str] | None = None,
     *,
     tee: Optional[IO[bytes]] = None,
+    max_member_size: Optional[int] = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Yield ``(path, contents)`` of every regular file in an initramfs, in archive order.
 
@@ -470,7 +474,9 @@ def iter_initrd(
     glob or several) keeps only matching paths, with coreos-installer's glob rules (``*`` matches
     ``/`` too). A kept path that is absolute or has a ``..`` component raises :class:`ImageError`
     ("path P contains path traversal"). With ``tee``, every raw input byte is also written to it, so
-    one pass both copies and parses an image. The same path may be yielded more than once.
+    one pass both copies and parses an image. The same path may be yielded more than once. With
+    ``max_member_size``, a kept member whose header declares more bytes raises :class:`ImageError`
+    ("initrd member P is too large: N > M bytes") before any of its data is read.
     """
     src = _Source(_open_source(data), tee)
     match = _compile_patterns(pattern)
@@ -490,7 +496,7 @@ def iter_initrd(
             stream = _Plain(src)
         else:
             raise ImageError(f"unrecognized data at offset {src.position} of initrd (not cpio, gzip, xz or zstd)")
-        yield from _iter_archive(stream, match)
+        yield from _iter_archive(stream, match, max_member_size)
         stream.finish()
     if tee is not None:
         src.drain()
@@ -501,13 +507,14 @@ def read_initrd(
     pattern: str | Sequence[str] | None = None,
     *,
     tee: Optional[IO[bytes]] = None,
+    max_member_size: Optional[int] = None,
 ) -> dict[str, bytes]:
     """Read the regular files of an initramfs into a dict path -> contents (the last occurrence wins).
 
-    See :func:`iter_initrd` for what is accepted, ``pattern`` and ``tee``. Errors are
+    See :func:`iter_initrd` for what is accepted, ``pattern``, ``tee`` and ``max_member_size``. Errors are
     :class:`ImageError` with one line, e.g. "found trailing garbage inside compressed archive".
     """
     result: dict[str, bytes] = {}
-    for name, contents in iter_initrd(data, pattern, tee=tee):
+    for name, contents in iter_initrd(data, pattern, tee=tee, max_member_size=max_member_size):
         result[name] = contents
     return result

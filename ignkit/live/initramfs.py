@@ -24,6 +24,7 @@ __all__ = [
     "LIVE_STAMP",
     "NETWORK_DIR",
     "XZ_PRESET",
+    "MAX_MEMBER_SIZE",
     "LiveInitramfs",
     "append_layer",
     "build_initrd",
@@ -42,6 +43,8 @@ LIVE_STAMP = "etc/coreos-live-initramfs"
 FEATURES_MEMBER = "etc/coreos/features.json"
 #: coreos-installer compresses the archives it writes with xz preset 9 (CRC32, as the kernel needs).
 XZ_PRESET = 9
+#: The most ignkit reads of one member it looks at (config, features, keyfiles: kilobytes in practice).
+MAX_MEMBER_SIZE = 16 << 20
 
 _CHUNK = 1 << 20
 
@@ -96,7 +99,7 @@ def scan_live_initramfs(data: Source | PathLike, *, tee: Optional[IO[bytes]] = N
         with open(data, "rb") as f:
             return scan_live_initramfs(f, tee=tee)
     info = LiveInitramfs()
-    files = read_initrd(data, _LIVE_PATTERNS, tee=tee)
+    files = read_initrd(data, _LIVE_PATTERNS, tee=tee, max_member_size=MAX_MEMBER_SIZE)
     info.stamp = files.get(LIVE_STAMP)
     info.config = files.get(CONFIG_MEMBER)
     info.keyfiles = {k: v for k, v in files.items() if k.startswith(NETWORK_DIR)}
