@@ -311,9 +311,12 @@ def render_grub(p: BootParams) -> str:
     kernel = _loader_path("kernel URL", p.kernel_url, "grub")
     initramfs = _loader_path("initramfs URL", p.initramfs_url, "grub")
     args = " ".join(_grub_word(a) for a in kernel_args(p))
+    # GRUB has an IPv6 address only if it was booted over IPv6: give it one (SLAAC) before an [IPv6] fetch.
+    v6 = any(":" in (urlsplit(u).hostname or "") for u in (p.kernel_url, p.initramfs_url))
     return ("set default=0\n"
             "set timeout=5\n"
             f"menuentry {p.label} {{\n"
+            + ("    net_ipv6_autoconf\n" if v6 else "") +
             f"    linux {kernel} {args}\n"
             f"    initrd {initramfs}\n"
             "}\n")

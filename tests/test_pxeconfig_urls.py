@@ -186,3 +186,11 @@ def test_placeholder_urls_are_checked_per_host() -> None:
     assert "    linux (http,[fd00::1]:8080)/w0/k " in files["grub.cfg-01-52-54-00-00-00-01"]
     with pytest.raises(UsageError, match="host w0: .*port"):
         pc.render_hosts("ipxe", params(ignition_url="http://h:{short_name}/x"), hosts)
+
+
+def test_grub_gets_an_ipv6_address_before_an_ipv6_fetch() -> None:
+    text, _ = pc.render("grub", params(kernel_url="http://[fd00::2]:8080/k"))
+    assert text.splitlines()[3:5] == ["    net_ipv6_autoconf", "    linux (http,[fd00::2]:8080)/k " +
+                                      text.splitlines()[4].split(" ", 6)[-1]]
+    text, _ = pc.render("grub", params(ignition_url="http://[fd00::2]:8080/w.ign"))
+    assert "net_ipv6_autoconf" not in text  # the live system fetches that one, not GRUB

@@ -74,6 +74,7 @@ class Lab:
         self._artifacts: dict[str, Future] = {}
         self._cases: dict[str, Future] = {}
         self._build_lock = threading.Lock()
+        self.cleanups: list[Callable[[], None]] = []  # run by close(), last first (e.g. stop a server)
 
     # -- artifacts: computed once, in the calling thread, others wait for them
     def artifact(self, name: str, fn: Callable[[], Any]) -> Any:
@@ -122,5 +123,7 @@ class Lab:
         for fut in self._cases.values():
             fut.cancel()
         self.pool.shutdown(wait=True)
+        for fn in reversed(self.cleanups):
+            fn()
 
 
