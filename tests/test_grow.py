@@ -241,3 +241,48 @@ def test_library_grow_and_write(fixture_isos: dict[str, Path], tmp_path: Path, b
     write_iso(live, output=str(tmp_path / "lib.iso"))
     assert open_iso(tmp_path / "lib.iso").ignition_config() == big.read_bytes()
     assert os.path.getsize(tmp_path / "lib.iso") == live.new_size
+
+
+def test_igninfo_length_follows(tmp_path: Path, big: Path) -> None:
+    from conftest import TESTDATA, load_script
+
+    mkiso = load_script(TESTDATA / "mkiso.py", "ignkit_testdata_mkiso_grow")
+    # an igninfo.json stating offset and length, with room to spare (as a producer might write it)
+    info = b'{"file": "images/ignition.img", "offset": 0, "length": 262144}'.ljust(96) + b"\n"
+    src = tmp_path / "src.iso"
+    mkiso.build_iso(src, "aarch64", overrides={"/coreos/igninfo.json": info})
+    assert open_iso(src).ignition_area.length == 262144
+    out = tmp_path / "g.iso"
+    grow(src, out, big)
+    live = open_iso(out)
+    with IsoFS(out) as fs:
+        text = fs.read("COREOS/IGNINFO.JSO")
+    assert len(text) == len(info) and json.loads(text)["length"] == live.ignition_area.length > 262144
+    assert live.ignition_config() == big.read_bytes()
+    r = run_ignkit("iso", "reset", out, "-o", tmp_path / "r.iso")
+    assert r.returncode == 0 and sha(tmp_path / "r.iso") == sha(src), r.stderr
+    # no room for the longer number: refused, nothing written
+    tight = b'{"file":"images/ignition.img","length":262144}'
+    src2 = tmp_path / "tight.iso"
+    mkiso.build_iso(src2, "aarch64", overrides={"/coreos/igninfo.json": tight})
+    r = run_ignkit("iso", "ignition", "embed", "--grow-area", "-i", big, src2, "-o", tmp_path / "t.iso")
+    assert r.returncode == 2 and b"igninfo.json has no room" in r.stderr and not (tmp_path / "t.iso").exists()
+
+
+def test_hosts_fan_out_grows_each_image(fixture_isos: dict[str, Path], tmp_path: Path, big: Path) -> None:
+    hosts = tmp_path / "hosts.yaml"
+    hosts.write_text('hosts:\n  - {hostname: w0, mac: "52:54:00:00:00:10", install_dev: /dev/vda}\n'
+                     '  - {hostname: w1, mac: "52:54:00:00:00:11", install_dev: /dev/vdb}\n')
+    src = fixture_isos["embed-areas-2023-07.x86_64"]
+    r = run_ignkit("embed", src, "--hosts", hosts, "--output-dir", tmp_path / "out", "--live-ignition", big,
+                   "--grow-area", "--no-validate")
+    assert r.returncode == 0, r.stderr
+    configs = []
+    for name in ("w0", "w1"):
+        live = open_iso(tmp_path / "out" / f"{name}.iso")
+        assert live.grown is not None
+        cfg = live.ignition_config()
+        assert cfg is not None and b"/etc/coreos/installer.d/" in cfg and len(cfg) > len(big.read_bytes())
+        configs.append(cfg)
+        gpt_check(tmp_path / "out" / f"{name}.iso")
+    assert configs[0] != configs[1]

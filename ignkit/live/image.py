@@ -504,10 +504,10 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
                 raise ImageError(f"{src}: the file changed size since it was opened")
             # No fsync: like cp, leave write-back to the kernel (an fsync would flush whatever else of
             # the image is still dirty, e.g. right after a download, and cost time that grows with it).
-            if end < size:
-                os.ftruncate(fd, end)
-            _apply_patches(fd, patches)
-            if end > size:
+            # Growing: last bytes first (the new area, its record, the moved backup GPT), the structures
+            # pointing at them (GPT, volume descriptors, directory records) after them.
+            _apply_patches(fd, sorted(patches, reverse=end > size))
+            if end != size:
                 os.ftruncate(fd, end)
         finally:
             os.close(fd)
