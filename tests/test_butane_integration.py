@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import BUTANE_ORACLE, run_ignkit
+
 from ignkit.butane import ButaneError, translate
 from ignkit.ignition import build
 from ignkit.live.customize import read_customization

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from butane_diff import Tally, compare
 from conftest import BUTANE_ORACLE
 
