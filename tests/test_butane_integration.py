@@ -68,7 +68,7 @@ def test_cli_butane_options(bu: Path, tmp_path: Path) -> None:
     r = run_ignkit("butane", "-d", bu.parent, bu)
     assert r.returncode == 0 and r.stderr == b""
     assert json.loads(r.stdout) == _expected(bu)
-    assert b"\n" not in r.stdout
+    assert r.stdout.count(b"\n") == 1 and r.stdout.endswith(b"\n")
     pretty = run_ignkit("butane", "--pretty", "--files-dir", bu.parent, "-", stdin=bu.read_bytes())
     assert pretty.returncode == 0 and json.loads(pretty.stdout) == _expected(bu) and b'\n  "ignition"' in pretty.stdout
     out = tmp_path / "out.ign"
@@ -186,3 +186,19 @@ def _decode(res: dict) -> bytes:  # type: ignore[type-arg]
     from ignkit.ignition.dataurl import read_data_resource
 
     return read_data_resource(res)
+
+
+@pytest.mark.skipif(not BUTANE_ORACLE.is_file(), reason=f"butane oracle not found at {BUTANE_ORACLE}")
+@pytest.mark.parametrize("pretty", [[], ["-p"]])
+def test_cli_output_is_butanes_byte_for_byte(bu: Path, pretty: list[str]) -> None:
+    import subprocess
+
+    docs = [bu.read_text(), "variant: fcos\nversion: 1.7.0\npasswd:\n  users:\n    - name: core\n"
+            "      ssh_authorized_keys: [\"ssh-ed25519 AAAA <a&b>\"]\n",
+            "variant: fcos\nversion: 1.3.0\nboot_device:\n  mirror:\n    devices: [/dev/sda, /dev/sdb]\n"
+            "  luks:\n    tpm2: true\n    tang:\n      - url: https://t\n        thumbprint: x\n"]
+    for doc in docs:
+        args = [*pretty, "-d", str(bu.parent), "-"]
+        theirs = subprocess.run([str(BUTANE_ORACLE), *pretty, "-d", str(bu.parent)], input=doc.encode(),
+                                capture_output=True, check=True).stdout
+        assert run_ignkit("butane", *args, stdin=doc.encode()).stdout == theirs

@@ -59,8 +59,8 @@ def butane(input_file: Optional[str], files_dir: Optional[str], strict: bool, pr
     if "apiVersion" in cfg:
         text = machine_config_yaml(cfg)
     else:
-        text = to_json(cfg, spec_ignition, pretty=pretty) + ("\n" if pretty else "")
-    payload = text.encode("utf-8")
+        text = to_json(cfg, spec_ignition, pretty=pretty)
+    payload = (text + "\n").encode("utf-8")  # butane ends its output with a newline
     if output:
         from ..outfile import atomic_output
 
