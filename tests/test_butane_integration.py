@@ -202,3 +202,19 @@ def test_cli_output_is_butanes_byte_for_byte(bu: Path, pretty: list[str]) -> Non
         theirs = subprocess.run([str(BUTANE_ORACLE), *pretty, "-d", str(bu.parent)], input=doc.encode(),
                                 capture_output=True, check=True).stdout
         assert run_ignkit("butane", *args, stdin=doc.encode()).stdout == theirs
+
+
+def test_pxe_customize_accepts_butane(bu: Path, tmp_path: Path) -> None:
+    from test_pxe_customize import make_initramfs
+
+    from ignkit.initrd import read_initrd
+
+    src = make_initramfs(tmp_path / "live.img")
+    r = run_ignkit("pxe", "customize", src, "-o", tmp_path / "a.img", "--dest-ignition", bu,
+                   "--dest-device", "/dev/vda")
+    assert r.returncode == 0, r.stderr
+    assert b"Butane config (variant fcos 1.5.0) translated to Ignition 3.4.0" in r.stderr
+    layer = read_initrd((tmp_path / "a.img").read_bytes()[src.stat().st_size:])
+    parts = read_customization(layer)
+    assert parts.dest_config is not None
+    assert build.files_of(parts.dest_config)["/etc/motd"][1] == b"hello from butane"
