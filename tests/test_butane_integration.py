@@ -196,7 +196,14 @@ def test_cli_output_is_butanes_byte_for_byte(bu: Path, pretty: list[str]) -> Non
     docs = [bu.read_text(), "variant: fcos\nversion: 1.7.0\npasswd:\n  users:\n    - name: core\n"
             "      ssh_authorized_keys: [\"ssh-ed25519 AAAA <a&b>\"]\n",
             "variant: fcos\nversion: 1.3.0\nboot_device:\n  mirror:\n    devices: [/dev/sda, /dev/sdb]\n"
-            "  luks:\n    tpm2: true\n    tang:\n      - url: https://t\n        thumbprint: x\n"]
+            "  luks:\n    tpm2: true\n    tang:\n      - url: https://t\n        thumbprint: x\n",
+            # a MachineConfig: YAML as butane's yaml.v3 writes it
+            "variant: openshift\nversion: 4.14.0\nmetadata:\n  name: m\n  labels:\n"
+            "    machineconfiguration.openshift.io/role: worker\nopenshift:\n  kernel_arguments: [loglevel=7]\n"
+            "  fips: true\nstorage:\n  files:\n    - path: /etc/a\n      contents:\n        inline: hi\n"
+            "      mode: 0644\nsystemd:\n  units:\n    - name: a.service\n      enabled: true\n      contents: |\n"
+            "        [Service]\n        ExecStart=/bin/true\n\n        [Install]\n        WantedBy=multi-user.target\n"
+            "    - name: b.service\n      contents: 'no trailing newline: 1'\n      mask: false\n"]
     for doc in docs:
         args = [*pretty, "-d", str(bu.parent), "-"]
         theirs = subprocess.run([str(BUTANE_ORACLE), *pretty, "-d", str(bu.parent)], input=doc.encode(),
