@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import yaml
-
 from conftest import BUTANE_ORACLE
+
 from ignkit.butane.report import ButaneError
 from ignkit.butane.translate import to_json, translate_bytes
 

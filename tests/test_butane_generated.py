@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 import yaml
+from butane_diff import Tally, compare, ours
+from conftest import BUTANE_ORACLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from butane_diff import Tally, compare, ours
-from conftest import BUTANE_ORACLE
 from ignkit.butane.schema import SPECS, BField, BStruct, butane_tree
 
 pytestmark = pytest.mark.skipif(not BUTANE_ORACLE.is_file(), reason=f"butane oracle not found at {BUTANE_ORACLE}")

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from butane_diff import Tally, compare
 from conftest import BUTANE_ORACLE
 
@@ -588,3 +587,52 @@ def test_openshift(files_dir: Path) -> None:
     assert tally.verdicts == tally.n
     assert tally.outputs == tally.outputs_n
     assert tally.messages >= 0.95 * tally.n
+
+
+def test_data_url_encoding_against_butane(tmp_path: Path) -> None:
+    """600 local files of every kind near the thresholds: the percent-encoded and base64 URLs must be Butane's
+    byte for byte; gzip URLs must carry the same bytes; the choice of encoding is printed as a figure (zlib's
+    and Go's deflate sizes differ by a few bytes, which can tip a choice made at the threshold)."""
+    import base64
+    import gzip
+    import json
+    import random
+    import subprocess
+
+    from ignkit.butane.translate import to_json, translate
+
+    rnd = random.Random(3)
+    words = [b"alpha ", b"beta ", b"x", b"\n", b"node", b"=", b"0", b"zz", b"%", b"\xc3\xa9"]
+    datas = []
+    for i in range(600):
+        n = rnd.randint(0, 400)
+        kind = i % 4
+        if kind == 0:
+            d = b"".join(rnd.choice(words) for _ in range(n))
+        elif kind == 1:
+            d = rnd.randbytes(n)
+        elif kind == 2:
+            d = bytes(rnd.choice(b"abcdefgh") for _ in range(n))
+        else:
+            d = (rnd.randbytes(rnd.randint(3, 40)) * (n // 10 + 1))[:n]
+        (tmp_path / str(i)).write_bytes(d)
+        datas.append(d)
+    doc = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n" + "".join(
+        f"    - path: /f{i}\n      contents:\n        local: '{i}'\n" for i in range(600))
+    theirs = json.loads(subprocess.run([str(BUTANE_ORACLE), "-d", str(tmp_path)], input=doc.encode(),
+                                       capture_output=True, check=True).stdout)["storage"]["files"]
+    cfg, _ = translate(doc, files_dir=str(tmp_path))
+    mine = json.loads(to_json(cfg, "3.4.0"))["storage"]["files"]
+    same_choice = exact = 0
+    for d, a, b in zip(datas, mine, theirs):
+        ca, cb = a["contents"], b["contents"]
+        if ca["compression"] == "gzip":
+            assert gzip.decompress(base64.b64decode(ca["source"].split(",", 1)[1])) == d
+        if ca["compression"] == cb["compression"]:
+            same_choice += 1
+            if cb["compression"] != "gzip":
+                assert ca == cb  # byte for byte
+                exact += 1
+    print(f"\ndata URLs: {len(datas)} files; same encoding chosen as butane {same_choice}/{len(datas)} "
+          f"({100.0 * same_choice / len(datas):.1f}%), identical non-gzip URLs {exact}/{exact}")
+    assert same_choice >= 0.98 * len(datas)

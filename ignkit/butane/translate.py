@@ -326,8 +326,8 @@ def _check_child(ctx: Ctx, rpath: YPath, fpath: YPath, data: bytes) -> Optional[
     if version is None or parse_errors:
         if parse_errors and not any(e.parse_error for e in parse_errors):
             for pe in parse_errors:
-                line, col = (pe.line, pe.column) if pe.line else (1, 1)
-                ctx.entries.append(Entry("error", None, line, col, pe.message))
+                # Butane places a child's parse errors at line 1 col 1 whatever the offset
+                ctx.entries.append(Entry("error", None, 1, 1, pe.message))
             ctx.error(fpath, "config is not valid")
             return None
         ctx.warn(rpath + ("version",), "skipping validation for the merge/replace ignition config due to an "
@@ -732,6 +732,8 @@ def to_json(cfg: dict[str, Any], spec: Optional[str] = None, pretty: bool = Fals
 def is_butane(data: Union[bytes, str]) -> bool:
     """True when ``data`` looks like a Butane document: a YAML mapping with a top-level ``variant``."""
     if isinstance(data, bytes):
+        if b"variant" not in data:
+            return False
         head = data.lstrip()[:1]
         if head in (b"{", b"["):
             # JSON is YAML too; an Ignition config never has a top-level variant

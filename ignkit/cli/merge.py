@@ -56,9 +56,12 @@ def merge(parent: str, children: tuple[str, ...], output: str, resolve: bool, sp
             raise UsageError(f"{output}: is a directory")
         if not os.path.isdir(os.path.dirname(out_real)):
             raise UsageError(f"{output}: no directory {os.path.dirname(output) or '.'} to write it in")
+    from ..butane.load import as_ignition
+
     sources = []
     for s in inputs:
-        data = read_source(s, ca_cert=ca_cert, insecure=insecure)
+        local_dir = None if s == "-" or is_url(s) else os.path.dirname(os.path.abspath(s))
+        data = as_ignition(read_source(s, ca_cert=ca_cert, insecure=insecure), s, local_dir)
         if is_url(s):
             sources.append(ConfigSource(data, name=s, local_refs=False))
         elif s == "-":

@@ -33,6 +33,7 @@ def validate(files: tuple[str, ...], strict: bool, as_json: bool) -> int:
     """
     import json
 
+    from ..butane.translate import is_butane
     from ..ignition.validate import validate as run_validate
 
     prefix_lines = len(files) > 1
@@ -57,6 +58,9 @@ def validate(files: tuple[str, ...], strict: bool, as_json: bool) -> int:
                 click.echo(f"ignkit: error: couldn't read config: {name}: {reason}", err=True)
             status = max(status, 2)
             continue
+        if is_butane(data):
+            status = max(status, _validate_butane(data, name, prefix, strict, as_json, documents))
+            continue
         report = run_validate(data)
         failed = not report.ok or (strict and bool(report.warnings))
         if failed:
@@ -70,3 +74,36 @@ def validate(files: tuple[str, ...], strict: bool, as_json: bool) -> int:
         out: Any = documents[0] if len(files) == 1 else documents
         click.echo(json.dumps(out, indent=2))
     return status
+
+
+def _validate_butane(data: bytes, name: str, prefix: str, strict: bool, as_json: bool,
+                     documents: list[dict[str, Any]]) -> int:
+    """A Butane file: translate it (which validates the result) and print its findings at Butane positions."""
+    import os
+
+    from ..butane.load import notice
+    from ..butane.report import ButaneError
+    from ..butane.translate import translate_bytes
+
+    files_dir = None if name == "-" else os.path.dirname(os.path.abspath(name))
+    try:
+        _, report = translate_bytes(data, files_dir=files_dir, raw=True)
+        ok = True
+    except ButaneError as e:
+        report, ok = e.report, False  # type: ignore[assignment]
+        if report is None or not report.entries:
+            if as_json:
+                documents.append({"file": name, "butane": True, "ok": False, "entries": [], "error": e.reason})
+            else:
+                click.echo(f"{prefix}{e.message}", err=True)
+            return 1
+    failed = not ok or (strict and bool(report.warnings))
+    if as_json:
+        documents.append({"file": name, "butane": True, **report.as_dict(), "ok": not failed})
+        return 1 if failed else 0
+    if ok:
+        click.echo(notice("-" if name == "-" else name, report.variant, report.version, report.ignition_version),
+                   err=True)
+    for entry in report.entries:
+        click.echo(prefix + str(entry))
+    return 1 if failed else 0

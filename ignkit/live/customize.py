@@ -185,9 +185,12 @@ def load_user_config(data: bytes, what: str) -> dict[str, Any]:
 
 def _user_configs(paths: Sequence[PathLike], option: str, validate: bool) -> list[dict[str, Any]]:
     """Read, parse and (with ``validate``) validate the configs given to ``option``, in order."""
+    from ..butane.load import as_ignition
+
     configs = []
     for p in paths:
-        data = _read(p, option)
+        # a Butane file is translated first; its local references stay inside its own directory
+        data = as_ignition(_read(p, option), f"{option} {os.fspath(p)}", os.path.dirname(os.path.abspath(p)))
         configs.append(load_user_config(data, os.fspath(p)))
         if validate:
             check_config(data, os.fspath(p))
