@@ -21,7 +21,7 @@ LEGACY_HEADER_OFFSET = 32768 - 24 - 72
 LEGACY_MAGIC = b"coreKarg"
 
 NO_KARGS = "No karg embed areas found; old or corrupted CoreOS ISO image."
-_REPLACE_RE = re.compile(r"^([^=]+)=([^=]+)=([^=]+)$")
+_REPLACE_RE = re.compile(r"([^=]+)=([^=]+)=([^=]+)")
 
 
 class KargsError(UsageError):
@@ -84,15 +84,37 @@ class KargAreas:
         }
 
 
+def _control_problem(text: str) -> str | None:
+    """What is wrong with ``text`` as kernel arguments (a newline, a control character), or None."""
+    for ch in text:
+        if ch == "\n" or ch == "\r":
+            return "kernel arguments must not contain a newline"
+        if ord(ch) < 0x20 or ord(ch) == 0x7F:
+            return f"kernel arguments must not contain the control character {ch!r}"
+    return None
+
+
+def check_karg(karg: str, where: str = "kernel argument") -> str:
+    """The one check of a kernel argument given by a user (any option, inventory or installer config).
+
+    Refuses newlines, carriage returns, tabs, ESC, NUL and every other control character: a kernel
+    command line is one line of printable text. Returns ``karg``; raises KargsError naming ``where``.
+    """
+    if not isinstance(karg, str):
+        raise KargsError(f"{where}: expected a string, got {karg!r}")
+    problem = _control_problem(karg)
+    if problem:
+        raise KargsError(f"{where} {karg!r}: {problem}")
+    return karg
+
+
 def check_kargs(kargs: str, area: KargArea) -> None:
     """Refuse kernel arguments that do not fit ``area`` or contain characters it cannot hold."""
-    for ch in kargs:
-        if ch == "\n" or ch == "\r":
-            raise KargsError("kernel arguments must not contain a newline")
-        if ch == area.pad:
-            raise KargsError(f"kernel arguments must not contain the area's pad character {ch!r}")
-        if ord(ch) < 0x20 or ord(ch) == 0x7F:
-            raise KargsError(f"kernel arguments must not contain the control character {ch!r}")
+    problem = _control_problem(kargs)
+    if problem:
+        raise KargsError(problem)
+    if area.pad in kargs:
+        raise KargsError(f"kernel arguments must not contain the area's pad character {area.pad!r}")
     length = len(kargs.encode("utf-8"))
     if length + 1 > area.size:
         raise KargsError(
@@ -114,6 +136,8 @@ def modify_kargs(
     sequence); ``append`` adds at the end (duplicates allowed); ``append_if_missing`` only if absent;
     ``replace`` items are ``KEY=OLD=NEW`` and change every ``KEY=OLD`` into ``KEY=NEW``.
     """
+    for item in (*append, *delete, *replace, *append_if_missing):
+        check_karg(item)
     line = f" {kargs.strip()} "
     for d in delete:
         d = d.strip()
@@ -128,7 +152,7 @@ def modify_kargs(
         if a and f" {a} " not in line:
             line += f"{a} "
     for r in replace:
-        m = _REPLACE_RE.match(r.strip())
+        m = _REPLACE_RE.fullmatch(r.strip())
         if not m:
             raise KargsError(f"Wrong input, format should be: KEY=OLD=NEW (got {r!r})")
         key, old, new = m.groups()
