@@ -22,10 +22,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from .arch import ARCHES, arch_name
-from .errors import InputError
+from .errors import IgnkitError, InputError
 
 
 @dataclass
@@ -120,12 +120,23 @@ def check_hostname(name: Any, where: str = "hostname") -> str:
     return name
 
 
+def _checked(check: Callable[[str, str], object], values: list[str], where: str) -> list[str]:
+    """Run one of the customize options' checks on inventory values; its errors become InputError."""
+    for v in values:
+        try:
+            check(v, where)
+        except IgnkitError as e:
+            raise InputError(e.message) from None
+    return values
+
+
 def _install_dev(value: Any, where: str) -> Optional[str]:
+    from .live.options import check_dest_device
+
     dev = _one(value, where)
     if dev is None:
         return None
-    if not dev.startswith("/dev/") or len(dev) <= 5 or any(c.isspace() for c in dev):
-        raise InputError(f"{where}: {dev!r} must be a full device path such as /dev/sda")
+    _checked(check_dest_device, [dev], where)
     return dev
 
 
@@ -226,8 +237,11 @@ def _host(raw: Any, where: str, defaults: Mapping[str, Any], top: Mapping[str, A
     # The host's own field wins over one from defaults.
     host.install_dev = (dev_from_hints or dev) if "rootDeviceHints" in raw else (dev or dev_from_hints)
 
-    host.console = _strings(entry.get("console"), f"{where}.console")
-    host.kargs = _strings(entry.get("kargs"), f"{where}.kargs", split=True)
+    from .live.console import parse_console
+    from .live.kargs import check_karg
+
+    host.console = _checked(parse_console, _strings(entry.get("console"), f"{where}.console"), f"{where}.console")
+    host.kargs = _checked(check_karg, _strings(entry.get("kargs"), f"{where}.kargs", split=True), f"{where}.kargs")
     arch = entry.get("arch", top.get("cpuArchitecture"))
     if arch is not None:
         name = arch_name(str(arch))

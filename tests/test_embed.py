@@ -205,8 +205,9 @@ def test_hosts_bad_host_writes_nothing(iso: Path, tmp_path: Path) -> None:
                                            {"hostname": "b", "console": "com1"}]}))
     r = run("embed", iso, "--hosts", hosts, "--output-dir", tmp_path / "o")
     assert r.returncode == 2
+    # The inventory's consoles are checked when it is read (issue 15 item 10), naming the entry.
     assert r.stderr.decode().splitlines() == [
-        "ignkit: error: b: --dest-console 'com1': invalid or unsupported console argument (expected "
+        f"ignkit: error: {hosts}: hosts[1].console 'com1': invalid or unsupported console argument (expected "
         "ttyS<n>[,<speed>[n|o|e[5-8]]], ttyAMA<n>..., tty0, hvc0 or ttysclp0)"]
     assert not (tmp_path / "o").exists()
     arm = tmp_path / "arm.yaml"
@@ -216,7 +217,9 @@ def test_hosts_bad_host_writes_nothing(iso: Path, tmp_path: Path) -> None:
     assert r2.stderr.decode().splitlines() == [f"ignkit: error: a1 is aarch64 but {iso} is a x86_64 ISO"]
     done = tmp_path / "done.iso"
     assert run("embed", iso, "-o", done, "--hostname", "x").returncode == 0
-    r3 = run("embed", done, "--hosts", hosts, "--output-dir", tmp_path / "o")
+    good = tmp_path / "good.yaml"
+    good.write_text(json.dumps({"hosts": [{"hostname": "a", "console": "ttyS0"}]}))
+    r3 = run("embed", done, "--hosts", good, "--output-dir", tmp_path / "o")
     assert r3.stderr.decode().splitlines() == ["ignkit: error: This ISO image is already customized; use -f to force."]
     assert not (tmp_path / "o").exists()
 

@@ -9,71 +9,22 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import click
 
 from ..errors import UsageError
+from .options import customize_options
 
 if TYPE_CHECKING:
     from ..live.customize import CustomizeOptions
 
-_multi = functools.partial(click.option, multiple=True)
+_RUN_OPTIONS = (
+    click.option("--dry-run", is_flag=True, help="Print what would be embedded and write nothing."),
+    click.option("--overwrite", is_flag=True, help="Replace output files that exist."),
+)
 
 
-def _common_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Destination, network, live-config and validation options shared by embed and pxe customize."""
-    options = [
-        _multi("--dest-ignition", metavar="FILE", help="Ignition config for the installed system (repeatable: "
-               "merged statically, then validated)."),
-        click.option("--dest-ignition-url", metavar="URL", help="Installed system fetches its config from URL."),
-        click.option("--dest-ignition-hash", metavar="DIGEST", help="sha512-/sha256- digest of the URL's config "
-                     "(computed by fetching it when omitted)."),
-        click.option("--insecure-ignition", is_flag=True, help="Use --dest-ignition-url without any digest."),
-        click.option("--dest-device", metavar="DEV", help="Install to DEV (e.g. /dev/sda) without confirmation."),
-        _multi("--dest-console", metavar="SPEC", help="Console of the installed system, e.g. ttyS0,115200n8."),
-        _multi("--dest-karg-append", metavar="ARG", help="Kernel argument to add to the installed system."),
-        _multi("--dest-karg-delete", metavar="ARG", help="Kernel argument to remove from the installed system."),
-        _multi("--network-keyfile", metavar="FILE", help="NetworkManager keyfile for the live and installed system."),
-        _multi("--network-nmstate", metavar="FILE", help="nmstate YAML/JSON (static or DHCP ethernet) to convert "
-               "to keyfiles."),
-        click.option("--hostname", metavar="NAME", help="Host name of the live and installed system."),
-        _multi("--ip", metavar="ADDR/PREFIX", help="Static address (IPv4 or IPv6; repeatable)."),
-        _multi("--gateway", metavar="ADDR", help="Default gateway (one per IP family)."),
-        _multi("--dns", metavar="ADDR", help="DNS server (repeatable)."),
-        click.option("--interface", metavar="NAME", help="Bind the static connection to this interface."),
-        click.option("--mac", metavar="MAC", help="Bind the static connection to this MAC address."),
-        _multi("--ignition-ca", metavar="FILE", help="CA certificate for fetching remote Ignition resources."),
-        _multi("--pre-install", metavar="FILE", help="Script to run before installing."),
-        _multi("--post-install", metavar="FILE", help="Script to run after installing."),
-        _multi("--installer-config", metavar="FILE", help="coreos-installer config file (YAML)."),
-        _multi("--live-ignition", metavar="FILE", help="Ignition config for the live system (repeatable: merged)."),
-        click.option("--no-validate", is_flag=True, help="Do not validate the composed Ignition configs."),
-        click.option("--dry-run", is_flag=True, help="Print what would be embedded and write nothing."),
-        click.option("--overwrite", is_flag=True, help="Replace output files that exist."),
-    ]
-    for opt in reversed(options):
+def _run_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--dry-run and --overwrite: how a customize command writes (not what goes into the image)."""
+    for opt in reversed(_RUN_OPTIONS):
         f = opt(f)
     return f
-
-
-def _options(kw: dict[str, Any]) -> CustomizeOptions:
-    from ..live.customize import CustomizeOptions
-    from ..netconf import static_keyfiles
-
-    keyfiles: dict[str, Any] = {}
-    if kw["ip"] or kw["gateway"] or kw["dns"] or kw["interface"] or kw["mac"]:
-        keyfiles = dict(static_keyfiles(addresses=kw["ip"], gateway=kw["gateway"], dns=kw["dns"],
-                                        interface=kw["interface"], mac=kw["mac"]))
-    return CustomizeOptions(
-        dest_ignition=list(kw["dest_ignition"]), dest_ignition_url=kw["dest_ignition_url"],
-        dest_ignition_hash=kw["dest_ignition_hash"], insecure_ignition=kw["insecure_ignition"],
-        dest_device=kw["dest_device"], dest_console=list(kw["dest_console"]),
-        dest_karg_append=list(kw["dest_karg_append"]), dest_karg_delete=list(kw["dest_karg_delete"]),
-        network_keyfile=list(kw["network_keyfile"]), network_nmstate=list(kw["network_nmstate"]),
-        keyfiles=keyfiles, hostname=kw["hostname"], ignition_ca=list(kw["ignition_ca"]),
-        pre_install=list(kw["pre_install"]), post_install=list(kw["post_install"]),
-        installer_config=list(kw["installer_config"]), live_ignition=list(kw["live_ignition"]),
-        live_karg_append=list(kw.get("live_karg_append") or ()),
-        live_karg_delete=list(kw.get("live_karg_delete") or ()),
-        live_karg_replace=list(kw.get("live_karg_replace") or ()),
-        validate=not kw["no_validate"],
-    )
 
 
 def _say(lines: list[str], warnings: Optional[list[str]] = None) -> None:
@@ -83,11 +34,11 @@ def _say(lines: list[str], warnings: Optional[list[str]] = None) -> None:
         click.echo(line, err=True)
 
 
-def _check_hosts_usage(kw: dict[str, Any], hosts_file: str, output: Optional[str], output_dir: Optional[str],
-                       dry_run: bool, in_place: bool = False) -> None:
-    per_host = [k for k in ("hostname", "interface", "mac", "ip", "gateway", "dns") if kw[k]]
-    if per_host:
-        raise UsageError(f"--{per_host[0]} is per host: put it in {hosts_file}, not on the command line")
+def _check_hosts_usage(options: CustomizeOptions, hosts_file: str, output: Optional[str],
+                       output_dir: Optional[str], dry_run: bool, in_place: bool = False) -> None:
+    from ..live.options import check_hosts_base
+
+    check_hosts_base(options, hosts_file)
     if output is not None or in_place:
         raise UsageError("--hosts writes one image per host into --output-dir; drop -o/--in-place")
     if output_dir is None and not dry_run:
@@ -135,12 +86,11 @@ def _write_hosts(images: list[Any], write: Callable[..., None], label: str) -> N
 @click.option("--output-dir", metavar="DIR", type=click.Path(file_okay=False), help="Where --hosts writes ISOs.")
 @click.option("--grow-area", is_flag=True, help="When the compressed config does not fit the Ignition area, move the "
               "area to a larger extent at the end of the ISO (`iso reset` gives back the original image).")
-@_multi("--live-karg-append", metavar="ARG", help="Kernel argument to add to the live system.")
-@_multi("--live-karg-delete", metavar="ARG", help="Kernel argument to remove from the live system.")
-@_multi("--live-karg-replace", metavar="K=OLD=NEW", help="Kernel argument of the live system to change.")
-@_common_options
+@customize_options("iso")
+@_run_options
 def embed(iso: str, output: Optional[str], in_place: bool, force: bool, arch: Optional[str],
-          hosts_file: Optional[str], output_dir: Optional[str], grow_area: bool, **kw: Any) -> None:
+          hosts_file: Optional[str], output_dir: Optional[str], grow_area: bool, options: CustomizeOptions,
+          dry_run: bool, overwrite: bool) -> None:
     """Build a live ISO that installs itself: the options of `coreos-installer iso customize`.
 
     \b
@@ -151,15 +101,12 @@ def embed(iso: str, output: Optional[str], in_place: bool, force: bool, arch: Op
     from ..live.customize import describe, resolve_dest_ignition_hash
     from ..live.image import check_output_mode, open_iso
 
-    dry_run = kw.pop("dry_run")
-    overwrite = kw.pop("overwrite")
     if hosts_file is not None:
-        _check_hosts_usage(kw, hosts_file, output, output_dir, dry_run, in_place)
+        _check_hosts_usage(options, hosts_file, output, output_dir, dry_run, in_place)
     elif output_dir is not None:
         raise UsageError("--output-dir goes with --hosts; use -o OUT for one ISO")
     elif not dry_run:
         check_output_mode(output, in_place)
-    options = _options(kw)
     live = open_iso(iso, arch=arch)
     live.allow_grow = grow_area
     resolve_dest_ignition_hash(options)
@@ -191,9 +138,10 @@ def embed(iso: str, output: Optional[str], in_place: bool, force: bool, arch: Op
 @click.option("--hosts", "hosts_file", metavar="HOSTS.yaml", type=click.Path(dir_okay=False),
               help="One initramfs per host of HOSTS.yaml: DIR/<hostname>.img, all written or none.")
 @click.option("--output-dir", metavar="DIR", type=click.Path(file_okay=False), help="Where --hosts writes images.")
-@_common_options
+@customize_options("pxe")
+@_run_options
 def pxe_customize(initramfs: str, output: Optional[str], hosts_file: Optional[str], output_dir: Optional[str],
-                  **kw: Any) -> None:
+                  options: CustomizeOptions, dry_run: bool, overwrite: bool) -> None:
     """Append a per-host layer (config, installer config, keyfiles) to a CoreOS live initramfs.
 
     The input is copied unchanged and one xz (CRC32) cpio archive is appended; the options are those
@@ -201,15 +149,12 @@ def pxe_customize(initramfs: str, output: Optional[str], hosts_file: Optional[st
     """
     from ..live.customize import compose_pxe, customize_pxe, describe, resolve_dest_ignition_hash
 
-    dry_run = kw.pop("dry_run")
-    overwrite = kw.pop("overwrite")
     if hosts_file is not None:
-        _check_hosts_usage(kw, hosts_file, output, output_dir, dry_run)
+        _check_hosts_usage(options, hosts_file, output, output_dir, dry_run)
     elif output_dir is not None:
         raise UsageError("--output-dir goes with --hosts; use -o OUT for one initramfs")
     elif output is None and not dry_run:
         raise UsageError("give -o OUT (a new file) or -o - (stdout)")
-    options = _options(kw)
     resolve_dest_ignition_hash(options)
     if hosts_file is not None:
         from ..inventory import load_inventory

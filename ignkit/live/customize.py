@@ -24,75 +24,32 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Union
 
-from ..errors import ImageError, InputError, InvalidConfig, UsageError
+from ..errors import IgnkitError, ImageError, InputError, InvalidConfig, UsageError
 from ..ignition import build
 from .features import OsFeatures
 from .initramfs import CONFIG_MEMBER, NETWORK_DIR
 from .installer import InstallConfig
 from .kinds import ImageKind
+from .options import CustomizeOptions, PathLike, check_options, flag, flags_of, short_network_keyfiles
 
 if TYPE_CHECKING:
     from .image import LiveIso
     from .initramfs import LiveInitramfs
-
-PathLike = Union[str, "os.PathLike[str]"]
 
 INSTALLER_DIR = "/etc/coreos/installer.d"
 DEST_IGN_PATH = "/etc/coreos/dest.ign"
 PXE_KARGS = "ignition.firstboot ignition.platform.id=metal"
 DOCS_URL = "https://coreos.github.io/coreos-installer/customizing-install/"
 
-_SERIAL_RE = re.compile(r"^(ttyS|ttyAMA)([0-9]+)(?:,([0-9]+)(?:([noe])([5-8]?))?)?$")
 
 
 # ---------------------------------------------------------------------------------------------------
 # Options and result
-
-
-@dataclass
-class CustomizeOptions:
-    """Everything ``ignkit embed`` / ``pxe customize`` can put into an image for one host.
-
-    File options are paths (read when composing); ``keyfiles`` holds keyfiles already generated
-    (short network options, an inventory host) as name → text.
-    """
-
-    dest_ignition: list[PathLike] = field(default_factory=list)
-    dest_ignition_url: Optional[str] = None
-    dest_ignition_hash: Optional[str] = None
-    insecure_ignition: bool = False
-    dest_device: Optional[str] = None
-    dest_console: list[str] = field(default_factory=list)
-    dest_karg_append: list[str] = field(default_factory=list)
-    dest_karg_delete: list[str] = field(default_factory=list)
-    network_keyfile: list[PathLike] = field(default_factory=list)
-    network_nmstate: list[PathLike] = field(default_factory=list)
-    keyfiles: dict[str, Union[str, bytes]] = field(default_factory=dict)
-    hostname: Optional[str] = None
-    ssh_authorized_keys: list[str] = field(default_factory=list)   # for user core of the installed system
-    ignition_ca: list[PathLike] = field(default_factory=list)
-    pre_install: list[PathLike] = field(default_factory=list)
-    post_install: list[PathLike] = field(default_factory=list)
-    installer_config: list[PathLike] = field(default_factory=list)
-    live_ignition: list[PathLike] = field(default_factory=list)
-    live_karg_append: list[str] = field(default_factory=list)
-    live_karg_delete: list[str] = field(default_factory=list)
-    live_karg_replace: list[str] = field(default_factory=list)
-    validate: bool = True
-
-    @property
-    def has_live_kargs(self) -> bool:
-        return bool(self.live_karg_append or self.live_karg_delete or self.live_karg_replace)
-
-    @property
-    def has_network(self) -> bool:
-        return bool(self.network_keyfile or self.network_nmstate or self.keyfiles)
 
 
 @dataclass
@@ -122,23 +79,10 @@ class Customization:
 
 
 def parse_console(spec: str) -> str:
-    """Normalize a ``--dest-console`` spec (``ttyS0,115200n8``, ``ttyAMA0``, ``tty0``, ``hvc0``, ``ttysclp0``).
+    """Normalize a ``--dest-console`` spec: ``ttyS0`` → ``ttyS0,9600n8`` (see :mod:`ignkit.live.console`)."""
+    from .console import normalize_console
 
-    Serial specs get coreos-installer's defaults (9600 baud, no parity, 8 bits): ``ttyS0`` →
-    ``ttyS0,9600n8``. Raises UsageError for anything else.
-    """
-    s = spec.strip()
-    for prefix in ("console=", "/dev/"):
-        if s.startswith(prefix):
-            raise UsageError(f"--dest-console {spec!r}: spec should not start with {prefix!r}")
-    if s in ("tty0", "hvc0", "ttysclp0"):
-        return s
-    m = _SERIAL_RE.match(s)
-    if not m:
-        raise UsageError(f"--dest-console {spec!r}: invalid or unsupported console argument "
-                         "(expected ttyS<n>[,<speed>[n|o|e[5-8]]], ttyAMA<n>..., tty0, hvc0 or ttysclp0)")
-    prefix, port, speed, parity, bits = m.groups()
-    return f"{prefix}{port},{speed or 9600}{parity or 'n'}{bits or 8}"
+    return normalize_console(spec, flag("dest_console"))
 
 
 def _require(features: OsFeatures, name: str, option: str, what: str) -> None:
@@ -266,7 +210,7 @@ def _console_note(kargs: Sequence[str]) -> Optional[str]:
         specs = [parse_console(c) for c in consoles]
     except UsageError:
         return None
-    flags = " ".join(f"--dest-console {s}" for s in specs)
+    flags = " ".join(f"{flag('dest_console')} {s}" for s in specs)
     return (f"Note: console= arguments in --dest-karg-append configure the kernel only; {flags} "
             "configures the bootloader too (GRUB serial console).")
 
@@ -286,14 +230,11 @@ def compose(options: CustomizeOptions, features: Union[OsFeatures, Mapping[str, 
     honour it, UsageError/InputError for bad options or inputs, InvalidConfig when a composed config
     does not validate (unless ``options.validate`` is false).
     """
+    check_options(options)
     features = OsFeatures.coerce(features)
     target = ImageKind(target)
     draft = _Draft()
     result = draft.result
-    if options.hostname is not None:
-        from ..inventory import check_hostname
-
-        check_hostname(options.hostname, "--hostname")
     _live_kargs(options, result, target=target, has_karg_areas=has_karg_areas)
 
     # What the installer is told, and what the live config carries for it, in the order it is written.
@@ -358,32 +299,25 @@ def _live_kargs(options: CustomizeOptions, result: Customization, *, target: Ima
 
 def _dest_sources(options: CustomizeOptions) -> list[dict[str, Any]]:
     """Read the ``--dest-ignition`` configs (merged later) and check the ``--dest-ignition-url`` options."""
-    dest_user = _user_configs(options.dest_ignition, "--dest-ignition", options.validate)
+    dest_user = _user_configs(options.dest_ignition, flag("dest_ignition"), options.validate)
+    url, digest = flag("dest_ignition_url"), flag("dest_ignition_hash")
     if options.dest_ignition_url is not None:
+        # The URL and the digest themselves were checked with the other values (check_options).
         if dest_user:
-            raise UsageError("give --dest-ignition or --dest-ignition-url, not both")
-        if not re.match(r"^https?://[^/]", options.dest_ignition_url):
-            # coreos-installer fetches ignition-url itself, over HTTP(S) only.
-            raise UsageError(f"--dest-ignition-url {options.dest_ignition_url!r}: expected an http(s) URL")
+            raise UsageError(f"give {flag('dest_ignition')} or {url}, not both")
         if not options.dest_ignition_hash and not options.insecure_ignition:
-            raise UsageError("--dest-ignition-url needs --dest-ignition-hash (or --insecure-ignition)")
-        if options.dest_ignition_hash:
-            from ..digests import parse_digest
-
-            parse_digest(options.dest_ignition_hash)
+            raise UsageError(f"{url} needs {digest} (or {flag('insecure_ignition')})")
     elif options.dest_ignition_hash:
-        raise UsageError("--dest-ignition-hash needs --dest-ignition-url")
+        raise UsageError(f"{digest} needs {url}")
     return dest_user
 
 
 def _dest_directives(options: CustomizeOptions, features: OsFeatures, draft: _Draft) -> None:
     """Installer directives for the destination: device, console, kernel arguments."""
     if options.dest_device:
-        if not options.dest_device.startswith("/dev/"):
-            raise UsageError(f"--dest-device {options.dest_device!r}: give a full path such as /dev/sda")
         draft.inst().dest_device = options.dest_device
     if options.dest_console:
-        _require(features, "installer-config-directives.console", "--dest-console", "the destination console")
+        _require(features, "installer-config-directives.console", flag("dest_console"), "the destination console")
         draft.inst().console = [parse_console(c) for c in options.dest_console]
     if options.dest_karg_append:
         draft.inst().append_karg = list(options.dest_karg_append)
@@ -398,8 +332,9 @@ def _network(options: CustomizeOptions, features: OsFeatures, result: Customizat
     """Collect the NetworkManager keyfiles into ``result.keyfiles``; True when there are network settings."""
     if not options.has_network:
         return False
-    option = ("--network-keyfile" if options.network_keyfile else
-              "--network-nmstate" if options.network_nmstate else "--ip/--mac/--interface")
+    named = [o for o in options.given() if o.field in ("network_keyfile", "network_nmstate")]
+    option = named[0].flag if named else flags_of([o for o in options.given(per_host=True) if o.field != "hostname"]
+                                                  ) or "--ip/--mac/--interface"
     _require(features, "live-initrd-network", option, "network settings")
 
     def add_kf(name: str, data: bytes) -> None:
@@ -410,16 +345,21 @@ def _network(options: CustomizeOptions, features: OsFeatures, result: Customizat
         result.keyfiles[name] = data
 
     for p in options.network_keyfile:
-        add_kf(Path(p).name, _read(p, "--network-keyfile"))
+        add_kf(Path(p).name, _read(p, flag("network_keyfile")))
     if options.network_nmstate:
         from ..netconf import load_nmstate, nmstate_to_keyfiles
 
         for p in options.network_nmstate:
-            state = load_nmstate(p)
+            try:
+                state = load_nmstate(p)
+            except IgnkitError as e:
+                raise InputError(f"{flag('network_nmstate')}: {e.message}") from None
             for name, text in nmstate_to_keyfiles(state, where=os.fspath(p)).items():
                 if name in result.keyfiles:
                     raise UsageError(f"config already specifies keyfile {NETWORK_DIR}{name}")
                 result.keyfiles[name] = text.encode()
+    for name, text in short_network_keyfiles(options).items():
+        add_kf(name, text.encode())
     for name, kf in options.keyfiles.items():
         add_kf(name, kf.encode() if isinstance(kf, str) else bytes(kf))
     return True
@@ -427,10 +367,10 @@ def _network(options: CustomizeOptions, features: OsFeatures, result: Customizat
 
 def _ignition_cas(options: CustomizeOptions, draft: _Draft) -> list[bytes]:
     """Read the ``--ignition-ca`` certificates and add them to the live config; returns them (PEM)."""
-    cas = [_read(p, "--ignition-ca") for p in options.ignition_ca]
+    cas = [_read(p, flag("ignition_ca")) for p in options.ignition_ca]
     for pem in cas:
         if b"-----BEGIN CERTIFICATE-----" not in pem:
-            raise InputError("--ignition-ca: not a PEM certificate (no BEGIN CERTIFICATE line)")
+            raise InputError(f"{flag('ignition_ca')}: not a PEM certificate (no BEGIN CERTIFICATE line)")
         build.add_ca(draft.live_cfg(), pem)
     return cas
 
@@ -440,7 +380,7 @@ def _install_hooks(options: CustomizeOptions, draft: _Draft, tool: str) -> None:
     for typ, paths in (("pre", options.pre_install), ("post", options.post_install)):
         for p in paths:
             name = Path(p).name
-            script = _read(p, f"--{typ}-install")
+            script = _read(p, flag(f"{typ}_install"))
             build.add_file(draft.live_cfg(), f"/usr/local/bin/{typ}-install-{name}", script, mode=0o700)
             build.add_unit(draft.live_cfg(), f"{typ}-install-{name}.service", _hook_unit(typ, name, tool))
 
@@ -455,8 +395,8 @@ def _user_installer_configs(options: CustomizeOptions, features: OsFeatures,
     serial = 0
     user_dest_source: Optional[str] = None
     for p in options.installer_config:
-        _require(features, "installer-config", "--installer-config", "installer configuration")
-        data = _read(p, "--installer-config")
+        _require(features, "installer-config", flag("installer_config"), "installer configuration")
+        data = _read(p, flag("installer_config"))
         config = InstallConfig.from_yaml(data, os.fspath(p))
         if config.ignition_file is not None or config.ignition_url is not None:
             user_dest_source = os.fspath(p)
@@ -552,7 +492,7 @@ def _live_config(options: CustomizeOptions, draft: _Draft) -> None:
     if options.hostname:
         build.add_hostname(draft.live_cfg(), options.hostname)
     # Live configs given by the user: merged statically over the generated one.
-    live_user = _user_configs(options.live_ignition, "--live-ignition", options.validate)
+    live_user = _user_configs(options.live_ignition, flag("live_ignition"), options.validate)
     if live_user:
         draft.live = _versions_merge([_drop_overridden(draft.live_cfg(), live_user), *live_user])
     if draft.live is not None:
@@ -563,13 +503,9 @@ def _live_config(options: CustomizeOptions, draft: _Draft) -> None:
 
 
 def _installer_option(options: CustomizeOptions) -> str:
-    for flag, value in (("--dest-ignition", options.dest_ignition), ("--dest-ignition-url", options.dest_ignition_url),
-                        ("--dest-device", options.dest_device), ("--dest-console", options.dest_console),
-                        ("--dest-karg-append", options.dest_karg_append),
-                        ("--dest-karg-delete", options.dest_karg_delete)):
-        if value:
-            return flag
-    return "--dest-* options"
+    """The option to name when the image cannot take the generated installer config."""
+    given = options.given(group="dest")
+    return given[0].flag if given else "--dest-* options"
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional, Union
 
-from ..errors import InputError
+from ..errors import IgnkitError, InputError
 
 __all__ = ["InstallConfig"]
 
@@ -65,6 +65,7 @@ class InstallConfig:
             want = types[name]
             if not isinstance(v, want) or (bool not in want and isinstance(v, bool)):
                 raise InputError(f"parsing installer config {what}: {k}: wrong type {type(v).__name__}")
+            _check_value(k, v, what)
             values[name] = list(v) if isinstance(v, list) else v
         return cls(**values)
 
@@ -108,6 +109,25 @@ class InstallConfig:
                 getattr(self, f.name).extend(value)
             elif value is not None and value is not False:
                 setattr(self, f.name, copy.copy(value))
+
+
+def _check_value(key: str, value: Any, what: str) -> None:
+    """The checks of the matching command-line options (ignkit.live.options), for a config file's values:
+    kernel arguments, consoles, the device and the config URL refused as they would be on the command line."""
+    from .console import parse_console
+    from .kargs import check_karg
+    from .options import check_dest_device, check_ignition_url
+
+    checks: dict[str, Any] = {"append-karg": check_karg, "delete-karg": check_karg, "console": parse_console,
+                              "dest-device": check_dest_device, "ignition-url": check_ignition_url}
+    check = checks.get(key)
+    if check is None:
+        return
+    for item in value if isinstance(value, list) else [value]:
+        try:
+            check(item, key)
+        except IgnkitError as e:
+            raise InputError(f"parsing installer config {what}: {e.message}") from None
 
 
 def _key(name: str) -> str:

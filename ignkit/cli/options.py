@@ -1,0 +1,43 @@
+"""Click options generated from the customize option table (:mod:`ignkit.live.options`).
+
+``@customize_options("iso")`` on a command adds one click option per table row the image kind
+takes, and calls the command with ``options=`` a checked :class:`~ignkit.live.options.CustomizeOptions`
+instead of one keyword per option. ``embed`` / ``iso customize`` and ``pxe customize`` use it;
+any other command that takes the same options (``serve``) needs that one line.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar, Union
+
+import click
+
+from ..live.kinds import ImageKind
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def customize_options(image: Union[ImageKind, str]) -> Callable[[F], F]:
+    """Decorate a click command with the customize options of ``image`` (``"iso"`` or ``"pxe"``)."""
+    from ..live.options import check_values, options_for, options_from_cli
+
+    rows = options_for(image)
+
+    def decorate(f: F) -> F:
+        @functools.wraps(f)
+        def command(*args: Any, **kw: Any) -> Any:
+            options = options_from_cli({o.field: kw.pop(o.field) for o in rows})
+            check_values(options)  # refused values fail here, before any input is opened
+            return f(*args, options=options, **kw)
+
+        wrapped: Any = command
+        for o in reversed(rows):
+            if o.is_flag:
+                wrapped = click.option(*o.flags, o.field, is_flag=True, help=o.help)(wrapped)
+            else:
+                wrapped = click.option(*o.flags, o.field, metavar=o.metavar, multiple=o.multiple,
+                                       help=o.help)(wrapped)
+        return wrapped  # type: ignore[no-any-return]
+
+    return decorate
