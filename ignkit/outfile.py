@@ -7,16 +7,17 @@ import errno
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, BinaryIO, Union
+from typing import IO, BinaryIO, Callable, Optional, Union
 
 from .errors import IgnkitError, UsageError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 # Errors of the output device itself (as opposed to errors reading an input while writing).
-_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO}
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+_WRITE_ERRNOS = OUTPUT_ERRNOS
 
 
 @contextlib.contextmanager
@@ -81,11 +82,16 @@ def write_bytes_atomic(target: PathLike, data: bytes, *, overwrite: bool = True,
         f.write(data)
 
 
-def binary_stdout(stream: IO[bytes] | None = None) -> IO[bytes]:
-    """Standard output (or ``stream``) for binary data; refused when it is a terminal."""
+#: binary_stdout's refusal; commands that must print coreos-installer's exact words pass ``TERMINAL_REFUSAL``.
+TERMINAL_REFUSAL = "Refusing to write binary data to terminal"
+
+
+def binary_stdout(stream: IO[bytes] | None = None, *,
+                  message: str = TERMINAL_REFUSAL + " (redirect stdout or use -o FILE)") -> IO[bytes]:
+    """Standard output (or ``stream``) for binary data; refused (UsageError ``message``) when it is a terminal."""
     out = stream if stream is not None else sys.stdout.buffer
     if out.isatty():
-        raise UsageError("Refusing to write binary data to terminal (redirect stdout or use -o FILE)")
+        raise UsageError(message)
     return out
 
 
@@ -96,3 +102,107 @@ def write_output(target: str, data: bytes, *, overwrite: bool = True) -> None:
         sys.stdout.buffer.flush()
     else:
         write_bytes_atomic(target, data, overwrite=overwrite)
+
+
+#: One file of a set: its bytes, or a function that writes the file at the (temporary) path it is given.
+FileSource = Union[bytes, Callable[[str], None]]
+
+
+def write_files_atomic(files: Sequence[tuple[PathLike, FileSource]], *, overwrite: bool = False,
+                       mode: Optional[int] = None, fsync: bool = True,
+                       progress: Optional[Callable[[int], None]] = None,
+                       exists: str = "already exists (use --overwrite to replace it)") -> list[str]:
+    """Write a set of files all or nothing: every file to a temporary file beside its target, then all renamed.
+
+    ``files`` are ``(target, source)`` pairs. Every target is checked first (a directory, or an
+    existing file without ``overwrite``, is refused with ``"<target>: " + exists``; the same target
+    twice is refused); missing parent directories are created. Each source is written to its
+    temporary file (``progress(i)`` is called after the i-th), and only when all are written are they
+    renamed onto their targets. On any failure or interruption every temporary file is removed and
+    the targets this call had already linked are removed again: no file of a failed set appears
+    (directories it created stay, empty). (With ``overwrite``, a failure in the rename
+    phase itself, which does no I/O but a rename, can leave the earlier targets replaced.)
+    ``mode`` sets the files' permission bits (default: 0666 minus the umask). Returns the targets.
+    """
+    import stat
+
+    targets = [os.fspath(t) for t, _ in files]
+    seen: set[str] = set()
+    for t in targets:
+        key = os.path.normpath(os.path.abspath(t))
+        if key in seen:
+            raise UsageError(f"{t}: given twice in one set of files")
+        seen.add(key)
+        if os.path.isdir(t):
+            raise UsageError(f"{t}: is a directory")
+        if not overwrite and os.path.lexists(t):
+            raise UsageError(f"{t}: {exists}")
+    if mode is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    temps: list[str] = []
+    published: list[str] = []
+    try:
+        for target, source in files:
+            directory = os.path.dirname(os.fspath(target)) or "."
+            _make_dirs(directory)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(os.fspath(target))}.", suffix=".tmp",
+                                           dir=directory)
+            except OSError as e:
+                raise IgnkitError(f"{os.fspath(target)}: cannot create: {e.strerror or e}") from None
+            temps.append(tmp)
+            if isinstance(source, bytes):
+                try:
+                    with os.fdopen(fd, "wb") as f:
+                        f.write(source)
+                        f.flush()
+                        if fsync:
+                            os.fsync(f.fileno())
+                except OSError as e:
+                    if e.errno in _WRITE_ERRNOS:
+                        raise IgnkitError(f"{os.fspath(target)}: cannot write: {e.strerror or e}") from None
+                    raise
+            else:
+                os.close(fd)
+                source(tmp)  # its own errors propagate as they are
+                if fsync:
+                    _fsync_path(tmp)
+            if stat.S_ISREG(os.lstat(tmp).st_mode):
+                os.chmod(tmp, mode)
+            if progress is not None:
+                progress(len(temps) - 1)
+        for target, tmp in zip(targets, temps):
+            if overwrite:
+                os.replace(tmp, target)
+            else:
+                try:
+                    os.link(tmp, target)  # fails if the target appeared meanwhile: never clobber silently
+                except FileExistsError:
+                    raise UsageError(f"{target}: {exists}") from None
+                published.append(target)
+                os.unlink(tmp)
+    except BaseException:
+        for path in temps + published:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        raise
+    return targets
+
+
+def _make_dirs(directory: str) -> None:
+    if os.path.isdir(directory):
+        return
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise IgnkitError(f"{directory}: cannot create directory: {e.strerror or e}") from None
+
+
+def _fsync_path(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -58,7 +58,7 @@ def config(fmt: str, arch: str, kernel_url: Optional[str], initramfs_url: Option
 
     from ..arch import normalize_arch
     from ..errors import UsageError
-    from ..outfile import write_bytes_atomic, write_output
+    from ..outfile import write_files_atomic, write_output
     from ..pxeconfig import BootParams, render, render_hosts
 
     arch = normalize_arch(arch)
@@ -88,11 +88,10 @@ def config(fmt: str, arch: str, kernel_url: Optional[str], initramfs_url: Option
         for w in warnings:
             click.echo(f"ignkit: warning: {w}", err=True)
         root = Path(output_dir)
-        for rel, text in sorted(files.items()):
-            target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_bytes_atomic(target, text.encode())
-            click.echo(str(target))
+        # All or nothing: a failure while writing leaves none of the per-host files.
+        for target in write_files_atomic([(root / rel, text.encode()) for rel, text in sorted(files.items())],
+                                         overwrite=True):
+            click.echo(target)
         return
     if output_dir:
         raise UsageError("--output-dir is for per-host files: give --hosts HOSTS.yaml, or use --output")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -120,49 +121,18 @@ def plan_pxe_hosts(initramfs: PathLike, options: CustomizeOptions, hosts: Sequen
 
 def write_host_images(images: Sequence[HostImage], write_one: Callable[[HostImage, str], None], *,
                       overwrite: bool = False, progress: Optional[ProgressCallback] = None) -> None:
-    """Write every image, all or nothing: each goes to a temporary file, then all are renamed.
+    """Write every image, all or nothing (:func:`ignkit.outfile.write_files_atomic`).
 
     ``write_one(image, temp_path)`` writes one image over ``temp_path``. Existing targets are refused
     up front unless ``overwrite``. On any failure (or interruption) every temporary file is removed
-    and no target of this run appears (new targets already linked are removed again), so an
-    ``--output-dir`` never holds a half set from one run.
+    and no target of this run appears, so an ``--output-dir`` never holds a half set from one run.
     """
-    import tempfile
+    from ..outfile import write_files_atomic
 
     if not images:
         return
-    for im in images:
-        if os.path.isdir(im.path):
-            raise UsageError(f"{im.path}: is a directory")
-        if not overwrite and os.path.lexists(im.path):
-            raise UsageError(f"{im.path}: already exists (use --overwrite to replace it)")
-    directory = os.path.dirname(images[0].path) or "."
-    os.makedirs(directory, exist_ok=True)
-    temps: list[str] = []
-    published: list[str] = []
-    try:
-        for im in images:
-            fd, tmp = tempfile.mkstemp(prefix=".ignkit-", suffix=".tmp", dir=directory)
-            os.close(fd)
-            temps.append(tmp)
-            write_one(im, tmp)
-            if progress is not None:
-                progress(im)
-        for im, tmp in zip(images, temps):
-            if overwrite:
-                os.replace(tmp, im.path)
-            else:
-                try:
-                    os.link(tmp, im.path)
-                except FileExistsError:
-                    raise UsageError(f"{im.path}: already exists (use --overwrite to replace it)") from None
-                published.append(im.path)
-                os.unlink(tmp)
-    except BaseException:
-        for path in temps + published:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-        raise
+    write_files_atomic([(im.path, functools.partial(write_one, im)) for im in images], overwrite=overwrite,
+                       fsync=False, progress=None if progress is None else lambda i: progress(images[i]))
 
 
 def write_iso_hosts(images: Sequence[HostImage], *, overwrite: bool = False,
@@ -187,8 +157,6 @@ def write_pxe_hosts(initramfs: PathLike, images: Sequence[HostImage], *, overwri
     import shutil
 
     size = os.path.getsize(initramfs)
-    umask = os.umask(0)
-    os.umask(umask)
 
     def write_one(im: HostImage, tmp: str) -> None:
         shutil.copyfile(initramfs, tmp)
@@ -196,7 +164,6 @@ def write_pxe_hosts(initramfs: PathLike, images: Sequence[HostImage], *, overwri
             raise ImageError(f"{os.fspath(initramfs)}: the file changed size while being copied")
         with open(tmp, "ab") as f:
             f.write(im.layer)
-        os.chmod(tmp, 0o666 & ~umask)
 
     write_host_images(images, write_one, overwrite=overwrite, progress=progress)
 

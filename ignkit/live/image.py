@@ -8,16 +8,15 @@ One opened ISO can be ``copy()``-ed to write many outputs (one per host) without
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import struct
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
-from ..errors import CheckFailed, ImageError, InputError, UsageError
+from ..errors import CheckFailed, IgnkitError, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
 from ..outfile import atomic_output, binary_stdout
 from . import embed as _embed
@@ -550,33 +549,30 @@ def extract_pxe(live_iso: LiveIso, directory: str | os.PathLike[str] = ".", *,
     anything is written; on any error the files this call wrote are removed again. Files kept in
     several extents (4 GiB and more) are copied piece by piece.
     """
-    from ..outfile import atomic_output
+    from ..outfile import OUTPUT_ERRNOS, write_files_atomic
 
     if not live_iso.pxe_files:
         raise ImageError(f"{live_iso.path}: {_embed.UNRECOGNIZED} (no images/pxeboot directory)")
     stem = os.path.splitext(os.path.basename(live_iso.path))[0]
     jobs = [(entry, os.path.join(os.fspath(directory), f"{stem}-{entry.name.lower()}"))
             for entry in sorted(live_iso.pxe_files, key=lambda e: e.name)]
-    for entry, target in jobs:
+    for entry, _ in jobs:
         if any(offset + length > live_iso.size for offset, length in entry.ranges):
             raise ImageError(f"{live_iso.path}: ISO image is incomplete ({entry.name} ends past the end)")
-        if not overwrite and os.path.lexists(target):
-            raise UsageError(f"{target}: already exists (use --overwrite to replace it)")
-    os.makedirs(directory, exist_ok=True)
-    written: list[str] = []
-    try:
-        with open(live_iso.path, "rb") as src:
-            for entry, target in jobs:
-                with atomic_output(target, overwrite=overwrite) as out:
-                    out.flush()
-                    pos = 0
-                    for offset, length in entry.ranges:
-                        _copy_range(src.fileno(), out.fileno(), length, offset, pos)
-                        pos += length
-                written.append(target)
-    except BaseException:
-        for path in written:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-        raise
-    return written
+    with open(live_iso.path, "rb") as src:
+        def copier(entry: Any, target: str) -> Callable[[str], None]:
+            def copy(tmp: str) -> None:
+                try:
+                    with open(tmp, "wb") as out:
+                        pos = 0
+                        for offset, length in entry.ranges:
+                            _copy_range(src.fileno(), out.fileno(), length, offset, pos)
+                            pos += length
+                except OSError as e:
+                    if e.errno in OUTPUT_ERRNOS:
+                        raise IgnkitError(f"{target}: cannot write: {e.strerror or e}") from None
+                    raise
+            return copy
+
+        # All or nothing: every file to a temporary file first, then all renamed.
+        return write_files_atomic([(target, copier(entry, target)) for entry, target in jobs], overwrite=overwrite)
