@@ -137,6 +137,27 @@ def parse_keyfile(text: Union[str, bytes]) -> dict[str, dict[str, str]]:
     return result
 
 
+def keyfiles_listing(files: Mapping[str, bytes]) -> bytes:
+    """Keyfiles as ``network extract`` / ``network unwrap`` print them: each under a ``##########`` name line."""
+    parts = [f"########## {name} ##########\n".encode() + files[name] for name in sorted(files)]
+    return b"\n".join(parts)
+
+
+def write_keyfiles(files: Mapping[str, bytes], directory: Union[str, os.PathLike[str]]) -> list[str]:
+    """Write keyfiles (name → contents) into ``directory`` (created if needed), all or none, mode 0600.
+
+    Names come from an image, so each must be a plain file name; an existing file is refused before
+    anything is written. Returns the paths written, sorted by name.
+    """
+    from .outfile import write_files_atomic
+
+    for name in files:
+        if not name or name in (".", "..") or "/" in name or "\0" in name:
+            raise InputError(f"keyfile name {name!r} is not a plain file name")
+    jobs = [(os.path.join(os.fspath(directory), name), files[name]) for name in sorted(files)]
+    return write_files_atomic(jobs, overwrite=False, mode=0o600, exists="already exists (File exists)")
+
+
 def ethernet_keyfile(cfg: EthernetConfig) -> str:
     """Render one ethernet connection as keyfile text."""
     conn: dict[str, str] = {"id": cfg.name, "type": "ethernet"}

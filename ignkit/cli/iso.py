@@ -235,24 +235,14 @@ def network_extract(iso: str, directory: str | None, arch: str | None) -> None:
     files = _open(iso, arch).network_keyfiles()
     if not files:
         raise CheckFailed("No embedded network settings.")
-    if directory:
-        from ..outfile import write_bytes_atomic
+    from ..netconf import keyfiles_listing, write_keyfiles
 
-        paths = {name: os.path.join(directory, name) for name in sorted(files)}
-        for path in paths.values():  # all checked first: nothing half-extracted
-            if os.path.lexists(path):
-                raise UsageError(f"{path}: already exists")
-        os.makedirs(directory, exist_ok=True)
-        for name, path in paths.items():
-            write_bytes_atomic(path, files[name], overwrite=False, mode=0o600)
+    if directory:
+        for path in write_keyfiles(files, directory):
             click.echo(path)
         return
     out = sys.stdout.buffer
-    for i, name in enumerate(sorted(files)):
-        if i:
-            out.write(b"\n")
-        out.write(f"########## {name} ##########\n".encode())
-        out.write(files[name])
+    out.write(keyfiles_listing(files))
     out.flush()
 
 

@@ -32,10 +32,10 @@ def _open_image(path: Optional[str]) -> BinaryIO:
 
 
 def _binary_stdout() -> BinaryIO:
-    stream = sys.stdout.buffer
-    if stream.isatty():
-        raise UsageError("Refusing to write binary data to terminal")
-    return stream
+    """Standard output for an image; refused on a terminal with coreos-installer's exact words."""
+    from ..outfile import TERMINAL_REFUSAL, binary_stdout
+
+    return binary_stdout(sys.stdout.buffer, message=TERMINAL_REFUSAL)  # type: ignore[return-value]
 
 
 def _write_image(output: Optional[str], data: bytes) -> None:
@@ -138,23 +138,12 @@ def network_unwrap(directory: Optional[str], image: Optional[str]) -> None:
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise ImageError(f"multiple keyfiles named '{dup}' in the image")
-    if directory is not None:
-        from ..outfile import write_bytes_atomic
+    from ..netconf import keyfiles_listing, write_keyfiles
 
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        for name, _ in files:
-            if (target / name).exists():
-                raise UsageError(f"{target / name}: File exists")
-        for name, data in files:
-            write_bytes_atomic(target / name, data, overwrite=False, mode=0o600)
-            click.echo(str(target / name))
+    if directory is not None:
+        for path in write_keyfiles(dict(files), directory):
+            click.echo(path)
         return
     out = sys.stdout.buffer
-    for i, (name, data) in enumerate(files):
-        if i:
-            out.write(b"\n")
-        out.write(f"########## {name} ##########\n".encode())
-        out.write(data)
+    out.write(keyfiles_listing(dict(files)))
     out.flush()
-    sys.stdout.flush()
