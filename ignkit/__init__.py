@@ -43,7 +43,7 @@ _EXPORTS: dict[str, str] = {
     "read_initrd": "ignkit.initrd",
     "append_layer": "ignkit.live.initramfs",
     # per-host customization
-    "CustomizeOptions": "ignkit.live.customize",
+    "CustomizeOptions": "ignkit.live.options",
     "customize_iso": "ignkit.live.customize",
     "customize_pxe": "ignkit.live.customize",
     "customize_iso_hosts": "ignkit.live.hosts",
@@ -95,12 +95,13 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .ignition.validate import detect_version, parse_config, validate
     from .initrd import read_initrd
     from .inventory import Host, load_inventory
-    from .live.customize import CustomizeOptions, customize_iso, customize_pxe, read_customization
+    from .live.customize import customize_iso, customize_pxe, read_customization
     from .live.hosts import customize_iso_hosts, customize_pxe_hosts
     from .live.image import LiveIso, extract_pxe, open_iso, write_iso
     from .live.initramfs import append_layer, build_initrd
     from .live.kargs import modify_kargs
     from .live.miniso import extract_minimal_iso
+    from .live.options import CustomizeOptions
     from .netconf import nmstate_to_keyfiles
     from .pxeconfig import BootParams
     from .pxeconfig import render as render_boot_config
