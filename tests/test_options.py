@@ -112,7 +112,15 @@ def test_features_messages_name_the_flag() -> None:
         compose(CustomizeOptions(ip=["192.0.2.2/24"], mac="52:54:00:00:00:01"), {})
 
 
-def test_per_host_rows_refused_with_hosts() -> None:
+def test_per_host_rows_refused_with_hosts(tmp_path: Path) -> None:
+    from ignkit.inventory import parse_inventory
+    from ignkit.live.hosts import plan_pxe_hosts
+
+    # The library refuses them too (each host would get the same address).
+    hosts = parse_inventory({"hosts": [{"hostname": "a"}]})
+    with pytest.raises(UsageError, match="^--ip is per host: put it in the inventory"):
+        plan_pxe_hosts(make_initramfs(tmp_path / "live.img"), CustomizeOptions(ip=["192.0.2.1/24"]), hosts, tmp_path)
+
     for o in OPTIONS:
         opts = CustomizeOptions(**{o.field: ["x"] if o.multiple else (not o.invert if o.is_flag else "x")})
         if o.per_host:

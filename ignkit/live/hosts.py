@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 from ..errors import IgnkitError, ImageError, UsageError
 from .customize import Customization, CustomizeOptions, PathLike, compose, customize_iso, scan_pxe_initramfs
 from .kinds import ImageKind
+from .options import check_hosts_base
 
 if TYPE_CHECKING:
     from ..inventory import Host
@@ -87,8 +88,10 @@ def plan_iso_hosts(iso: LiveIso, options: CustomizeOptions, hosts: Sequence[Host
     """Compose every host's ISO (``base`` options plus the host's own) without writing anything.
 
     A host whose architecture differs from the ISO's, or whose options fail, raises an error
-    naming the host: a bad third host stops the run before the first ISO is written.
+    naming the host: a bad third host stops the run before the first ISO is written. ``options``
+    must not set what the inventory gives per host (host name, short network options).
     """
+    check_hosts_base(options)
     if not force and not iso.is_pristine():
         raise ImageError("This ISO image is already customized; use -f to force.")
     for h in hosts:
@@ -108,6 +111,7 @@ def plan_pxe_hosts(initramfs: PathLike, options: CustomizeOptions, hosts: Sequen
     """Compose every host's PXE layer (the initramfs is scanned once) without writing anything."""
     from .initramfs import build_initrd
 
+    check_hosts_base(options)
     if options.has_live_kargs:
         raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
     features = scan_pxe_initramfs(initramfs).features
