@@ -131,7 +131,7 @@ def _checked(check: Callable[[str, str], object], values: list[str], where: str)
 
 
 def _install_dev(value: Any, where: str) -> Optional[str]:
-    from .live.options import check_dest_device
+    from .live.installer import check_dest_device
 
     dev = _one(value, where)
     if dev is None:

@@ -9,14 +9,17 @@ on the machine. The field order is the order coreos-installer writes the keys in
 from __future__ import annotations
 
 import copy
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Optional, Union
 
-from ..errors import IgnkitError, InputError
+from ..errors import IgnkitError, InputError, UsageError
 
-__all__ = ["InstallConfig"]
+__all__ = ["InstallConfig", "check_dest_device", "check_ignition_url"]
+
+_DEVICE_RE = re.compile(r"/dev/[^\s\x00-\x1f\x7f]+")
 
 
 @dataclass
@@ -111,12 +114,39 @@ class InstallConfig:
                 setattr(self, f.name, copy.copy(value))
 
 
+def check_dest_device(dev: Any, where: str = "--dest-device") -> str:
+    """A device path to install to: ``/dev/...``, not bare ``/dev/``, no whitespace or control characters."""
+    if not isinstance(dev, str) or not _DEVICE_RE.fullmatch(dev):
+        raise UsageError(f"{where} {dev!r}: must be a full device path (give a full path such as /dev/sda, "
+                         "without spaces or control characters)")
+    return str(dev)
+
+
+def check_ignition_url(url: Any, where: str = "--dest-ignition-url") -> str:
+    """A URL the installer fetches its config from: http(s), with a host, a valid port, no control characters."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str):
+        raise UsageError(f"{where}: expected a string, got {url!r}")
+    text = url
+    if re.search(r"[\s\x00-\x1f\x7f]", text):
+        raise UsageError(f"{where} {text!r}: expected an http(s) URL (no spaces or control characters)")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as e:
+        raise UsageError(f"{where} {text!r}: expected an http(s) URL ({e})") from None
+    # coreos-installer fetches ignition-url itself, over HTTP(S) only.
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{where} {text!r}: expected an http(s) URL")
+    return text
+
+
 def _check_value(key: str, value: Any, what: str) -> None:
     """The checks of the matching command-line options (ignkit.live.options), for a config file's values:
     kernel arguments, consoles, the device and the config URL refused as they would be on the command line."""
     from .console import parse_console
     from .kargs import check_karg
-    from .options import check_dest_device, check_ignition_url
 
     checks: dict[str, Any] = {"append-karg": check_karg, "delete-karg": check_karg, "console": parse_console,
                               "dest-device": check_dest_device, "ignition-url": check_ignition_url}

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 from ..errors import IgnkitError, UsageError
+from .installer import check_dest_device, check_ignition_url
 from .kinds import ImageKind
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -82,7 +83,6 @@ class Option:
 # ---------------------------------------------------------------------------------------------------
 # Value checks (each raises an IgnkitError whose message starts with the option's name)
 
-_DEVICE_RE = re.compile(r"/dev/[^\s\x00-\x1f\x7f]+")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -90,32 +90,6 @@ def _string(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise UsageError(f"{where}: expected a string, got {value!r}")
     return value
-
-
-def check_dest_device(dev: Any, where: str = "--dest-device") -> str:
-    """A device path to install to: ``/dev/...``, not bare ``/dev/``, no whitespace or control characters."""
-    if not _DEVICE_RE.fullmatch(_string(dev, where)):
-        raise UsageError(f"{where} {dev!r}: must be a full device path (give a full path such as /dev/sda, "
-                         "without spaces or control characters)")
-    return str(dev)
-
-
-def check_ignition_url(url: Any, where: str = "--dest-ignition-url") -> str:
-    """A URL the installer fetches its config from: http(s), with a host, a valid port, no control characters."""
-    from urllib.parse import urlsplit
-
-    text = _string(url, where)
-    if re.search(r"[\s\x00-\x1f\x7f]", text):
-        raise UsageError(f"{where} {text!r}: expected an http(s) URL (no spaces or control characters)")
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
-    except ValueError as e:
-        raise UsageError(f"{where} {text!r}: expected an http(s) URL ({e})") from None
-    # coreos-installer fetches ignition-url itself, over HTTP(S) only.
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{where} {text!r}: expected an http(s) URL")
-    return text
 
 
 def _check_digest(value: Any, where: str) -> None:
