@@ -265,8 +265,8 @@ def test_pxe_customize_refuses_control_kargs(tmp_path: Path, option: str) -> Non
     ('delete-karg: ["a\\u0000b"]', "delete-karg 'a\\x00b': kernel arguments must not contain the control"),
     ('append-karg: ["a\\tb"]', "control character '\\t'"),
     ("console: [ttyS256]", "couldn't parse port"),
-    ('dest-device: "/dev/sda\\nx"', "must be a full device path"),
-    ("dest-device: /dev/", "must be a full device path"),
+    ('dest-device: "/dev/sda\\nx"', "dest-device '/dev/sda\\nx': must not contain whitespace or control"),
+    ('dest-device: "/dev/sda x"', "must not contain whitespace"),
     ('ignition-url: "http://h/a\\nb"', "expected an http(s) URL"),
 ])
 def test_installer_config_contents(fixture_isos: dict[str, Path], tmp_path: Path, text: str, fragment: str) -> None:

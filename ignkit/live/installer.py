@@ -142,6 +142,13 @@ def check_ignition_url(url: Any, where: str = "--dest-ignition-url") -> str:
     return text
 
 
+def _check_plain(value: str, where: str) -> None:
+    """A path coreos-installer opens as given (a config file may name ``dest-device`` relative to /dev):
+    one line of text without whitespace or control characters."""
+    if re.search(r"[\s\x00-\x1f\x7f]", value):
+        raise UsageError(f"{where} {value!r}: must not contain whitespace or control characters")
+
+
 def _check_value(key: str, value: Any, what: str) -> None:
     """The checks of the matching command-line options (ignkit.live.options), for a config file's values:
     kernel arguments, consoles, the device and the config URL refused as they would be on the command line."""
@@ -149,7 +156,7 @@ def _check_value(key: str, value: Any, what: str) -> None:
     from .kargs import check_karg
 
     checks: dict[str, Any] = {"append-karg": check_karg, "delete-karg": check_karg, "console": parse_console,
-                              "dest-device": check_dest_device, "ignition-url": check_ignition_url}
+                              "dest-device": _check_plain, "ignition-url": check_ignition_url}
     check = checks.get(key)
     if check is None:
         return
