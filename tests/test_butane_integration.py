@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import BUTANE_ORACLE, run_ignkit
+from conftest import BUTANE_ORACLE, CI_FIXTURES, run_ignkit
 
 from ignkit.butane import ButaneError, translate
 from ignkit.ignition import build
@@ -225,3 +225,17 @@ def test_pxe_customize_accepts_butane(bu: Path, tmp_path: Path) -> None:
     parts = read_customization(layer)
     assert parts.dest_config is not None
     assert build.files_of(parts.dest_config)["/etc/motd"][1] == b"hello from butane"
+
+
+@pytest.mark.skipif(not BUTANE_ORACLE.is_file(), reason=f"butane oracle not found at {BUTANE_ORACLE}")
+def test_coreos_installer_butane_fixtures_translate_like_butane() -> None:
+    """coreos-installer's own test Butane files (which it cannot read) translate as butane translates them,
+    and embed takes them as --dest-ignition."""
+    from butane_diff import compare, normalize
+
+    files = sorted((CI_FIXTURES / "customize").glob("*.bu"))
+    assert files
+    for f in files:
+        mine, theirs = compare(f.read_text(), files_dir=str(f.parent))
+        assert (mine.verdict, mine.lines) == (theirs.verdict, theirs.lines), f
+        assert normalize(mine.output) == normalize(theirs.output), f

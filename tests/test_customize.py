@@ -242,7 +242,8 @@ def test_already_customized_and_force(isos: dict[str, Path], tmp_path: Path) -> 
     (CustomizeOptions(pre_install=[C / "cert.pem", C / "cert.pem"]), UsageError,
      "config already specifies path /usr/local/bin/pre-install-cert.pem"),
     (CustomizeOptions(installer_config=[C / "dest.bu"]), InputError, "parsing installer config"),
-    (CustomizeOptions(dest_ignition=[C / "dest.bu"]), InputError, "parsing Ignition config"),
+    # neither JSON nor Butane (a Butane file such as dest.bu is translated: tests/test_butane_integration.py)
+    (CustomizeOptions(dest_ignition=[C / "install-1.conf"]), InputError, "parsing Ignition config"),
     (CustomizeOptions(ignition_ca=[C / "install-1.conf"]), InputError, "not a PEM certificate"),
     (CustomizeOptions(dest_console=["console=ttyS0"]), UsageError, "should not start with 'console='"),
     (CustomizeOptions(dest_device="sda"), UsageError, "full path"),

@@ -242,7 +242,7 @@ def test_bad_inputs_are_one_line_and_leave_nothing(tmp_path: Path) -> None:
     for args, fragment in [
         ([iso_like, "-o", tmp_path / "o.img"], f"{iso_like}: "),
         ([src, "-o", tmp_path / "missing" / "o.img"], f"{tmp_path / 'missing' / 'o.img'}: directory "),
-        ([src, "-o", tmp_path / "o.img", "--dest-ignition", C / "dest.bu"], "parsing Ignition config"),
+        ([src, "-o", tmp_path / "o.img", "--dest-ignition", C / "install-1.conf"], "parsing Ignition config"),
         ([src, "-o", tmp_path / "o.img", "--ip", "192.0.2.1/24", "--gateway", "198.51.100.1"], "not in the subnet"),
         ([src, "--output-dir", tmp_path], "--output-dir goes with --hosts"),
     ]:

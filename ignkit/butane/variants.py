@@ -11,10 +11,10 @@ import copy
 import re
 from typing import Any, Optional
 
+from .base import O_KEY, Ctx, _mount_units, _quadlets, _trees, _value, go_shape
 from .dataurl import make_data_url
 from .report import Entry, YPath
 from .schema import BStruct, snake
-from .translate import O_KEY, Ctx, _mount_units, _quadlets, _trees, _value
 
 __all__ = ["check_variant", "finish", "machine_config"]
 
@@ -350,8 +350,6 @@ def finish(ctx: Ctx, tree: BStruct, v: dict[str, Any]) -> Optional[dict[str, Any
         if ctx.fatal:
             return None
     _validate(ctx, cfg)
-    from .translate import go_shape
-
     return go_shape(strip(cfg), spec.ignition)
 
 
@@ -469,7 +467,6 @@ def _expand(cfg: Any, keys: tuple[str, ...], prefix: tuple[Any, ...] = ()) -> li
 
 def _validate(ctx: Ctx, cfg: dict[str, Any]) -> None:
     from ..ignition.validate import validate
-    from .translate import go_shape
 
     clean = go_shape(strip(cfg), ctx.spec.ignition)
     rep = validate(copy.deepcopy(clean), spec=ctx.spec.ignition)
