@@ -228,7 +228,7 @@ def register() -> None:
         lab, "net-grub-aa64-worker-1", "net-aa64", tftp=grub_root(lab, "aarch64"), bootfile="grubaa64.efi",
         mac=MACS["worker-1"])
     c["net-grub-uefi-ipv6"] = lambda lab: _boot(
-        lab, "net-grub-uefi-ipv6", "net-uefi-ipxe", tftp=grub_ipv6_root(lab), bootfile="grubx64.efi",
+        lab, "net-grub-uefi-ipv6", "net-uefi", tftp=grub_ipv6_root(lab), bootfile="grubx64.efi",
         mac="52:54:00:00:00:66", ipv6=True)
     c["net-ipxe-sanboot-worker-0"] = lambda lab: _boot(
         lab, "net-ipxe-sanboot-worker-0", "net-bios", tftp=sanboot_root(lab), bootfile="boot.ipxe",

@@ -158,9 +158,10 @@ def qemu_command(mode: str, log: Path, workdir: Path, *, tftp: Path | None = Non
                 "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
     if mode.startswith("net-"):
         assert tftp is not None
-        netdev = f"user,id=n0,tftp={tftp},bootfile={bootfile},ipv6={'on' if ipv6 else 'off'}"
+        # ipv4=on spelled out: given ipv6=on alone, qemu turns IPv4 off (no DHCPv4 answer at all: PXE-E18)
+        netdev = f"user,id=n0,tftp={tftp},bootfile={bootfile},ipv4=on,ipv6={'on' if ipv6 else 'off'}"
         # UEFI: the firmware's own virtio-net driver and PXE, except in net-uefi-ipxe (the ipxe-qemu ROMs are
-        # x86 code). With ipv6=on, OVMF's own PXE gets no DHCPv4 answer (PXE-E18, measured): IPv6 cases use iPXE.
+        # x86 code for BIOS and x86_64 UEFI).
         rom = ",romfile=" if mode in ("net-uefi", "net-aa64") else ""
         cmd += ["-netdev", netdev, "-device", f"virtio-net-pci,netdev=n0,mac={mac}{rom}"]
         if binary == "qemu-system-x86_64":

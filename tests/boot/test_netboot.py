@@ -174,9 +174,11 @@ def test_grub_old_port_syntax_fails(lab):
 
 @pytest.mark.boot_case("broken-ipxe-missing-initrd")
 def test_ipxe_missing_initrd_fails(lab):
-    with pytest.raises(netlib.BootFailed):
+    """An entry whose initramfs is not on the server: iPXE (EFI ROM, its console on the serial port) stops."""
+    with pytest.raises(netlib.BootFailed, match=r"no-such-host\.img\.\.\. No such file") as e:
         lab.result("broken-ipxe-missing-initrd")
-    assert any("/no-such-host.img" in r and '" 404 ' in r for r in netcases.server(lab).requests())
+    requests = netcases.server(lab).requests()
+    assert any("/no-such-host.img" in r and '" 404 ' in r for r in requests), (str(e.value), requests[-5:])
 
 
 # ---------------------------------------------------------------- the build
