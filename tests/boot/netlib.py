@@ -33,6 +33,8 @@ NET_MODES = {
     "net-uefi": ("qemu-system-x86_64", (bootlib.OVMF_CODE, bootlib.OVMF_VARS)),       # OVMF's own PXE
     "net-uefi-ipxe": ("qemu-system-x86_64", (bootlib.OVMF_CODE, bootlib.OVMF_VARS)),  # the iPXE EFI ROM
     "net-aa64": ("qemu-system-aarch64", (bootlib.AAVMF_CODE, bootlib.AAVMF_VARS)),
+    # iPXE started with no address: Debian's ipxe.lkrn run as a kernel, the script as its initrd
+    "ipxe-lkrn": ("qemu-system-x86_64", None),
     # a CD image read by qemu's HTTP block driver (curl) from the host's server
     "http-bios-cd": ("qemu-system-x86_64", None),
     "http-uefi-cd": ("qemu-system-x86_64", (bootlib.OVMF_CODE, bootlib.OVMF_VARS)),
@@ -143,7 +145,8 @@ http {{
 
 
 def qemu_command(mode: str, log: Path, workdir: Path, *, tftp: Path | None = None, bootfile: str = "",
-                 mac: str = "52:54:00:12:34:56", cdrom_url: str = "", ipv6: bool = False) -> list[str]:
+                 mac: str = "52:54:00:12:34:56", cdrom_url: str = "", ipv6: bool = False,
+                 lkrn: Path | None = None, script: Path | None = None) -> list[str]:
     binary, firmware = NET_MODES[mode]
     cmd = [binary, "-accel", "tcg", "-display", "none", "-monitor", "none", "-no-reboot", "-serial", f"file:{log}"]
     if binary == "qemu-system-x86_64":
@@ -166,12 +169,16 @@ def qemu_command(mode: str, log: Path, workdir: Path, *, tftp: Path | None = Non
         cmd += ["-netdev", netdev, "-device", f"virtio-net-pci,netdev=n0,mac={mac}{rom}"]
         if binary == "qemu-system-x86_64":
             cmd += ["-boot", "n"]
+    elif mode == "ipxe-lkrn":
+        # No DHCP, no TFTP boot file, no ROM: iPXE's own virtio driver, and the script is all it has.
+        cmd += ["-netdev", "user,id=n0,ipv4=on,ipv6=off", "-device", f"virtio-net-pci,netdev=n0,mac={mac},romfile=",
+                "-kernel", str(lkrn), "-initrd", str(script)]
     else:
         cmd += ["-nic", "none", "-drive", f"file={cdrom_url},format=raw,media=cdrom,readonly=on"]
     return cmd
 
 
-def netboot(mode: str, *, log_path: Path, timeout: float = 150.0, **kw: object) -> bootlib.BootReport:
+def netboot(mode: str, *, log_path: Path, timeout: float = 300.0, **kw: object) -> bootlib.BootReport:
     """Boot in ``mode`` (see NET_MODES) and return the guest's report.
 
     A loader or kernel failure seen on the serial port stops qemu at once (BootFailed with the line); no
