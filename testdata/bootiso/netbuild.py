@@ -8,7 +8,8 @@ Beside build.py (the live ISO, kernel and initramfs), this makes what a TFTP roo
   ``net tftp http efinet`` modules and the prefix ``/grub`` on the TFTP server GRUB came from, so GRUB reads
   ``grub/grub.cfg-01-<mac>`` (then ``grub/grub.cfg``) of the booting NIC, as ``grub-mknetdir`` sets it up;
 - x86_64 BIOS: ``lpxelinux.0`` (the PXELINUX that fetches http:// URLs) from Debian's ``pxelinux`` .deb and
-  ``ldlinux.c32`` from ``syslinux-common``.
+  ``ldlinux.c32`` from ``syslinux-common``; ``ipxe.lkrn`` from Debian's ``ipxe`` .deb (iPXE as a Linux-style
+  kernel: qemu runs it with a script as initrd, an iPXE that starts without a network address).
 
 The iPXE ROM is not built: qemu loads its NIC's ROM from Debian's ``ipxe-qemu`` package (installed).
 
@@ -71,7 +72,7 @@ def packages(arch: str) -> list[tuple[str, str, str]]:
     a = NET[arch]
     names = [(f"grub-efi-{a['deb']}-bin", a["deb"])]
     if a["bios"]:
-        names += [("pxelinux", "all"), ("syslinux-common", "all")]
+        names += [("pxelinux", "all"), ("syslinux-common", "all"), ("ipxe", "all")]
     return [(n, _version(b, n if d in ("all", "amd64") else f"{n}:{d}"), d) for n, d in names]
 
 
@@ -108,7 +109,9 @@ def build(arch: str, out: Path, debs: Path, force: bool = False) -> dict:
         sdir = b.unpack(files["syslinux-common"], ["./usr/lib/syslinux/modules/bios/ldlinux.c32"],
                         unpacked / (files["syslinux-common"].stem + "-ldlinux"))
         shutil.copyfile(sdir / "usr/lib/syslinux/modules/bios/ldlinux.c32", out / "ldlinux.c32")
-        made += ["lpxelinux.0", "ldlinux.c32"]
+        idir = b.unpack(files["ipxe"], ["./boot/ipxe.lkrn"], unpacked / files["ipxe"].stem)
+        shutil.copyfile(idir / "boot/ipxe.lkrn", out / "ipxe.lkrn")
+        made += ["lpxelinux.0", "ldlinux.c32", "ipxe.lkrn"]
     manifest = {
         "arch": arch,
         "grub_efi": a["efi"],

@@ -19,12 +19,12 @@ BOOTISO = REPO / "testdata" / "bootiso"
 BUILD = REPO / "testdata" / "build"
 
 TOOLS = ["xorriso", "qemu-system-x86_64", "qemu-system-aarch64", "grub-mkimage", "mkfs.vfat", "mmd", "mcopy",
-         "isohybrid", "apt-get", "apt-cache", "dpkg-deb"]
+         "isohybrid", "apt-get", "apt-cache", "dpkg-deb", "nginx"]
 FIRMWARE = [bootlib.OVMF_CODE, bootlib.OVMF_VARS, bootlib.AAVMF_CODE, bootlib.AAVMF_VARS]
 
 
 TOOLS = ["xorriso", "qemu-system-x86_64", "qemu-system-aarch64", "grub-mkimage", "mkfs.vfat", "mmd", "mcopy",
-         "isohybrid", "apt-get", "apt-cache", "dpkg-deb"]
+         "isohybrid", "apt-get", "apt-cache", "dpkg-deb", "nginx"]
 FIRMWARE = [bootlib.OVMF_CODE, bootlib.OVMF_VARS, bootlib.AAVMF_CODE, bootlib.AAVMF_VARS]
 
 

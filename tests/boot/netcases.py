@@ -154,6 +154,19 @@ def grub_ipv6_root(lab: Any) -> Path:
     return lab.artifact("tftp-grub-ipv6", make)  # type: ignore[no-any-return]
 
 
+def rom_script(lab: Any) -> Path:
+    """worker-0's entry (`pxe config -F ipxe`, one host) as iPXE would run it from a NIC ROM: no address yet."""
+    def make() -> Path:
+        host_initrds(lab, "x86_64")
+        d = tftp_root(lab, "ipxe-rom")
+        args = [a.replace("{hostname}", "worker-0").replace("{short_name}", "worker-0")
+                for a in config_args(lab, "x86_64")]
+        ignkit("pxe", "config", "-F", "ipxe", *args, "--install-dev", "/dev/vda", "--ip",
+               "192.0.2.10::192.0.2.1:24:worker-0::none", "--nameserver", "192.0.2.53", "-o", str(d / "worker-0.ipxe"))
+        return d / "worker-0.ipxe"
+    return lab.artifact("ipxe-rom-script", make)  # type: ignore[no-any-return]
+
+
 def sanboot_root(lab: Any) -> Path:
     """An iPXE script that boots worker-0's ISO (`ignkit embed --hosts`) with `sanboot http://...`."""
     def make() -> Path:
@@ -228,8 +241,11 @@ def register() -> None:
         lab, "net-grub-aa64-worker-1", "net-aa64", tftp=grub_root(lab, "aarch64"), bootfile="grubaa64.efi",
         mac=MACS["worker-1"])
     c["net-grub-uefi-ipv6"] = lambda lab: _boot(
-        lab, "net-grub-uefi-ipv6", "net-uefi-ipxe", tftp=grub_ipv6_root(lab), bootfile="grubx64.efi",
+        lab, "net-grub-uefi-ipv6", "net-uefi", tftp=grub_ipv6_root(lab), bootfile="grubx64.efi",
         mac="52:54:00:00:00:66", ipv6=True)
+    c["ipxe-no-address-worker-0"] = lambda lab: _boot(
+        lab, "ipxe-no-address-worker-0", "ipxe-lkrn", lkrn=net_build(lab, "x86_64")["dir"] / "ipxe.lkrn",
+        script=rom_script(lab), mac=MACS["worker-0"])
     c["net-ipxe-sanboot-worker-0"] = lambda lab: _boot(
         lab, "net-ipxe-sanboot-worker-0", "net-bios", tftp=sanboot_root(lab), bootfile="boot.ipxe",
         mac=MACS["worker-0"])

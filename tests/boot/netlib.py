@@ -33,6 +33,8 @@ NET_MODES = {
     "net-uefi": ("qemu-system-x86_64", (bootlib.OVMF_CODE, bootlib.OVMF_VARS)),       # OVMF's own PXE
     "net-uefi-ipxe": ("qemu-system-x86_64", (bootlib.OVMF_CODE, bootlib.OVMF_VARS)),  # the iPXE EFI ROM
     "net-aa64": ("qemu-system-aarch64", (bootlib.AAVMF_CODE, bootlib.AAVMF_VARS)),
+    # iPXE started with no address: Debian's ipxe.lkrn run as a kernel, the script as its initrd
+    "ipxe-lkrn": ("qemu-system-x86_64", None),
     # a CD image read by qemu's HTTP block driver (curl) from the host's server
     "http-bios-cd": ("qemu-system-x86_64", None),
     "http-uefi-cd": ("qemu-system-x86_64", (bootlib.OVMF_CODE, bootlib.OVMF_VARS)),
@@ -143,7 +145,8 @@ http {{
 
 
 def qemu_command(mode: str, log: Path, workdir: Path, *, tftp: Path | None = None, bootfile: str = "",
-                 mac: str = "52:54:00:12:34:56", cdrom_url: str = "", ipv6: bool = False) -> list[str]:
+                 mac: str = "52:54:00:12:34:56", cdrom_url: str = "", ipv6: bool = False,
+                 lkrn: Path | None = None, script: Path | None = None) -> list[str]:
     binary, firmware = NET_MODES[mode]
     cmd = [binary, "-accel", "tcg", "-display", "none", "-monitor", "none", "-no-reboot", "-serial", f"file:{log}"]
     if binary == "qemu-system-x86_64":
@@ -158,19 +161,24 @@ def qemu_command(mode: str, log: Path, workdir: Path, *, tftp: Path | None = Non
                 "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
     if mode.startswith("net-"):
         assert tftp is not None
-        netdev = f"user,id=n0,tftp={tftp},bootfile={bootfile},ipv6={'on' if ipv6 else 'off'}"
+        # ipv4=on spelled out: given ipv6=on alone, qemu turns IPv4 off (no DHCPv4 answer at all: PXE-E18)
+        netdev = f"user,id=n0,tftp={tftp},bootfile={bootfile},ipv4=on,ipv6={'on' if ipv6 else 'off'}"
         # UEFI: the firmware's own virtio-net driver and PXE, except in net-uefi-ipxe (the ipxe-qemu ROMs are
-        # x86 code). With ipv6=on, OVMF's own PXE gets no DHCPv4 answer (PXE-E18, measured): IPv6 cases use iPXE.
+        # x86 code for BIOS and x86_64 UEFI).
         rom = ",romfile=" if mode in ("net-uefi", "net-aa64") else ""
         cmd += ["-netdev", netdev, "-device", f"virtio-net-pci,netdev=n0,mac={mac}{rom}"]
         if binary == "qemu-system-x86_64":
             cmd += ["-boot", "n"]
+    elif mode == "ipxe-lkrn":
+        # No DHCP, no TFTP boot file, no ROM: iPXE's own virtio driver, and the script is all it has.
+        cmd += ["-netdev", "user,id=n0,ipv4=on,ipv6=off", "-device", f"virtio-net-pci,netdev=n0,mac={mac},romfile=",
+                "-kernel", str(lkrn), "-initrd", str(script)]
     else:
         cmd += ["-nic", "none", "-drive", f"file={cdrom_url},format=raw,media=cdrom,readonly=on"]
     return cmd
 
 
-def netboot(mode: str, *, log_path: Path, timeout: float = 150.0, **kw: object) -> bootlib.BootReport:
+def netboot(mode: str, *, log_path: Path, timeout: float = 300.0, **kw: object) -> bootlib.BootReport:
     """Boot in ``mode`` (see NET_MODES) and return the guest's report.
 
     A loader or kernel failure seen on the serial port stops qemu at once (BootFailed with the line); no

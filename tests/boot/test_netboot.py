@@ -82,6 +82,16 @@ def test_ipxe_chain_per_mac_script(lab):
     assert script[2].startswith(f"kernel {url}/x86_64/vmlinuz initrd=main ")
 
 
+@pytest.mark.boot_case("ipxe-no-address-worker-0")
+def test_ipxe_script_without_an_address(lab):
+    """The same kind of script started by an iPXE that has no address yet (as from a NIC ROM or an embedded
+    script; here Debian's ipxe.lkrn with the script as its initrd, no DHCP done): its `dhcp` line runs."""
+    report = lab.result("ipxe-no-address-worker-0")
+    check_words(report, ["initrd=main", *entry_args(netcases.base_url(lab), "worker-0")])
+    check_host(lab, report, "worker-0")
+    assert netcases.rom_script(lab).read_text().splitlines()[1] == "isset ${ip} || dhcp"
+
+
 # ---------------------------------------------------------------- PXELINUX
 
 
@@ -174,9 +184,11 @@ def test_grub_old_port_syntax_fails(lab):
 
 @pytest.mark.boot_case("broken-ipxe-missing-initrd")
 def test_ipxe_missing_initrd_fails(lab):
-    with pytest.raises(netlib.BootFailed):
+    """An entry whose initramfs is not on the server: iPXE (EFI ROM, its console on the serial port) stops."""
+    with pytest.raises(netlib.BootFailed, match=r"no-such-host\.img\.\.\. No such file") as e:
         lab.result("broken-ipxe-missing-initrd")
-    assert any("/no-such-host.img" in r and '" 404 ' in r for r in netcases.server(lab).requests())
+    requests = netcases.server(lab).requests()
+    assert any("/no-such-host.img" in r and '" 404 ' in r for r in requests), (str(e.value), requests[-5:])
 
 
 # ---------------------------------------------------------------- the build
@@ -186,7 +198,7 @@ def test_netbuild_is_deterministic(lab, tmp_path):
     m = netcases.net_build(lab, "x86_64")
     again = netcases._netbuild_module().build("x86_64", tmp_path / "x86_64", netcases.BUILD / "debs", force=True)
     assert again["files"] == m["files"]
-    assert set(m["files"]) == {"grubx64.efi", "lpxelinux.0", "ldlinux.c32"}
+    assert set(m["files"]) == {"grubx64.efi", "lpxelinux.0", "ldlinux.c32", "ipxe.lkrn"}
 
 
 def test_failure_lines_are_recognized():
