@@ -44,6 +44,9 @@ _EXPORTS: dict[str, str] = {
     "append_layer": "ignkit.live.initramfs",
     # per-host customization
     "CustomizeOptions": "ignkit.live.options",
+    "ImageKind": "ignkit.live.kinds",
+    "InstallConfig": "ignkit.live.installer",
+    "OsFeatures": "ignkit.live.features",
     "customize_iso": "ignkit.live.customize",
     "customize_pxe": "ignkit.live.customize",
     "customize_iso_hosts": "ignkit.live.hosts",
@@ -96,10 +99,13 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from .initrd import read_initrd
     from .inventory import Host, load_inventory
     from .live.customize import customize_iso, customize_pxe, read_customization
+    from .live.features import OsFeatures
     from .live.hosts import customize_iso_hosts, customize_pxe_hosts
     from .live.image import LiveIso, extract_pxe, open_iso, write_iso
     from .live.initramfs import append_layer, build_initrd
+    from .live.installer import InstallConfig
     from .live.kargs import modify_kargs
+    from .live.kinds import ImageKind
     from .live.miniso import extract_minimal_iso
     from .live.options import CustomizeOptions
     from .netconf import nmstate_to_keyfiles
