@@ -19,6 +19,12 @@ PathLike = Union[str, "os.PathLike[str]"]
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO}
 
 
+def exists_error(path: str | os.PathLike[str]) -> UsageError:
+    """The refusal to replace an existing output: coreos-installer's words ("File exists", which scripts grep
+    for), then ignkit's hint."""
+    return UsageError(f"{os.fspath(path)}: File exists (the output already exists; use --overwrite to replace it)")
+
+
 @contextlib.contextmanager
 def atomic_output(target: PathLike, *, overwrite: bool = True, mode: int | None = None,
                   fsync: bool = True) -> Iterator[BinaryIO]:
@@ -34,7 +40,7 @@ def atomic_output(target: PathLike, *, overwrite: bool = True, mode: int | None 
     if path.is_dir():
         raise UsageError(f"{path}: is a directory")
     if not overwrite and os.path.lexists(path):
-        raise UsageError(f"{path}: already exists (use --overwrite to replace it)")
+        raise exists_error(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"{path}: directory {directory} does not exist")
@@ -65,7 +71,7 @@ def atomic_output(target: PathLike, *, overwrite: bool = True, mode: int | None 
             try:
                 os.link(tmpname, path)
             except FileExistsError:
-                raise UsageError(f"{path}: already exists (use --overwrite to replace it)") from None
+                raise exists_error(path) from None
             os.unlink(tmpname)
         else:
             os.replace(tmpname, path)

@@ -238,12 +238,12 @@ def network_extract(iso: str, directory: str | None, arch: str | None) -> None:
     if not files:
         raise CheckFailed("No embedded network settings.")
     if directory:
-        from ..outfile import write_bytes_atomic
+        from ..outfile import exists_error, write_bytes_atomic
 
         paths = {name: os.path.join(directory, name) for name in sorted(files)}
         for path in paths.values():  # all checked first: nothing half-extracted
             if os.path.lexists(path):
-                raise UsageError(f"{path}: already exists")
+                raise exists_error(path)
         os.makedirs(directory, exist_ok=True)
         for name, path in paths.items():
             write_bytes_atomic(path, files[name], overwrite=False, mode=0o600)

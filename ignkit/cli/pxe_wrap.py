@@ -139,13 +139,13 @@ def network_unwrap(directory: Optional[str], image: Optional[str]) -> None:
         dup = next(n for n in names if names.count(n) > 1)
         raise ImageError(f"multiple keyfiles named '{dup}' in the image")
     if directory is not None:
-        from ..outfile import write_bytes_atomic
+        from ..outfile import exists_error, write_bytes_atomic
 
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
         for name, _ in files:
             if (target / name).exists():
-                raise UsageError(f"{target / name}: File exists")
+                raise exists_error(target / name)
         for name, data in files:
             write_bytes_atomic(target / name, data, overwrite=False, mode=0o600)
             click.echo(str(target / name))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ..errors import IgnkitError, ImageError, UsageError
+from ..outfile import exists_error
 from .customize import Customization, CustomizeOptions, PathLike, compose, customize_iso, scan_pxe_initramfs
 from .kinds import ImageKind
 
@@ -135,7 +136,7 @@ def write_host_images(images: Sequence[HostImage], write_one: Callable[[HostImag
         if os.path.isdir(im.path):
             raise UsageError(f"{im.path}: is a directory")
         if not overwrite and os.path.lexists(im.path):
-            raise UsageError(f"{im.path}: already exists (use --overwrite to replace it)")
+            raise exists_error(im.path)
     directory = os.path.dirname(images[0].path) or "."
     os.makedirs(directory, exist_ok=True)
     temps: list[str] = []
@@ -155,7 +156,7 @@ def write_host_images(images: Sequence[HostImage], write_one: Callable[[HostImag
                 try:
                     os.link(tmp, im.path)
                 except FileExistsError:
-                    raise UsageError(f"{im.path}: already exists (use --overwrite to replace it)") from None
+                    raise exists_error(im.path) from None
                 published.append(im.path)
                 os.unlink(tmp)
     except BaseException:

@@ -19,7 +19,7 @@ from typing import IO, Any
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
-from ..outfile import atomic_output, binary_stdout
+from ..outfile import atomic_output, binary_stdout, exists_error
 from . import embed as _embed
 from . import grow as _grow
 from . import kargs as _kargs
@@ -568,7 +568,7 @@ def extract_pxe(live_iso: LiveIso, directory: str | os.PathLike[str] = ".", *,
         if any(offset + length > live_iso.size for offset, length in entry.ranges):
             raise ImageError(f"{live_iso.path}: ISO image is incomplete ({entry.name} ends past the end)")
         if not overwrite and os.path.lexists(target):
-            raise UsageError(f"{target}: already exists (use --overwrite to replace it)")
+            raise exists_error(target)
     os.makedirs(directory, exist_ok=True)
     written: list[str] = []
     try:
