@@ -11,8 +11,8 @@ import hashlib
 import io
 import json
 import os
-import re
 import pty
+import re
 import shutil
 import subprocess
 import sys
@@ -766,7 +766,7 @@ def test_extract_refuses_before_writing_anything(pristine: dict[str, Path], tmp_
     # the last file in order exists: nothing else may be written
     (out / "embed-areas-2023-07.x86_64-vmlinuz").write_bytes(b"mine")
     r = ignkit("iso", "extract", "pxe", "-C", out, src)
-    assert r.returncode == 2 and "vmlinuz: already exists" in err(r)
+    assert r.returncode == 2 and "vmlinuz: File exists" in err(r)
     assert sorted(p.name for p in out.iterdir()) == ["embed-areas-2023-07.x86_64-vmlinuz"]
     r = ignkit("iso", "extract", "pxe", "--overwrite", "-o", out, src)
     assert r.returncode == 0, err(r)
@@ -781,7 +781,7 @@ def test_extract_refuses_before_writing_anything(pristine: dict[str, Path], tmp_
     keys.mkdir()
     (keys / "b.nmconnection").write_bytes(b"mine")
     r = ignkit("iso", "network", "extract", "-C", keys, net)
-    assert r.returncode == 2 and "b.nmconnection: already exists" in err(r)
+    assert r.returncode == 2 and "b.nmconnection: File exists" in err(r)
     assert sorted(p.name for p in keys.iterdir()) == ["b.nmconnection"]
 
 
