@@ -20,6 +20,12 @@ OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS,
 _WRITE_ERRNOS = OUTPUT_ERRNOS
 
 
+def exists_error(path: str | os.PathLike[str]) -> UsageError:
+    """The refusal to replace an existing output: coreos-installer's words ("File exists", which scripts grep
+    for), then ignkit's hint."""
+    return UsageError(f"{os.fspath(path)}: File exists (the output already exists; use --overwrite to replace it)")
+
+
 @contextlib.contextmanager
 def atomic_output(target: PathLike, *, overwrite: bool = True, mode: int | None = None,
                   fsync: bool = True) -> Iterator[BinaryIO]:
@@ -35,7 +41,7 @@ def atomic_output(target: PathLike, *, overwrite: bool = True, mode: int | None 
     if path.is_dir():
         raise UsageError(f"{path}: is a directory")
     if not overwrite and os.path.lexists(path):
-        raise UsageError(f"{path}: already exists (use --overwrite to replace it)")
+        raise exists_error(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"{path}: directory {directory} does not exist")
@@ -66,7 +72,7 @@ def atomic_output(target: PathLike, *, overwrite: bool = True, mode: int | None 
             try:
                 os.link(tmpname, path)
             except FileExistsError:
-                raise UsageError(f"{path}: already exists (use --overwrite to replace it)") from None
+                raise exists_error(path) from None
             os.unlink(tmpname)
         else:
             os.replace(tmpname, path)
@@ -111,7 +117,7 @@ FileSource = Union[bytes, Callable[[str], None]]
 def write_files_atomic(files: Sequence[tuple[PathLike, FileSource]], *, overwrite: bool = False,
                        mode: Optional[int] = None, fsync: bool = True,
                        progress: Optional[Callable[[int], None]] = None,
-                       exists: str = "already exists (use --overwrite to replace it)") -> list[str]:
+                       exists: str = "File exists (the output already exists; use --overwrite to replace it)") -> list[str]:
     """Write a set of files all or nothing: every file to a temporary file beside its target, then all renamed.
 
     ``files`` are ``(target, source)`` pairs. Every target is checked first (a directory, or an

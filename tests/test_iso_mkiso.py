@@ -335,12 +335,12 @@ def test_files_in_several_extents(tmp_path: Path) -> None:
 
 
 def test_readme_first_command(tmp_path: Path) -> None:
-    # the top-level README's first command (after its `pip install .`): a real embed on the demo ISO,
-    # then `iso inspect` of the result
+    # the top-level README's first command (after it creates .venv and installs into it, which
+    # test_readme.py runs as written): a real embed on the demo ISO, then `iso inspect` of the result
     first = next(line.strip() for line in (REPO / "README.md").read_text().splitlines() if line.startswith("    "))
-    install = "python3 -m pip install . && "
+    install = "python3 -m venv .venv && .venv/bin/python -m pip install -q . && "
     assert first.startswith(install) and "testdata/mkiso.py --demo" in first and "ignkit iso inspect" in first
-    command = first[len(install):].replace("/tmp/", f"{tmp_path}/out/")
+    command = first[len(install):].replace(".venv/bin/", "").replace("/tmp/", f"{tmp_path}/out/")
     tree, env = _scratch_tree(tmp_path)
     (tmp_path / "out").mkdir()
     r = subprocess.run(["bash", "-c", command], cwd=tree, env=env, capture_output=True, text=True, timeout=300)

@@ -49,3 +49,13 @@ def test_wheel_carries_the_license_and_no_test_data(tmp_path: Path) -> None:
     assert "License-Expression: Apache-2.0" in metadata
     assert any(n.startswith("ignkit/schemas/ignition-3.4.0.json") for n in names)
     assert not any(n.startswith(("testdata/", "tests/")) for n in names)  # fixtures stay in the repository
+
+
+def test_lower_bounds_are_the_ones_ci_tests() -> None:
+    text = (REPO / "pyproject.toml").read_text()
+    block = re.search(r"^dependencies = \[(.*?)\]", text, re.M | re.S)
+    assert block
+    declared = dict(re.findall(r'"([A-Za-z0-9_.-]+)>=([0-9][^",]*)"', block.group(1)))
+    assert len(declared) == len(re.findall(r'^\s*"', block.group(1), re.M))  # every dependency has a lower bound
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", (REPO / ".ci" / "lower-bounds.txt").read_text(), re.M))
+    assert pins == declared

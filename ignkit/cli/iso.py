@@ -91,7 +91,16 @@ def iso() -> None:
 @_ARCH_OPT
 @_ISO_ARG
 def inspect(iso: str, as_json: bool, arch: str | None) -> None:
-    """Show the ISO's architecture, volume id, embed areas, kargs, features and state."""
+    """Show the ISO's architecture, volume id, embed areas, kargs, features and state.
+
+    \b
+    Text and --json use the same words; text label -> JSON key:
+      ISO -> path, size            architecture -> arch, arch_evidence
+      volume id -> volume_id       state -> state: pristine | customized | unknown
+      ignition area -> ignition    kargs areas -> kargs (default, current)
+      El Torito -> eltorito_platforms: BIOS, UEFI, PowerPC, Mac (else hex)
+      features -> features         pxe files -> pxe_files (lower case, as extract pxe names them)
+    """
     info = _open(iso, arch).inspect()
     if as_json:
         click.echo(json.dumps(info, indent=2, sort_keys=True))
@@ -101,7 +110,7 @@ def inspect(iso: str, as_json: bool, arch: str | None) -> None:
         f"ISO:           {info['path']} ({info['size']} bytes)",
         f"architecture:  {info['arch']} ({info['arch_evidence']})",
         f"volume id:     {info['volume_id']}",
-        f"state:         {_state(info['pristine'])}",
+        f"state:         {info['state']}{' (unreadable embed area)' if info['state'] == 'unknown' else ''}",
         f"ignition area: {ign['file']} +{ign['file_offset']} (ISO offset {ign['offset']}, "
         f"{ign['length']} bytes, {ign['used']} used; from {ign['source']})",
     ]
@@ -124,8 +133,7 @@ def inspect(iso: str, as_json: bool, arch: str | None) -> None:
                          f"pad {a['pad']!r}, end {a['end']!r})")
         lines.append(f"  default:     {kargs['default']}")
         lines.append(f"  current:     {kargs['current']}")
-    boot = {0: "BIOS", 0xEF: "UEFI", 1: "PowerPC", 2: "Mac"}
-    platforms = [boot.get(p, hex(p)) for p in info["eltorito_platforms"]]
+    platforms = info["eltorito_platforms"]
     lines.append(f"El Torito:     {', '.join(platforms) if platforms else 'none'}")
     feats = info["features"]
     if feats:
@@ -137,14 +145,8 @@ def inspect(iso: str, as_json: bool, arch: str | None) -> None:
     else:
         lines.append("features:      (no coreos/features.json)")
     if info["pxe_files"]:
-        lines.append(f"pxe files:     {', '.join(n.lower() for n in info['pxe_files'])}")
+        lines.append(f"pxe files:     {', '.join(info['pxe_files'])}")
     click.echo("\n".join(lines))
-
-
-def _state(pristine: bool | None) -> str:
-    if pristine is None:
-        return "unknown (unreadable embed area)"
-    return "pristine" if pristine else "customized"
 
 
 # -- ignition --

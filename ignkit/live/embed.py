@@ -103,7 +103,9 @@ def encode_members(members: Mapping[str, bytes]) -> bytes:
 def fill_area(payload: bytes, length: int) -> bytes:
     """``payload`` zero-filled to the area ``length``; ImageError when it does not fit."""
     if len(payload) > length:
-        raise ImageError(f"compressed config is {len(payload)} bytes; the embed area holds {length}")
+        # coreos-installer's words first (scripts grep "too large"), then ours
+        raise ImageError(f"Compressed initramfs is too large: {len(payload)} > {length} (the compressed config is "
+                         f"{len(payload)} bytes; the embed area holds {length})")
     return payload + bytes(length - len(payload))
 
 

@@ -18,7 +18,7 @@ from typing import IO, Any, Callable
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, IgnkitError, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
-from ..outfile import atomic_output, binary_stdout
+from ..outfile import atomic_output, binary_stdout, exists_error
 from . import embed as _embed
 from . import grow as _grow
 from . import kargs as _kargs
@@ -93,6 +93,10 @@ def detect_arch(fs: IsoFS) -> tuple[str, str]:
     if fs.eltorito_platforms and all(p == 0xEF for p in fs.eltorito_platforms):
         return "aarch64", "EFI-only El Torito catalog without isolinux"
     return "unknown", "no architecture-specific boot files found"
+
+
+#: El Torito platform ids (boot catalog) by the names ``iso inspect`` prints.
+ELTORITO_PLATFORMS = {0: "BIOS", 0xEF: "UEFI", 1: "PowerPC", 2: "Mac"}
 
 
 class LiveIso:
@@ -315,7 +319,10 @@ class LiveIso:
         return new
 
     def inspect(self) -> dict[str, Any]:
-        """Everything ``iso inspect`` shows, as a JSON-ready dict."""
+        """Everything ``iso inspect`` shows, as a JSON-ready dict, in the words the text output uses:
+        ``state`` is ``pristine``, ``customized`` or ``unknown`` (unreadable embed area); El Torito platforms
+        by name (``BIOS``, ``UEFI``, ``PowerPC``, ``Mac``, else hex); PXE file names in lower case, as
+        ``iso extract pxe`` names them."""
         area = self.read_ignition_area()
         ign: dict[str, Any] = dict(self.ignition_area.to_dict())
         ign["grown"] = None if self.grown is None else self.grown.to_dict()
@@ -333,9 +340,9 @@ class LiveIso:
             kargs = self.kargs.to_dict()
             kargs["current"] = self.current_kargs()
         try:
-            pristine: bool | None = self.is_pristine()
+            state = "pristine" if self.is_pristine() else "customized"
         except ImageError:
-            pristine = None
+            state = "unknown"
         return {
             "path": self.path,
             "size": self.size,
@@ -347,9 +354,9 @@ class LiveIso:
             "ignition": ign,
             "kargs": kargs,
             "features": self.features.to_dict(),
-            "pxe_files": [e.name for e in self.pxe_files],
-            "eltorito_platforms": self.eltorito_platforms,
-            "pristine": pristine,
+            "pxe_files": [e.name.lower() for e in self.pxe_files],
+            "eltorito_platforms": [ELTORITO_PLATFORMS.get(p, hex(p)) for p in self.eltorito_platforms],
+            "state": state,
         }
 
 
