@@ -155,7 +155,7 @@ def write_keyfiles(files: Mapping[str, bytes], directory: Union[str, os.PathLike
         if not name or name in (".", "..") or "/" in name or "\0" in name:
             raise InputError(f"keyfile name {name!r} is not a plain file name")
     jobs = [(os.path.join(os.fspath(directory), name), files[name]) for name in sorted(files)]
-    return write_files_atomic(jobs, overwrite=False, mode=0o600, exists="File exists (already exists; extraction never replaces a file)")
+    return write_files_atomic(jobs, overwrite=False, mode=0o600, exists="File exists (already exists)")
 
 
 def ethernet_keyfile(cfg: EthernetConfig) -> str:

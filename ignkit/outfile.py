@@ -20,6 +20,9 @@ OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS,
 _WRITE_ERRNOS = OUTPUT_ERRNOS
 
 
+_EXISTS = "File exists (the output already exists; use --overwrite to replace it)"
+
+
 def exists_error(path: str | os.PathLike[str]) -> UsageError:
     """The refusal to replace an existing output: coreos-installer's words ("File exists", which scripts grep
     for), then ignkit's hint."""
@@ -117,7 +120,7 @@ FileSource = Union[bytes, Callable[[str], None]]
 def write_files_atomic(files: Sequence[tuple[PathLike, FileSource]], *, overwrite: bool = False,
                        mode: Optional[int] = None, fsync: bool = True,
                        progress: Optional[Callable[[int], None]] = None,
-                       exists: str = "File exists (the output already exists; use --overwrite to replace it)") -> list[str]:
+                       exists: str = _EXISTS) -> list[str]:
     """Write a set of files all or nothing: every file to a temporary file beside its target, then all renamed.
 
     ``files`` are ``(target, source)`` pairs. Every target is checked first (a directory, or an

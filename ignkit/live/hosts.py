@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ..errors import IgnkitError, ImageError, UsageError
-from ..outfile import exists_error
 from .customize import Customization, CustomizeOptions, PathLike, compose, customize_iso, scan_pxe_initramfs
 from .kinds import ImageKind
 from .options import check_hosts_base

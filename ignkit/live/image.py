@@ -18,7 +18,7 @@ from typing import IO, Any, Callable
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, IgnkitError, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
-from ..outfile import atomic_output, binary_stdout, exists_error
+from ..outfile import atomic_output, binary_stdout
 from . import embed as _embed
 from . import grow as _grow
 from . import kargs as _kargs
