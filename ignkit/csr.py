@@ -13,11 +13,11 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
+from .docread import loads_json
 from .enums import WordEnum
 from .errors import InputError
 from .inventory import Host
@@ -209,7 +209,7 @@ def _load_json(data: Union[bytes, str, Mapping[str, Any]], what: str) -> Any:
     if isinstance(data, Mapping):
         return data
     try:
-        return json.loads(data)
+        return loads_json(data)
     except (ValueError, UnicodeDecodeError) as e:
         raise InputError(f"{what}: not JSON ({e})") from None
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from .docread import loads_json
 from .errors import ImageError
 
 SECTOR = 2048
@@ -304,10 +305,8 @@ class IsoFS:
 
     def read_json_object(self, path: str, name: str) -> dict[str, Any]:
         """A file parsed as a JSON object; ImageError "NAME is not valid JSON: ..." / "... not a JSON object"."""
-        import json
-
         try:
-            data = json.loads(self.read(path).decode("utf-8"))
+            data = loads_json(self.read(path).decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as e:
             raise ImageError(f"{name} is not valid JSON: {e}") from None
         if not isinstance(data, dict):

@@ -3,11 +3,11 @@ what it holds (an xz newc cpio, or zeros), and the bytes that fill it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..docread import loads_json
 from ..errors import ImageError, InputError
 from .initramfs import NETWORK_DIR, build_initrd
 
@@ -113,7 +113,7 @@ def check_config(config: bytes, source: str = "config") -> None:
     The bytes are embedded verbatim, as coreos-installer does; this only catches the wrong file.
     """
     try:
-        parsed = json.loads(config.decode("utf-8"))
+        parsed = loads_json(config.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise InputError(f"parsing Ignition config {source}: not JSON ({e})") from None
     if not isinstance(parsed, dict):

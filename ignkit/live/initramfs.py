@@ -6,13 +6,13 @@ The archive format itself (newc, gzip/xz/zstd layers) is generic and lives in :m
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO, Callable, Optional, Union
 
+from ..docread import loads_json
 from ..errors import ImageError
 from ..initrd import Source, build_cpio, compress_xz, read_initrd
 from ..outfile import atomic_output
@@ -105,7 +105,7 @@ def scan_live_initramfs(data: Source | PathLike, *, tee: Optional[IO[bytes]] = N
     info.keyfiles = {k: v for k, v in files.items() if k.startswith(NETWORK_DIR)}
     if FEATURES_MEMBER in files:
         try:
-            features = json.loads(files[FEATURES_MEMBER])
+            features = loads_json(files[FEATURES_MEMBER])
         except ValueError as e:
             raise ImageError(f"parsing {FEATURES_MEMBER} in initramfs: {e}") from None
         info.features = OsFeatures.from_json(features, f"{FEATURES_MEMBER} in initramfs")
