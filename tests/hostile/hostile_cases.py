@@ -1,0 +1,144 @@
+"""Helpers of the hostile-input suite (tests/hostile): a refusal is fast, one line, exit 1 or 2, leaves nothing.
+
+Every case runs the real CLI as a process (``python -m ignkit``) in a scratch directory holding its inputs,
+and asserts, through :func:`assert_refused`:
+
+* the exit status is 1 or 2 and stderr is exactly one line starting ``ignkit: error:`` (never an internal
+  error, never a traceback);
+* nothing reached stdout (a refusal of ``-o -`` writes no partial image);
+* every input's sha256 is unchanged, and the scratch directory holds exactly the files it held before (no
+  output, no temporary file);
+* the process finished within ``limit`` seconds (the subprocess is killed past twice that).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Optional
+
+import pytest
+from conftest import REPO, TESTDATA, load_script
+
+mkiso = load_script(TESTDATA / "mkiso.py", "ignkit_hostile_mkiso")
+
+#: Default wall-clock limit for one refusal (process start-up included; the machine is shared).
+LIMIT = 8.0
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every file below ``root`` (relative path → sha256; symlinks and FIFOs by kind)."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath, name)
+            rel = str(p.relative_to(root))
+            if p.is_symlink():
+                out[rel] = "link:" + os.readlink(p)
+            elif p.is_dir():
+                out[rel] = "dir"
+            elif p.is_file():
+                out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+            else:
+                out[rel] = "special"
+    return out
+
+
+def assert_refused(args: Sequence[object], cwd: Path, *, stdin: Optional[bytes] = b"", limit: float = LIMIT,
+                   watch: Iterable[Path] = (), expect: Optional[str] = None, stdin_file: Optional[Path] = None,
+                   stdout_closed: bool = False) -> str:
+    """Run ``ignkit ARGS`` in ``cwd`` and assert it refused cleanly (see the module docstring); return the message.
+
+    ``watch`` lists more directories (outside ``cwd``) that must not change. ``expect`` must occur in the message.
+    """
+    roots = [Path(cwd), *map(Path, watch)]
+    before = [tree(r) for r in roots]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env.pop("IGNKIT_DEBUG", None)
+    start = time.monotonic()
+    kwargs: dict[str, object] = {}
+    if stdin_file is not None:
+        kwargs["stdin"] = open(stdin_file, "rb")  # noqa: SIM115 - closed below
+    else:
+        kwargs["input"] = stdin
+    if stdout_closed:
+        # The child's stdout is closed (`>&-`), as a shell does it.
+        argv = ["/bin/sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "ignkit", *map(str, args)]
+        kwargs["stdout"] = subprocess.DEVNULL
+        kwargs["stderr"] = subprocess.PIPE
+    else:
+        argv = [sys.executable, "-m", "ignkit", *map(str, args)]
+        kwargs["capture_output"] = True
+    try:
+        proc = subprocess.run(argv, cwd=cwd, env=env, timeout=2 * limit + 5, **kwargs)  # type: ignore[call-overload]
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"ignkit {' '.join(map(str, args))}: still running after {2 * limit + 5:.0f} s")
+    finally:
+        if stdin_file is not None:
+            kwargs["stdin"].close()  # type: ignore[union-attr]
+    elapsed = time.monotonic() - start
+    err = proc.stderr.decode(errors="replace")
+    lines = err.splitlines()
+    assert proc.returncode in (1, 2), f"exit {proc.returncode}, stderr {err!r}"
+    assert len(lines) == 1 and lines[0].startswith("ignkit: error: "), f"stderr {err!r}"
+    assert "internal error" not in lines[0] and "Traceback" not in err, lines[0]
+    if not stdout_closed:
+        assert proc.stdout == b"", f"{len(proc.stdout)} bytes on stdout"
+    after = [tree(r) for r in roots]
+    for r, b, a in zip(roots, before, after):
+        assert a == b, f"{r} changed: added {sorted(set(a) - set(b))}, " \
+                       f"changed {sorted(k for k in b if k in a and a[k] != b[k])}, removed {sorted(set(b) - set(a))}"
+    assert elapsed < limit, f"took {elapsed:.1f} s (limit {limit} s): {lines[0]}"
+    if expect is not None:
+        assert expect in lines[0], lines[0]
+    return lines[0]
+
+
+# --- inputs built once per session ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def iso_x86(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pristine x86_64 live ISO from testdata/mkiso.py (read-only: tests copy it)."""
+    path = tmp_path_factory.mktemp("hostile-iso") / "mini.iso"
+    mkiso.build_iso(path, "x86_64")
+    path.chmod(0o444)
+    return path
+
+
+def build_iso(path: Path, overrides: dict[str, Optional[bytes]], arch: str = "x86_64") -> Path:
+    """An ISO from testdata/mkiso.py with files replaced (ISO path → bytes, or None to leave one out)."""
+    mkiso.build_iso(path, arch, overrides=overrides)
+    return path
+
+
+def live_initramfs(path: Path, extra: Optional[dict[str, bytes]] = None) -> Path:
+    """A small CoreOS live initramfs (gzip cpio) with the stamp and features.json ignkit looks for."""
+    from ignkit.initrd import build_cpio
+
+    files = {"etc/coreos-live-initramfs": b"36.20220909.dev.0\n",
+             "etc/coreos/features.json": json.dumps({"installer-config": True, "live-initrd-network": True,
+                                                     "installer-config-directives": {"console": True}}).encode()}
+    files.update(extra or {})
+    data = gzip.compress(build_cpio(files), mtime=0)
+    path.write_bytes(data + bytes(-len(data) % 4))
+    return path
+
+
+CONFIG = b'{"ignition":{"version":"3.4.0"}}\n'
+
+HOSTS = """\
+hosts:
+  - hostname: worker-0
+    mac: 52:54:00:00:00:10
+    ip: 192.0.2.10/24
+    gateway: 192.0.2.1
+    install_dev: /dev/vda
+"""
