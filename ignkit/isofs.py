@@ -21,6 +21,8 @@ from .errors import ImageError
 SECTOR = 2048
 # Longest directory extent the walker reads (a sanity bound against corrupt lengths).
 _MAX_DIR_BYTES = 16 * 1024 * 1024
+# Deepest directory tree walked (ISO 9660 allows 8 levels; Rock Ridge images go deeper, never this deep).
+_MAX_DIR_DEPTH = 64
 
 
 class IsoNotFound(ImageError):
@@ -314,11 +316,25 @@ class IsoFS:
         return data
 
     def walk(self, path: str = "/") -> Iterator[IsoEntry]:
-        """Every entry below ``path``, depth first."""
-        for entry in self.listdir(path):
+        """Every entry below ``path``, depth first. ImageError when a directory record leads back to a
+        directory already being walked (a loop in a damaged or crafted image), or the tree is absurdly deep."""
+        top = self.lookup(path)
+        seen = {top.offset}
+        stack: list[Iterator[IsoEntry]] = [iter(self.listdir(path))]
+        while stack:
+            entry = next(stack[-1], None)
+            if entry is None:
+                stack.pop()
+                continue
             yield entry
             if entry.is_dir:
-                yield from self.walk(entry.path)
+                if entry.offset in seen:
+                    raise ImageError(f"{self.path}: corrupt ISO 9660 directory tree (/{entry.path} loops back "
+                                     "to a directory above it)")
+                if len(stack) >= _MAX_DIR_DEPTH:
+                    raise ImageError(f"{self.path}: ISO 9660 directory tree deeper than {_MAX_DIR_DEPTH} levels")
+                seen.add(entry.offset)
+                stack.append(iter(self.listdir(entry.path)))
 
 
 _DIR_FLAG = 0x02

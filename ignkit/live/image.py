@@ -27,6 +27,7 @@ from .embed import IgnitionArea
 from .features import OsFeatures, read_features
 from .initramfs import CONFIG_MEMBER, NETWORK_DIR
 from .kargs import KargArea, KargAreas
+from .layout import check_layout
 
 _BUF = 1024 * 1024
 
@@ -107,7 +108,11 @@ class LiveIso:
         self.parser = fs.backend
         self.eltorito_platforms = list(fs.eltorito_platforms)
         self.ignition_area: IgnitionArea = _embed.locate_ignition_area(fs)
-        self.kargs: KargAreas | None = _kargs.locate_kargs(fs)
+        area = self.ignition_area
+        self.kargs: KargAreas | None = _kargs.locate_kargs(
+            fs, check=lambda areas, legacy: check_layout(fs, area, areas, legacy))
+        if self.kargs is None:
+            check_layout(fs, area)
         self.features: OsFeatures = read_features(fs)
         self.arch, self.arch_evidence = detect_arch(fs)
         self.pxe_files = self._pxe_files(fs)
@@ -493,10 +498,15 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
     or restored Ignition area) makes the result that long: cut, or extended with zeros and the patches.
     """
     check_output_mode(output, in_place)
+    # Every patch is checked before the first byte goes anywhere (stdout cannot take bytes back).
     end = size if new_size is None else new_size
-    for offset, data in patches:
+    prev_end = 0
+    for offset, data in sorted(patches):
         if offset < 0 or offset + len(data) > end:
             raise ImageError(f"patch at {offset} ({len(data)} bytes) lies outside the image")
+        if offset < prev_end:
+            raise ImageError(f"patch at {offset} ({len(data)} bytes) overlaps the one before it (ends at {prev_end})")
+        prev_end = offset + len(data)
     if in_place:
         fd = os.open(src, os.O_RDWR)
         try:

@@ -142,3 +142,75 @@ hosts:
     gateway: 192.0.2.1
     install_dev: /dev/vda
 """
+
+
+# --- crafted ISO layouts: byte patches of mkiso's output -------------------------------------------------------
+
+
+def _records(data: bytes, iso_name: bytes) -> list[int]:
+    """Offsets of the primary-tree directory records named ``iso_name`` (e.g. b"IGNITION.IMG;1")."""
+    needle = bytes([len(iso_name)]) + iso_name
+    out = []
+    pos = data.find(needle)
+    while pos != -1:
+        rec = pos - 32
+        if rec >= 0 and data[rec] >= 33 + len(iso_name):
+            out.append(rec)
+        pos = data.find(needle, pos + 1)
+    return out
+
+
+def patch_record(path: Path, iso_name: bytes, *, extent: Optional[int] = None, length: Optional[int] = None,
+                 name: Optional[bytes] = None) -> None:
+    """Change the extent, data length or name of the directory record(s) of ``iso_name`` in place."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    recs = _records(bytes(data), iso_name)
+    assert recs, f"{iso_name!r} not found"
+    for rec in recs:
+        if extent is not None:
+            struct.pack_into("<I", data, rec + 2, extent)
+            struct.pack_into(">I", data, rec + 6, extent)
+        if length is not None:
+            struct.pack_into("<I", data, rec + 10, length)
+            struct.pack_into(">I", data, rec + 14, length)
+        if name is not None:
+            assert len(name) == len(iso_name)
+            data[rec + 33:rec + 33 + len(name)] = name
+    path.write_bytes(bytes(data))
+
+
+def record_extent(path: Path, iso_name: bytes) -> int:
+    """The extent (sector number) of the first record named ``iso_name``."""
+    import struct
+
+    data = path.read_bytes()
+    return int(struct.unpack_from("<I", data, _records(data, iso_name)[0] + 2)[0])
+
+
+def root_extent(path: Path) -> int:
+    """The root directory's extent, from the primary volume descriptor."""
+    import struct
+
+    with open(path, "rb") as f:
+        f.seek(16 * 2048 + 156 + 2)
+        return int(struct.unpack("<I", f.read(4))[0])
+
+
+def make_legacy(path: Path) -> None:
+    """Turn an mkiso x86_64 image into a coreKarg-era one: coreos/kargs.json renamed away (so ignkit does not see
+    it) and the legacy header in the system area pointing at the isolinux.cfg and grub.cfg karg areas."""
+    import struct
+
+    from ignkit.live import open_iso
+
+    iso = open_iso(path)
+    areas = iso.kargs_areas
+    size = areas[0].size
+    patch_record(path, b"KARGS.JSO;1", name=b"KARGX.JSO;1")
+    header = b"coreKarg" + struct.pack("<8Q", size, areas[0].offset, *[a.offset for a in areas],
+                                       *([0] * (6 - len(areas))))
+    with open(path, "r+b") as f:
+        f.seek(32768 - 24 - 72)
+        f.write(header)
