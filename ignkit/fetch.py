@@ -13,7 +13,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Protocol, Union
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Optional, Protocol, Union
 
 from .errors import FetchError, InputError, UsageError
 
@@ -408,6 +408,18 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
             bar.close()
 
 
+def refuse_terminal_stdin(stream: Optional[IO[bytes]] = None) -> None:
+    """UsageError when standard input (or ``stream``) is a terminal: the input is meant to be piped in,
+    and waiting for someone to type a config or an image would look like a hang."""
+    s = stream if stream is not None else sys.stdin
+    try:
+        tty = s.isatty()
+    except (ValueError, OSError):  # closed
+        return
+    if tty:
+        raise UsageError("reading standard input from a terminal: pipe the input in, or give a file")
+
+
 def read_source(source: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optional[PathLike] = None,
                 insecure: bool = False, stdin: Optional[BinaryIO] = None) -> bytes:
     """Read a small input named on the command line: a file path, ``-`` (standard input) or an http(s) URL."""
@@ -415,6 +427,7 @@ def read_source(source: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optio
         return fetch_bytes(source, max_size=max_size, ca_cert=ca_cert, insecure=insecure)
     if source == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
+        refuse_terminal_stdin(stream)
         data = stream.read(max_size + 1)
         if len(data) > max_size:
             raise InputError(f"standard input is larger than the {max_size}-byte limit")

@@ -7,7 +7,7 @@ import errno
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, BinaryIO, Union
 
@@ -81,9 +81,17 @@ def write_bytes_atomic(target: PathLike, data: bytes, *, overwrite: bool = True,
         f.write(data)
 
 
+def stdout_bytes() -> IO[bytes]:
+    """``sys.stdout.buffer``; UsageError when standard output is closed (``>&-``: Python then has no stdout)."""
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None or getattr(sys.stdout, "closed", False):
+        raise UsageError("standard output is closed: give -o FILE, or redirect stdout")
+    return out  # type: ignore[no-any-return]
+
+
 def binary_stdout(stream: IO[bytes] | None = None) -> IO[bytes]:
-    """Standard output (or ``stream``) for binary data; refused when it is a terminal."""
-    out = stream if stream is not None else sys.stdout.buffer
+    """Standard output (or ``stream``) for binary data; refused when it is a terminal or closed."""
+    out = stream if stream is not None else stdout_bytes()
     if out.isatty():
         raise UsageError("Refusing to write binary data to terminal (redirect stdout or use -o FILE)")
     return out
@@ -92,7 +100,33 @@ def binary_stdout(stream: IO[bytes] | None = None) -> IO[bytes]:
 def write_output(target: str, data: bytes, *, overwrite: bool = True) -> None:
     """Write ``data`` to a path, or to standard output when ``target`` is ``-``."""
     if target == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        out = stdout_bytes()
+        out.write(data)
+        out.flush()
     else:
         write_bytes_atomic(target, data, overwrite=overwrite)
+
+
+def refuse_input_as_output(output: PathLike, inputs: Sequence[PathLike], *,
+                           hint: str = "write the result to another file") -> None:
+    """UsageError when the output path names one of the input files (same path after symlinks, or the
+    same file under another name), whatever --overwrite says: writing it would destroy the input."""
+    out = os.fspath(output)
+    if out == "-":
+        return
+    try:
+        out_stat = os.stat(out)
+    except OSError:
+        out_stat = None
+    out_real = os.path.realpath(out)
+    for src in inputs:
+        s = os.fspath(src)
+        if s == "-":
+            continue
+        same = os.path.realpath(s) == out_real
+        if not same and out_stat is not None:
+            with contextlib.suppress(OSError):
+                st = os.stat(s)
+                same = (st.st_dev, st.st_ino) == (out_stat.st_dev, out_stat.st_ino)
+        if same:
+            raise UsageError(f"{out}: is also an input; {hint}")

@@ -15,6 +15,9 @@ from ..live.initramfs import CONFIG_MEMBER, NETWORK_DIR
 
 def _read_bytes(path: str) -> bytes:
     if path == "-":
+        from ..fetch import refuse_terminal_stdin
+
+        refuse_terminal_stdin()
         return sys.stdin.buffer.read()
     try:
         return Path(path).read_bytes()
@@ -24,6 +27,9 @@ def _read_bytes(path: str) -> bytes:
 
 def _open_image(path: Optional[str]) -> BinaryIO:
     if path is None or path == "-":
+        from ..fetch import refuse_terminal_stdin
+
+        refuse_terminal_stdin()
         return sys.stdin.buffer
     try:
         return open(path, "rb")  # noqa: SIM115 - closed by the caller
@@ -32,10 +38,9 @@ def _open_image(path: Optional[str]) -> BinaryIO:
 
 
 def _binary_stdout() -> BinaryIO:
-    stream = sys.stdout.buffer
-    if stream.isatty():
-        raise UsageError("Refusing to write binary data to terminal")
-    return stream
+    from ..outfile import binary_stdout
+
+    return binary_stdout()  # type: ignore[return-value]
 
 
 def _write_image(output: Optional[str], data: bytes) -> None:
@@ -59,6 +64,12 @@ def _read_members(image: Optional[str], pattern: str) -> dict[str, bytes]:
     finally:
         if f is not sys.stdin.buffer:
             f.close()
+
+
+def _stdout_bytes() -> BinaryIO:
+    from ..outfile import stdout_bytes
+
+    return stdout_bytes()  # type: ignore[return-value]
 
 
 @click.group()
@@ -90,7 +101,9 @@ def ignition_unwrap(image: Optional[str]) -> None:
     members = _read_members(image, CONFIG_MEMBER)
     if CONFIG_MEMBER not in members:
         raise ImageError("couldn't find Ignition config in archive")
-    out = sys.stdout.buffer
+    from ..outfile import stdout_bytes
+
+    out = stdout_bytes()
     out.write(members[CONFIG_MEMBER])
     out.flush()
 
@@ -150,7 +163,7 @@ def network_unwrap(directory: Optional[str], image: Optional[str]) -> None:
             write_bytes_atomic(target / name, data, overwrite=False, mode=0o600)
             click.echo(str(target / name))
         return
-    out = sys.stdout.buffer
+    out = _stdout_bytes()
     for i, (name, data) in enumerate(files):
         if i:
             out.write(b"\n")

@@ -19,7 +19,7 @@ from typing import IO, Any
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
-from ..outfile import atomic_output, binary_stdout
+from ..outfile import atomic_output, binary_stdout, refuse_input_as_output
 from . import embed as _embed
 from . import grow as _grow
 from . import kargs as _kargs
@@ -526,6 +526,7 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
     if output == "-":
         _stream(src, size, patches, binary_stdout(stdout), end)
         return
+    refuse_input_as_output(output, [src], hint="use --in-place to change the input ISO itself")
     _write_new_file(src, size, patches, output, overwrite, end)
 
 

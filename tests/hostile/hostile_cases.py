@@ -53,10 +53,11 @@ def tree(root: Path) -> dict[str, str]:
 
 def assert_refused(args: Sequence[object], cwd: Path, *, stdin: Optional[bytes] = b"", limit: float = LIMIT,
                    watch: Iterable[Path] = (), expect: Optional[str] = None, stdin_file: Optional[Path] = None,
-                   stdout_closed: bool = False) -> str:
+                   stdout_closed: bool = False, stdin_tty: bool = False) -> str:
     """Run ``ignkit ARGS`` in ``cwd`` and assert it refused cleanly (see the module docstring); return the message.
 
     ``watch`` lists more directories (outside ``cwd``) that must not change. ``expect`` must occur in the message.
+    ``stdin_tty`` gives the process a pseudo-terminal as standard input; ``stdout_closed`` runs it with ``>&-``.
     """
     roots = [Path(cwd), *map(Path, watch)]
     before = [tree(r) for r in roots]
@@ -64,7 +65,11 @@ def assert_refused(args: Sequence[object], cwd: Path, *, stdin: Optional[bytes] 
     env.pop("IGNKIT_DEBUG", None)
     start = time.monotonic()
     kwargs: dict[str, object] = {}
-    if stdin_file is not None:
+    tty_fds: tuple[int, int] | None = None
+    if stdin_tty:
+        tty_fds = os.openpty()
+        kwargs["stdin"] = tty_fds[1]
+    elif stdin_file is not None:
         kwargs["stdin"] = open(stdin_file, "rb")  # noqa: SIM115 - closed below
     else:
         kwargs["input"] = stdin
@@ -81,7 +86,10 @@ def assert_refused(args: Sequence[object], cwd: Path, *, stdin: Optional[bytes] 
     except subprocess.TimeoutExpired:
         pytest.fail(f"ignkit {' '.join(map(str, args))}: still running after {2 * limit + 5:.0f} s")
     finally:
-        if stdin_file is not None:
+        if tty_fds is not None:
+            os.close(tty_fds[0])
+            os.close(tty_fds[1])
+        elif stdin_file is not None:
             kwargs["stdin"].close()  # type: ignore[union-attr]
     elapsed = time.monotonic() - start
     err = proc.stderr.decode(errors="replace")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-
 from hostile_cases import CONFIG, HOSTS, assert_refused, build_iso, live_initramfs
 
 DEEP_JSON = b"[" * 100000

@@ -10,9 +10,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-
-from hostile_cases import (CONFIG, assert_refused, build_iso, make_legacy, mkiso, patch_record,
-                           record_extent, root_extent)
+from hostile_cases import (
+    CONFIG,
+    assert_refused,
+    build_iso,
+    make_legacy,
+    mkiso,
+    patch_record,
+    record_extent,
+    root_extent,
+)
 
 
 def _kargs_json(extra: dict[str, Any]) -> bytes:
