@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -17,6 +18,60 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 # Errors of the output device itself (as opposed to errors reading an input while writing).
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO}
+
+
+# Temporary files carry the writer's pid: ``.<target>.ignkit-<pid>-<random>.tmp`` (``.ignkit-<pid>-...`` for
+# sets of files). A writer killed with SIGKILL cannot remove its own; the next writer into the same
+# directory removes those whose process is gone.
+_TEMP_TAG = ".ignkit-"
+_STALE_TEMP = re.compile(r"\A\..*?\.ignkit-([0-9]+)-[^/]*\.tmp\Z|\A\.ignkit-([0-9]+)-[^/]*\.tmp\Z", re.S)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return True  # never ours to judge
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def remove_stale_temps(directory: PathLike) -> list[str]:
+    """Remove ignkit temporary files in ``directory`` whose writer process no longer exists; returns their paths.
+
+    Errors are ignored (a directory that cannot be listed, a file already gone): this is housekeeping.
+    """
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    me = os.getpid()
+    for entry in entries:
+        if not entry.name.startswith(".") or _TEMP_TAG not in entry.name:
+            continue
+        m = _STALE_TEMP.match(entry.name)
+        if not m:
+            continue
+        pid = int(m.group(1) or m.group(2))
+        if pid == me or _pid_alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(entry.path)
+    return removed
+
+
+def make_temp(directory: PathLike, prefix: str = "") -> tuple[int, str]:
+    """``tempfile.mkstemp`` in ``directory`` under a name tagged with this process's pid, after removing the
+    stale temporary files of writers that were killed (see :func:`remove_stale_temps`)."""
+    remove_stale_temps(directory)
+    return tempfile.mkstemp(prefix=f"{prefix}{_TEMP_TAG.lstrip('.') if prefix.endswith('.') else _TEMP_TAG}"
+                                   f"{os.getpid()}-", suffix=".tmp", dir=directory)
 
 
 @contextlib.contextmanager
@@ -39,7 +94,7 @@ def atomic_output(target: PathLike, *, overwrite: bool = True, mode: int | None 
     if not directory.is_dir():
         raise UsageError(f"{path}: directory {directory} does not exist")
     try:
-        fd, tmpname = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        fd, tmpname = make_temp(directory, f".{path.name}.")
     except OSError as e:
         # Name the target, not the temporary file the user never asked for.
         raise IgnkitError(f"{path}: cannot create: {e.strerror or e}") from None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ..errors import IgnkitError, ImageError, UsageError
-from ..outfile import refuse_input_as_output
+from ..outfile import make_temp, refuse_input_as_output
 from .customize import (
     Customization,
     CustomizeOptions,
@@ -139,8 +139,6 @@ def write_host_images(images: Sequence[HostImage], write_one: Callable[[HostImag
     and no target of this run appears (new targets already linked are removed again), so an
     ``--output-dir`` never holds a half set from one run.
     """
-    import tempfile
-
     if not images:
         return
     for im in images:
@@ -154,7 +152,7 @@ def write_host_images(images: Sequence[HostImage], write_one: Callable[[HostImag
     published: list[str] = []
     try:
         for im in images:
-            fd, tmp = tempfile.mkstemp(prefix=".ignkit-", suffix=".tmp", dir=directory)
+            fd, tmp = make_temp(directory)
             os.close(fd)
             temps.append(tmp)
             write_one(im, tmp)

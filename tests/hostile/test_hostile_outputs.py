@@ -82,7 +82,8 @@ STDOUT_WRITERS = {
 def test_stdout_closed(command: str, tmp_path: Path, iso_x86: Path) -> None:
     shutil.copyfile(iso_x86, tmp_path / "in.iso")
     (tmp_path / "c.ign").write_bytes(CONFIG)
-    (tmp_path / "s.json").write_text('{"kind":"Secret","data":{"userData":"eyJpZ25pdGlvbiI6eyJ2ZXJzaW9uIjoiMy40LjAifX0="}}')
+    (tmp_path / "s.json").write_text('{"kind":"Secret","data":{"userData":'
+                                     '"eyJpZ25pdGlvbiI6eyJ2ZXJzaW9uIjoiMy40LjAifX0="}}')
     live_initramfs(tmp_path / "initrd.img")
     assert_refused(STDOUT_WRITERS[command], tmp_path, stdout_closed=True, expect="standard output is closed")
 
@@ -116,3 +117,49 @@ def test_pxe_customize_hosts_fifo(tmp_path: Path) -> None:
     (tmp_path / "h.yaml").write_text(HOSTS)
     assert_refused(["pxe", "customize", "initrd.img", "--hosts", "h.yaml", "--output-dir", "out",
                     "--dest-ignition", "c.ign"], tmp_path, expect="not a regular file")
+
+
+def _killed_writer_temp(directory: Path, prefix: str) -> Path:
+    """A temporary file left by an ignkit writer killed with SIGKILL right after creating it."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys; from ignkit.outfile import make_temp; fd, p = make_temp(sys.argv[1], sys.argv[2]); "
+            "print(p, flush=True); os.kill(os.getpid(), 9)")
+    proc = subprocess.run([sys.executable, "-c", code, str(directory), prefix], capture_output=True, timeout=30,
+                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2])))
+    assert proc.returncode == -9
+    path = Path(proc.stdout.decode().strip())
+    assert path.exists() and path.parent == directory
+    return path
+
+
+def test_temp_files_of_killed_writers_are_removed(tmp_path: Path, iso_x86: Path) -> None:
+    """Item 15: kill -9 mid-write leaves a temporary file; the next run into the directory removes it (and the
+    temporary files of writers still alive, and files not named like ignkit's, are left alone)."""
+    import subprocess
+    import sys
+
+    shutil.copyfile(iso_x86, tmp_path / "in.iso")
+    (tmp_path / "c.ign").write_bytes(CONFIG)
+    (tmp_path / "h.yaml").write_text(HOSTS)
+    stale_single = _killed_writer_temp(tmp_path, ".out.iso.")
+    stale_set = _killed_writer_temp(tmp_path / "", "")
+    alive = tmp_path / f".out.iso.ignkit-{os.getpid()}-keep.tmp"
+    alive.write_bytes(b"")
+    foreign = tmp_path / ".out.iso.abcd.tmp"
+    foreign.write_bytes(b"")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.run([sys.executable, "-m", "ignkit", "embed", "in.iso", "--dest-ignition", "c.ign",
+                           "-o", "out.iso"], cwd=tmp_path, capture_output=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert not stale_single.exists() and not stale_set.exists()
+    assert alive.exists() and foreign.exists() and (tmp_path / "out.iso").exists()
+    # --hosts writes its set through the same naming: a killed --hosts run's temporaries go too.
+    (tmp_path / "isos").mkdir()
+    stale_hosts = _killed_writer_temp(tmp_path / "isos", "")
+    proc = subprocess.run([sys.executable, "-m", "ignkit", "embed", "in.iso", "--hosts", "h.yaml", "--output-dir",
+                           "isos", "--dest-ignition", "c.ign"], cwd=tmp_path, capture_output=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert not stale_hosts.exists()
+    assert sorted(p.name for p in (tmp_path / "isos").iterdir()) == ["worker-0.iso"]
