@@ -7,7 +7,6 @@ The archive format itself (newc, gzip/xz/zstd layers) is generic and lives in :m
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO, Callable, Optional, Union
@@ -183,7 +182,9 @@ def append_layer(
 
     if isinstance(output, (str, os.PathLike)):
         if str(output) == "-":
-            return run(sys.stdout.buffer, True)
+            from ..outfile import stdout_bytes
+
+            return run(stdout_bytes(), True)
         with atomic_output(output, overwrite=overwrite) as out:
             return run(out, False)
     return run(output, True)
