@@ -27,8 +27,8 @@ from .errors import InputError
 
 KEYFILE_SUFFIX = ".nmconnection"
 
-_MAC_RE = re.compile(r"^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$", re.IGNORECASE)
-_IFNAME_RE = re.compile(r"^[^/\s:]{1,15}$")
+_MAC_RE = re.compile(r"\A[0-9a-f]{2}([:-][0-9a-f]{2}){5}\Z", re.IGNORECASE)
+_IFNAME_RE = re.compile(r"\A[^/\s:]{1,15}\Z")
 
 IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 

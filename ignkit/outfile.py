@@ -185,3 +185,15 @@ def refuse_input_as_output(output: PathLike, inputs: Sequence[PathLike], *,
                 same = (st.st_dev, st.st_ino) == (out_stat.st_dev, out_stat.st_ino)
         if same:
             raise UsageError(f"{out}: is also an input; {hint}")
+
+
+def plain_file_name(name: str, what: str) -> str:
+    """``name`` when it can be used as a file name inside a target directory: not empty, not ``.``/``..``, no
+    ``/``, ``\\``, NUL or other control character. Names taken from images and archives are checked with this
+    before they become paths (ImageError otherwise: the image is what is wrong)."""
+    from .errors import ImageError
+
+    if (not name or name in (".", "..") or "/" in name or "\\" in name
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in name)):
+        raise ImageError(f"{what}: {name!r} is not a plain file name; refusing to use it as a path")
+    return name

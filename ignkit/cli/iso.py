@@ -242,9 +242,10 @@ def network_extract(iso: str, directory: str | None, arch: str | None) -> None:
     if not files:
         raise CheckFailed("No embedded network settings.")
     if directory:
-        from ..outfile import write_bytes_atomic
+        from ..outfile import plain_file_name, write_bytes_atomic
 
-        paths = {name: os.path.join(directory, name) for name in sorted(files)}
+        paths = {name: os.path.join(directory, plain_file_name(name, "keyfile name in the ISO"))
+                 for name in sorted(files)}
         for path in paths.values():  # all checked first: nothing half-extracted
             if os.path.lexists(path):
                 raise UsageError(f"{path}: already exists")

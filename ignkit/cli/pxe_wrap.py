@@ -148,6 +148,10 @@ def network_unwrap(directory: Optional[str], image: Optional[str]) -> None:
     if not files:
         raise ImageError("No embedded network settings.")
     names = [name for name, _ in files]
+    from ..outfile import plain_file_name
+
+    for name in names:
+        plain_file_name(name, "keyfile name in the image")
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise ImageError(f"multiple keyfiles named '{dup}' in the image")

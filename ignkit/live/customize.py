@@ -48,7 +48,7 @@ DEST_IGN_PATH = "/etc/coreos/dest.ign"
 PXE_KARGS = "ignition.firstboot ignition.platform.id=metal"
 DOCS_URL = "https://coreos.github.io/coreos-installer/customizing-install/"
 
-_SERIAL_RE = re.compile(r"^(ttyS|ttyAMA)([0-9]+)(?:,([0-9]+)(?:([noe])([5-8]?))?)?$")
+_SERIAL_RE = re.compile(r"\A(ttyS|ttyAMA)([0-9]+)(?:,([0-9]+)(?:([noe])([5-8]?))?)?\Z")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -362,7 +362,7 @@ def _dest_sources(options: CustomizeOptions) -> list[dict[str, Any]]:
     if options.dest_ignition_url is not None:
         if dest_user:
             raise UsageError("give --dest-ignition or --dest-ignition-url, not both")
-        if not re.match(r"^https?://[^/]", options.dest_ignition_url):
+        if not re.match(r"https?://[^/]", options.dest_ignition_url):
             # coreos-installer fetches ignition-url itself, over HTTP(S) only.
             raise UsageError(f"--dest-ignition-url {options.dest_ignition_url!r}: expected an http(s) URL")
         if not options.dest_ignition_hash and not options.insecure_ignition:

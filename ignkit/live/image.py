@@ -19,7 +19,7 @@ from typing import IO, Any
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
-from ..outfile import atomic_output, binary_stdout, refuse_input_as_output
+from ..outfile import atomic_output, binary_stdout, plain_file_name, refuse_input_as_output
 from . import embed as _embed
 from . import grow as _grow
 from . import kargs as _kargs
@@ -566,7 +566,8 @@ def extract_pxe(live_iso: LiveIso, directory: str | os.PathLike[str] = ".", *,
     if not live_iso.pxe_files:
         raise ImageError(f"{live_iso.path}: {_embed.UNRECOGNIZED} (no images/pxeboot directory)")
     stem = os.path.splitext(os.path.basename(live_iso.path))[0]
-    jobs = [(entry, os.path.join(os.fspath(directory), f"{stem}-{entry.name.lower()}"))
+    jobs = [(entry, os.path.join(os.fspath(directory),
+                                 plain_file_name(f"{stem}-{entry.name.lower()}", "images/pxeboot file name")))
             for entry in sorted(live_iso.pxe_files, key=lambda e: e.name)]
     for entry, target in jobs:
         if any(offset + length > live_iso.size for offset, length in entry.ranges):

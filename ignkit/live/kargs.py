@@ -21,7 +21,7 @@ LEGACY_HEADER_OFFSET = 32768 - 24 - 72
 LEGACY_MAGIC = b"coreKarg"
 
 NO_KARGS = "No karg embed areas found; old or corrupted CoreOS ISO image."
-_REPLACE_RE = re.compile(r"^([^=]+)=([^=]+)=([^=]+)$")
+_REPLACE_RE = re.compile(r"\A([^=]+)=([^=]+)=([^=]+)\Z")
 
 
 class KargsError(UsageError):
