@@ -186,9 +186,12 @@ def digest(source: Source, algo: str = "sha512", *, ca_cert: Optional[PathLike] 
 
 
 def _digest_url(url: str, algo: str, *, ca_cert: Optional[PathLike], insecure: bool) -> str:
+    from .fetch import body_chunks, fetch_deadline
+
     h = _new(algo)
-    with open_url(url, ca_cert=ca_cert, insecure=insecure) as resp:
-        for chunk in resp.iter_content(BUFSIZE):
+    deadline = fetch_deadline(None)
+    with open_url(url, ca_cert=ca_cert, insecure=insecure, deadline=deadline) as resp:
+        for chunk in body_chunks(resp, url, deadline=deadline):
             h.update(chunk)
     return format_digest(algo, h.hexdigest())
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ..errors import IgnkitError
+from ..errors import IgnkitError, redact_credentials
 
 # name -> "module:attribute" of a click command or group.
 COMMANDS: dict[str, str] = {
@@ -93,7 +93,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def error(message: str, code: int) -> int:
     """Print one ``ignkit: error:`` line on stderr and return the exit status."""
-    line = " ".join(str(message).split("\n")).strip()
+    line = redact_credentials(" ".join(str(message).split("\n")).strip())
     click.echo(f"ignkit: error: {line}", err=True)
     return code
 

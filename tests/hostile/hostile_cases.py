@@ -20,9 +20,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
 from conftest import REPO, TESTDATA, load_script
@@ -53,7 +53,8 @@ def tree(root: Path) -> dict[str, str]:
 
 def assert_refused(args: Sequence[object], cwd: Path, *, stdin: Optional[bytes] = b"", limit: float = LIMIT,
                    watch: Iterable[Path] = (), expect: Optional[str] = None, stdin_file: Optional[Path] = None,
-                   stdout_closed: bool = False, stdin_tty: bool = False) -> str:
+                   stdout_closed: bool = False, stdin_tty: bool = False,
+                   env: Optional[dict[str, str]] = None) -> str:
     """Run ``ignkit ARGS`` in ``cwd`` and assert it refused cleanly (see the module docstring); return the message.
 
     ``watch`` lists more directories (outside ``cwd``) that must not change. ``expect`` must occur in the message.
@@ -61,8 +62,10 @@ def assert_refused(args: Sequence[object], cwd: Path, *, stdin: Optional[bytes] 
     """
     roots = [Path(cwd), *map(Path, watch)]
     before = [tree(r) for r in roots]
+    extra_env = env
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("IGNKIT_DEBUG", None)
+    env.update(extra_env or {})
     start = time.monotonic()
     kwargs: dict[str, object] = {}
     tty_fds: tuple[int, int] | None = None
@@ -222,3 +225,95 @@ def make_legacy(path: Path) -> None:
     with open(path, "r+b") as f:
         f.seek(32768 - 24 - 72)
         f.write(header)
+
+
+# --- a misbehaving HTTP server on 127.0.0.1 -------------------------------------------------------------------
+
+
+class HostileServer:
+    """A raw HTTP server on 127.0.0.1, one thread per connection, every behaviour bounded in time.
+
+    ``/trickle`` announces 100000 bytes and sends one every 0.3 s; ``/silent`` reads the request and never
+    answers; ``/config/<n>`` serves a small Ignition config; anything else is a 404. Each connection ends
+    after at most ``max_seconds``, and all end at :meth:`close`.
+    """
+
+    def __init__(self, max_seconds: float = 15.0) -> None:
+        import socket
+        import threading
+
+        self.max_seconds = max_seconds
+        self.stop = threading.Event()
+        self.hits: list[str] = []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.threads: list[threading.Thread] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str, userinfo: str = "") -> str:
+        return f"http://{userinfo}127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self.threads.append(t)
+            t.start()
+
+    def _serve(self, conn: Any) -> None:
+        deadline = time.monotonic() + self.max_seconds
+        conn.settimeout(0.5)
+        try:
+            data = b""
+            while b"\r\n\r\n" not in data and time.monotonic() < deadline and not self.stop.is_set():
+                try:
+                    chunk = conn.recv(4096)
+                except OSError:
+                    continue
+                if not chunk:
+                    return
+                data += chunk
+            path = data.split(b" ", 2)[1].decode() if data.count(b" ") >= 2 else "/"
+            self.hits.append(path)
+            if path.startswith("/trickle"):
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+                while time.monotonic() < deadline and not self.stop.wait(0.3):
+                    conn.sendall(b"x")
+            elif path.startswith("/silent"):
+                while time.monotonic() < deadline and not self.stop.wait(0.2):
+                    pass
+            elif path.startswith("/config/"):
+                body = b'{"ignition":{"version":"3.4.0"}}'
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            else:
+                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+        self.thread.join(5)
+        for t in self.threads:
+            t.join(5)
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[HostileServer]:
+    srv = HostileServer()
+    try:
+        yield srv
+    finally:
+        srv.close()
