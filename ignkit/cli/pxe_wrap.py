@@ -57,10 +57,11 @@ def _write_image(output: Optional[str], data: bytes) -> None:
 
 def _read_members(image: Optional[str], pattern: str) -> dict[str, bytes]:
     from ..initrd import read_initrd
+    from ..live.initramfs import MAX_MEMBER_SIZE
 
     f = _open_image(image)
     try:
-        return read_initrd(f, pattern)
+        return read_initrd(f, pattern, max_member_size=MAX_MEMBER_SIZE)
     finally:
         if f is not sys.stdin.buffer:
             f.close()

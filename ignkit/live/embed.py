@@ -85,19 +85,29 @@ def decode_area(data: bytes) -> dict[str, bytes]:
     if not data.strip(b"\x00"):
         return {}
     from ..initrd import read_initrd
+    from .initramfs import MAX_MEMBER_SIZE
 
     try:
-        return dict(read_initrd(data))
+        return dict(read_initrd(data, max_member_size=MAX_MEMBER_SIZE))
     except ImageError as e:
         raise ImageError(f"{UNRECOGNIZED} (the Ignition embed area does not hold an initrd archive: {e})") \
             from None
 
 
-def encode_members(members: Mapping[str, bytes]) -> bytes:
-    """The compressed archive for ``members`` (b"" when there are none: the area is then zeroed)."""
+def encode_members(members: Mapping[str, bytes], *, limit: int = 0) -> bytes:
+    """The compressed archive for ``members`` (b"" when there are none: the area is then zeroed).
+
+    With ``limit`` > 0, an archive that cannot fit that many bytes is refused (ImageError) as soon as
+    compression passes it, instead of after compressing everything.
+    """
     if not members:
         return b""
-    return build_initrd(dict(members))
+    from ..initrd import CompressedTooLarge
+
+    try:
+        return build_initrd(dict(members), limit=limit)
+    except CompressedTooLarge as e:
+        raise ImageError(f"compressed config does not fit: {e}; the embed area holds {limit}") from None
 
 
 def fill_area(payload: bytes, length: int) -> bytes:

@@ -235,7 +235,12 @@ class LiveIso:
 
     def set_members(self, members: Mapping[str, bytes]) -> None:
         """Replace the Ignition area's content with these files (an empty mapping zeroes the area)."""
-        self.set_ignition_payload(_embed.encode_members(members))
+        limit = 0 if self.allow_grow else self._area_at_open.length
+        try:
+            payload = _embed.encode_members(members, limit=limit)
+        except ImageError as e:
+            raise ImageError(f"{e} (--grow-area moves the area to a larger extent)") from None
+        self.set_ignition_payload(payload)
         self._members = dict(members)
 
     def embed_ignition(self, config: bytes, *, force: bool = False, source: str = "config") -> None:

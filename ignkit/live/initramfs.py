@@ -50,15 +50,16 @@ _CHUNK = 1 << 20
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def build_initrd(files: Mapping[str, bytes]) -> bytes:
+def build_initrd(files: Mapping[str, bytes], *, limit: int = 0) -> bytes:
     """Build an xz-compressed (CRC32, preset 9) newc initrd of ``files``, as coreos-installer writes it.
 
     This is the payload of the ISO Ignition area, of ``pxe ignition|network wrap`` and of the layer
     ``pxe customize`` appends. ``files`` maps relative paths to contents; an empty map gives an
     archive holding only the trailer. The declared xz dictionary is fitted to the archive
-    (:func:`ignkit.initrd.xz_dict_size`).
+    (:func:`ignkit.initrd.xz_dict_size`). ``limit`` > 0 stops early with
+    :class:`ignkit.initrd.CompressedTooLarge` once the archive would be larger.
     """
-    return compress_xz(build_cpio(files), preset=XZ_PRESET)
+    return compress_xz(build_cpio(files), preset=XZ_PRESET, limit=limit)
 
 
 @dataclass

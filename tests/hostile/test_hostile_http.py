@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from hostile_cases import CONFIG, HostileServer, assert_refused
 
 DEADLINE = {"IGNKIT_FETCH_DEADLINE": "2"}

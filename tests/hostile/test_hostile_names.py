@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from hostile_cases import CONFIG, assert_refused, patch_record
 
 PXE = ["pxe", "config", "-a", "x86_64", "--kernel-url", "k", "--initramfs-url", "i", "--rootfs-url", "http://h/r",
