@@ -333,7 +333,6 @@ class _Decoded:
 def _decode_request(request: str) -> Union[_Decoded, str]:
     """Decode spec.request; return the parts ignkit checks, or a one-line reason it cannot be read."""
     from cryptography import x509
-    from cryptography.x509.oid import NameOID
 
     try:
         pem = base64.b64decode(request.encode("ascii"), validate=True)
@@ -352,6 +351,17 @@ def _decode_request(request: str) -> Union[_Decoded, str]:
             return "the request's signature does not verify"
     except Exception as e:  # noqa: BLE001 - unsupported key types and the like
         return f"the request's signature cannot be checked ({e})"
+    try:
+        return _request_parts(req)
+    except (ValueError, UnicodeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as e:
+        # Validly signed but malformed inside: a duplicated extension, a name that is not UTF-8, ...
+        return f"the request cannot be read ({type(e).__name__}: {e})"
+
+
+def _request_parts(req: Any) -> Union[_Decoded, str]:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     cns: list[str] = []
     orgs: list[str] = []
     others: list[str] = []
