@@ -234,7 +234,7 @@ class HostileServer:
     """A raw HTTP server on 127.0.0.1, one thread per connection, every behaviour bounded in time.
 
     ``/trickle`` announces 100000 bytes and sends one every 0.3 s; ``/silent`` reads the request and never
-    answers; ``/config/<n>`` serves a small Ignition config; anything else is a 404. Each connection ends
+    answers; ``/config/<n>`` serves an Ignition config merging ten query-string spellings of ``/config/<n+1>`` (up to 8); anything else is a 404. Each connection ends
     after at most ``max_seconds``, and all end at :meth:`close`.
     """
 
@@ -293,7 +293,13 @@ class HostileServer:
                 while time.monotonic() < deadline and not self.stop.wait(0.2):
                     pass
             elif path.startswith("/config/"):
-                body = b'{"ignition":{"version":"3.4.0"}}'
+                level = int(path.split("/")[2].split("?")[0])
+                query = path.split("?v=")[1] if "?v=" in path else ""
+                cfg: dict[str, Any] = {"ignition": {"version": "3.4.0"}}
+                if level < 8:  # each level merges ten new query strings of the next: 10**8 distinct URLs
+                    cfg["ignition"]["config"] = {"merge": [
+                        {"source": self.url(f"/config/{level + 1}?v={query}{k}")} for k in range(10)]}
+                body = json.dumps(cfg).encode()
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
             else:
                 conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
