@@ -234,8 +234,9 @@ class HostileServer:
     """A raw HTTP server on 127.0.0.1, one thread per connection, every behaviour bounded in time.
 
     ``/trickle`` announces 100000 bytes and sends one every 0.3 s; ``/silent`` reads the request and never
-    answers; ``/config/<n>`` serves an Ignition config merging ten query-string spellings of ``/config/<n+1>`` (up to 8); anything else is a 404. Each connection ends
-    after at most ``max_seconds``, and all end at :meth:`close`.
+    answers; ``/config/<n>`` serves an Ignition config merging ten new query-string spellings of
+    ``/config/<n+1>`` (up to 8); anything else is a 404. Each connection ends after at most
+    ``max_seconds``, and all end at :meth:`close`.
     """
 
     def __init__(self, max_seconds: float = 15.0) -> None:
