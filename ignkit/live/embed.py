@@ -107,7 +107,8 @@ def encode_members(members: Mapping[str, bytes], *, limit: int = 0) -> bytes:
     try:
         return build_initrd(dict(members), limit=limit)
     except CompressedTooLarge as e:
-        raise ImageError(f"compressed config does not fit: {e}; the embed area holds {limit}") from None
+        raise ImageError(f"compressed config is more than {limit} bytes ({e}); the embed area holds {limit}") \
+            from None
 
 
 def fill_area(payload: bytes, length: int) -> bytes:
