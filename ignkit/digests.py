@@ -178,6 +178,9 @@ def digest(source: Source, algo: str = "sha512", *, ca_cert: Optional[PathLike] 
         return hash_stream(source, algo)  # type: ignore[arg-type]
     name = os.fspath(source)  # type: ignore[arg-type]
     if name == "-":
+        from .fetch import refuse_terminal_stdin
+
+        refuse_terminal_stdin()
         return hash_stream(sys.stdin.buffer, algo)
     if is_url(name):  # requests is imported only for URLs
         return _digest_url(name, algo, ca_cert=ca_cert, insecure=insecure)

@@ -472,6 +472,8 @@ def refuse_terminal_stdin(stream: Optional[IO[bytes]] = None) -> None:
     """UsageError when standard input (or ``stream``) is a terminal: the input is meant to be piped in,
     and waiting for someone to type a config or an image would look like a hang."""
     s = stream if stream is not None else sys.stdin
+    if s is None:  # started with descriptor 0 closed
+        raise InputError("standard input is closed: give a file")
     try:
         tty = s.isatty()
     except (ValueError, OSError):  # closed
@@ -486,8 +488,8 @@ def read_source(source: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optio
     if is_url(source):
         return fetch_bytes(source, max_size=max_size, ca_cert=ca_cert, insecure=insecure)
     if source == "-":
+        refuse_terminal_stdin(stdin)
         stream = stdin if stdin is not None else sys.stdin.buffer
-        refuse_terminal_stdin(stream)
         data = stream.read(max_size + 1)
         if len(data) > max_size:
             raise InputError(f"standard input is larger than the {max_size}-byte limit")

@@ -95,6 +95,9 @@ STDIN_READERS = {
     "merge": ["merge", "-"],
     "pxe-ignition-wrap": ["pxe", "ignition", "wrap", "-o", "out.img"],
     "csr-review": ["csr", "review", "--hosts", "h.yaml"],
+    "hash": ["hash", "-"],
+    "validate": ["validate", "-"],
+    "stream-show": ["stream", "show", "-"],
 }
 
 
