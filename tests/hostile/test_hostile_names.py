@@ -44,3 +44,29 @@ def test_extract_pxe_name_with_parent_components(tmp_path: Path, iso_x86: Path) 
     assert_refused(["iso", "extract", "pxe", "in.iso", "-C", "out"], work, watch=[tmp_path],
                    expect="not a plain file name")
 
+
+
+def test_download_location_naming_parent(tmp_path: Path) -> None:
+    """Item 20 for download: an artifact whose location ends in ``..`` (after unquoting) is never a file name."""
+    import json
+
+    doc = json.loads((Path(__file__).resolve().parents[2] / "testdata" / "stream" / "fcos-stable.json").read_text())
+    iso = doc["architectures"]["x86_64"]["artifacts"]["metal"]["formats"]["iso"]["disk"]
+    iso["location"] = "http://127.0.0.1:9/builds/%2e%2e"
+    (tmp_path / "stream.json").write_text(json.dumps(doc))
+    (tmp_path / "out").mkdir()
+    assert_refused(["download", "-s", "stream.json", "-a", "x86_64", "-f", "iso", "-C", "out"], tmp_path,
+                   expect="file name")
+
+
+def test_network_unwrap_member_named_dotdot(tmp_path: Path) -> None:
+    """A hand-made cpio (the writer refuses such names) with the keyfile member ``etc/coreos-firstboot-network/..``."""
+    def entry(name: bytes, data: bytes, mode: int = 0o100644) -> bytes:
+        name += b"\0"
+        hdr = b"070701" + b"".join(b"%08X" % v for v in (1, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name), 0))
+        out = hdr + name + bytes(-(110 + len(name)) % 4) + data
+        return out + bytes(-len(out) % 4)
+
+    archive = entry(b"etc/coreos-firstboot-network/..", b"[connection]\n") + entry(b"TRAILER!!!", b"", 0)
+    (tmp_path / "net.img").write_bytes(archive)
+    assert_refused(["pxe", "network", "unwrap", "-C", "out", "net.img"], tmp_path)
