@@ -92,6 +92,10 @@ def ignition_wrap(config: str, output: Optional[str]) -> None:
 
     if output is None or output == "-":
         _binary_stdout()  # refuse a terminal before waiting for input
+    else:
+        from ..outfile import refuse_input_as_output
+
+        refuse_input_as_output(output, [config])
     _write_image(output, build_initrd({CONFIG_MEMBER: _read_bytes(config)}))
 
 
@@ -127,6 +131,10 @@ def network_wrap(keyfiles: tuple[str, ...], output: Optional[str]) -> None:
 
     if output is None or output == "-":
         _binary_stdout()
+    else:
+        from ..outfile import refuse_input_as_output
+
+        refuse_input_as_output(output, keyfiles)
     members: dict[str, bytes] = {}
     for path in keyfiles:
         name = os.path.basename(path)

@@ -62,6 +62,15 @@ def test_hosts_output_is_the_input(tmp_path: Path, iso_x86: Path) -> None:
                     "--overwrite"], tmp_path, expect="is also an input")
 
 
+@pytest.mark.parametrize("args", [["pxe", "ignition", "wrap", "-i", "c.ign", "-o", "c.ign"],
+                                  ["pxe", "network", "wrap", "-k", "eth.nmconnection", "-o", "eth.nmconnection"]],
+                         ids=["ignition-wrap", "network-wrap"])
+def test_wrap_output_is_the_input(args: list[str], tmp_path: Path) -> None:
+    (tmp_path / "c.ign").write_bytes(CONFIG)
+    (tmp_path / "eth.nmconnection").write_text("[connection]\nid=eth\ntype=ethernet\n")
+    assert_refused(args, tmp_path, expect="is also an input")
+
+
 def test_from_secret_output_is_the_input(tmp_path: Path) -> None:
     (tmp_path / "s.json").write_text('{"kind":"Secret","data":{"userData":"e30="}}')
     assert_refused(["ignition", "from-secret", "s.json", "-o", "s.json"], tmp_path, expect="is also an input")
