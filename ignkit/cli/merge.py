@@ -39,7 +39,7 @@ def merge(parent: str, children: tuple[str, ...], output: str, resolve: bool, sp
     """
     import json
 
-    from ..errors import UsageError
+    from ..errors import UsageError, redact_credentials
     from ..fetch import is_url, read_source
     from ..ignition.resolve import ConfigSource, http_fetcher, merge_configs
     from ..outfile import refuse_input_as_output, write_output
@@ -70,7 +70,7 @@ def merge(parent: str, children: tuple[str, ...], output: str, resolve: bool, sp
     result = merge_configs(*sources, resolve=resolve, spec=spec,
                            fetch=http_fetcher(ca_cert=ca_cert, insecure=insecure), warnings=warnings)
     for line in warnings:
-        click.echo(f"ignkit: {line}", err=True)
+        click.echo(f"ignkit: {redact_credentials(line)}", err=True)
     if compact:
         text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
     else:
