@@ -84,6 +84,8 @@ STDOUT_WRITERS = {
     "pxe-ignition-wrap": ["pxe", "ignition", "wrap", "-i", "c.ign"],
     "merge": ["merge", "c.ign"],
     "from-secret": ["ignition", "from-secret", "s.json"],
+    "pxe-config": ["pxe", "config", "-F", "grub", "-a", "x86_64", "--kernel-url", "k", "--initramfs-url", "i",
+                   "--rootfs-url", "http://h/r", "--ignition-url", "http://h/c.ign", "--install-dev", "/dev/sda"],
 }
 
 
