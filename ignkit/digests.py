@@ -189,11 +189,12 @@ def digest(source: Source, algo: str = "sha512", *, ca_cert: Optional[PathLike] 
 
 
 def _digest_url(url: str, algo: str, *, ca_cert: Optional[PathLike], insecure: bool) -> str:
-    from .fetch import body_chunks, fetch_deadline
+    from .fetch import DOCUMENT_DEADLINE, body_chunks, fetch_deadline
 
     h = _new(algo)
-    deadline = fetch_deadline(None)
-    with open_url(url, ca_cert=ca_cert, insecure=insecure, deadline=deadline) as resp:
+    deadline = fetch_deadline(None)  # a stream: only bounded overall when the user asks
+    # The answer itself (status and headers) is awaited no longer than a document would be.
+    with open_url(url, ca_cert=ca_cert, insecure=insecure, deadline=fetch_deadline(DOCUMENT_DEADLINE)) as resp:
         for chunk in body_chunks(resp, url, deadline=deadline):
             h.update(chunk)
     return format_digest(algo, h.hexdigest())

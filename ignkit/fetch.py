@@ -422,7 +422,7 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
             answered = False
             try:
                 with open_url(url, ca_cert=ca_cert, insecure=insecure, timeout=timeout, headers=headers,
-                              deadline=deadline) as resp:
+                              deadline=deadline or DOCUMENT_DEADLINE) as resp:
                     answered = True
                     if resp.status_code == 416:
                         if _content_range(resp.headers.get("Content-Range"))[1] in (offset, None):
