@@ -13,11 +13,11 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
+from .docread import loads_json
 from .enums import WordEnum
 from .errors import InputError
 from .inventory import Host
@@ -209,7 +209,7 @@ def _load_json(data: Union[bytes, str, Mapping[str, Any]], what: str) -> Any:
     if isinstance(data, Mapping):
         return data
     try:
-        return json.loads(data)
+        return loads_json(data)
     except (ValueError, UnicodeDecodeError) as e:
         raise InputError(f"{what}: not JSON ({e})") from None
 
@@ -333,7 +333,6 @@ class _Decoded:
 def _decode_request(request: str) -> Union[_Decoded, str]:
     """Decode spec.request; return the parts ignkit checks, or a one-line reason it cannot be read."""
     from cryptography import x509
-    from cryptography.x509.oid import NameOID
 
     try:
         pem = base64.b64decode(request.encode("ascii"), validate=True)
@@ -352,6 +351,17 @@ def _decode_request(request: str) -> Union[_Decoded, str]:
             return "the request's signature does not verify"
     except Exception as e:  # noqa: BLE001 - unsupported key types and the like
         return f"the request's signature cannot be checked ({e})"
+    try:
+        return _request_parts(req)
+    except (ValueError, UnicodeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as e:
+        # Validly signed but malformed inside: a duplicated extension, a name that is not UTF-8, ...
+        return f"the request cannot be read ({type(e).__name__}: {e})"
+
+
+def _request_parts(req: Any) -> Union[_Decoded, str]:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     cns: list[str] = []
     orgs: list[str] = []
     others: list[str] = []

@@ -6,6 +6,7 @@ what :func:`ignkit.csr.review_csrs` approves, and reports progress; :func:`watch
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -128,10 +129,10 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
     """
     if not hosts:
         raise UsageError("the inventory has no hosts")
-    if interval <= 0:
-        raise UsageError("--interval must be positive")
-    if timeout < 0:
-        raise UsageError("--timeout must not be negative")
+    if not math.isfinite(interval) or interval <= 0:
+        raise UsageError(f"--interval must be a positive number of seconds, not {interval!r}")
+    if not math.isfinite(timeout) or timeout < 0:
+        raise UsageError(f"--timeout must be a finite number of seconds, zero or more, not {timeout!r}")
     oc_path = _resolve_oc(oc)
     need_nodes = any(not h.addresses for h in hosts)
     result = WatchResult()
@@ -140,15 +141,19 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
     fetched_once = False
     last_waiting = ""
 
+    def budget() -> float:
+        """Seconds an oc call may take: not past the watch's deadline (a hung oc ends with it), but at least 3."""
+        return min(command_timeout, max(3.0, timeout - (clock() - start)))
+
     def fetch() -> list[CSRRecord]:
-        proc = _run_oc([oc_path, "get", "csr", "-o", "json"], command_timeout)
+        proc = _run_oc([oc_path, "get", "csr", "-o", "json"], budget())
         if proc.returncode != 0:
             raise FetchError(f"oc get csr failed: {_oc_message(proc)}")
         return parse_csr_list(proc.stdout, what="oc get csr")
 
     def fetch_nodes() -> dict[str, list[tuple[str, str]]]:
         try:
-            nproc = _run_oc([oc_path, "get", "nodes", "-o", "json"], command_timeout)
+            nproc = _run_oc([oc_path, "get", "nodes", "-o", "json"], budget())
             if nproc.returncode != 0:
                 raise FetchError(f"oc get nodes failed: {_oc_message(nproc)}")
             return parse_node_addresses(nproc.stdout, what="oc get nodes")
@@ -158,7 +163,7 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
 
     def approve(d: Decision) -> None:
         try:
-            aproc = _run_oc([oc_path, "adm", "certificate", "approve", d.name], command_timeout)
+            aproc = _run_oc([oc_path, "adm", "certificate", "approve", d.name], budget())
             msg = "" if aproc.returncode == 0 else _oc_message(aproc)
         except FetchError as e:
             msg = str(e)

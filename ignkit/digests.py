@@ -178,6 +178,9 @@ def digest(source: Source, algo: str = "sha512", *, ca_cert: Optional[PathLike] 
         return hash_stream(source, algo)  # type: ignore[arg-type]
     name = os.fspath(source)  # type: ignore[arg-type]
     if name == "-":
+        from .fetch import refuse_terminal_stdin
+
+        refuse_terminal_stdin()
         return hash_stream(sys.stdin.buffer, algo)
     if is_url(name):  # requests is imported only for URLs
         return _digest_url(name, algo, ca_cert=ca_cert, insecure=insecure)
@@ -186,9 +189,13 @@ def digest(source: Source, algo: str = "sha512", *, ca_cert: Optional[PathLike] 
 
 
 def _digest_url(url: str, algo: str, *, ca_cert: Optional[PathLike], insecure: bool) -> str:
+    from .fetch import DOCUMENT_DEADLINE, body_chunks, fetch_deadline
+
     h = _new(algo)
-    with open_url(url, ca_cert=ca_cert, insecure=insecure) as resp:
-        for chunk in resp.iter_content(BUFSIZE):
+    deadline = fetch_deadline(None)  # a stream: only bounded overall when the user asks
+    # The answer itself (status and headers) is awaited no longer than a document would be.
+    with open_url(url, ca_cert=ca_cert, insecure=insecure, deadline=fetch_deadline(DOCUMENT_DEADLINE)) as resp:
+        for chunk in body_chunks(resp, url, deadline=deadline):
             h.update(chunk)
     return format_digest(algo, h.hexdigest())
 

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
+# ``scheme://user:password@``: the password part of a URL's userinfo.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/@\s:'\"]*):[^/@\s'\"]*@")
+
+
+def redact_credentials(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` URL replaced by ``***``."""
+    return _URL_PASSWORD.sub(r"\1:***@", text)
+
 
 class IgnkitError(Exception):
     """Base class of every error meant for the user.
@@ -13,7 +23,8 @@ class IgnkitError(Exception):
     exit_code = 2
 
     def __init__(self, message: str, *, exit_code: int | None = None) -> None:
-        super().__init__(message)
+        # Messages often echo a URL: never with its password.
+        super().__init__(redact_credentials(message) if isinstance(message, str) else message)
         if exit_code is not None:
             self.exit_code = exit_code
 

@@ -13,7 +13,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Protocol, Union
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Optional, Protocol, Union
 
 from .errors import FetchError, InputError, UsageError
 
@@ -28,6 +28,16 @@ RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
 DEFAULT_MAX_SIZE = 64 * 1024 * 1024
 CHUNK = 1024 * 1024
 SCHEMES = ("http://", "https://")
+
+#: Overall time limit in seconds of fetching a document (config, stream metadata, signature, Secret), on top of
+#: the connect/read timeouts: a server that trickles bytes or never answers cannot hold a command longer.
+DOCUMENT_DEADLINE = 120.0
+#: Environment variable overriding :data:`DOCUMENT_DEADLINE`; when set it bounds streamed transfers too
+#: (``hash URL``, ``download``), which otherwise only have to keep moving (:data:`STALL_BYTES` a minute).
+DEADLINE_ENV = "IGNKIT_FETCH_DEADLINE"
+#: A streamed transfer that moves fewer bytes than this in :data:`STALL_SECONDS` is given up.
+STALL_BYTES = 1024
+STALL_SECONDS = 60.0
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -160,6 +170,49 @@ def _last_reason(exc: BaseException) -> str:
     return text or type(reason).__name__
 
 
+def fetch_deadline(default: Optional[float]) -> Optional[float]:
+    """The overall fetch deadline in seconds: ``$IGNKIT_FETCH_DEADLINE`` when set, else ``default`` (None: none)."""
+    raw = os.environ.get(DEADLINE_ENV, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 and value != float("inf")):
+        raise UsageError(f"{DEADLINE_ENV}={raw!r}: expected a positive number of seconds")
+    return value
+
+
+def _bounded_timeouts(timeout: Optional[tuple[float, float]], deadline: Optional[float],
+                      retries: int) -> tuple[float, float]:
+    """Per-attempt (connect, read) timeouts such that every retry of an unanswered request fits the deadline."""
+    connect, read = timeout or DEFAULT_TIMEOUT
+    if deadline is None:
+        return connect, read
+    share = max(0.5, deadline / (max(0, retries) + 1))
+    return min(connect, share), min(read, share)
+
+
+def body_chunks(resp: requests.Response, url: str, *, deadline: Optional[float] = None,
+                started: Optional[float] = None) -> Iterator[bytes]:
+    """Yield the body as it arrives; FetchError past ``deadline`` seconds since ``started`` (default: now), or
+    when the transfer stalls (fewer than :data:`STALL_BYTES` in :data:`STALL_SECONDS`)."""
+    now = time.monotonic()
+    end = None if deadline is None else (started if started is not None else now) + deadline
+    window_start, window_bytes = now, 0
+    for chunk in _body_chunks(resp):
+        yield chunk
+        now = time.monotonic()
+        if end is not None and now > end:
+            raise FetchError(f"{url}: did not finish within {deadline:g} s (set {DEADLINE_ENV} to allow more)")
+        window_bytes += len(chunk)
+        if now - window_start >= STALL_SECONDS:
+            if window_bytes < STALL_BYTES:
+                raise FetchError(f"{url}: transfer stalled ({window_bytes} bytes in {now - window_start:.0f} s)")
+            window_start, window_bytes = now, 0
+
+
 def _check_scheme(url: str) -> None:
     if not is_url(url):
         raise UsageError(f"{url}: only http:// and https:// URLs are supported")
@@ -168,13 +221,15 @@ def _check_scheme(url: str) -> None:
 @contextlib.contextmanager
 def open_url(url: str, *, ca_cert: Optional[PathLike] = None, insecure: bool = False,
              timeout: Optional[tuple[float, float]] = None, headers: Optional[dict[str, str]] = None,
-             retries: int = 3) -> Iterator[requests.Response]:
+             retries: int = 3, deadline: Optional[float] = None) -> Iterator[requests.Response]:
     """Open ``url`` for streaming and yield the :class:`requests.Response` (status already checked).
 
     Read the body with ``response.raw.read(n)`` or ``response.iter_content(n)``. Any HTTP status of 400 or
     more, and any connection/TLS failure, raises :class:`FetchError` -- also when the connection breaks
     while the caller reads the body inside the ``with`` block. With a ``Range`` header a 206 or 200
-    answer is accepted (the caller checks which), and so is 416.
+    answer is accepted (the caller checks which), and so is 416. With ``deadline`` (seconds) the
+    connect/read timeouts of every attempt are shortened so that an unanswered request gives up in time;
+    read the body with :func:`body_chunks` to bound the transfer too.
     """
     import requests
     import urllib3
@@ -185,7 +240,7 @@ def open_url(url: str, *, ca_cert: Optional[PathLike] = None, insecure: bool = F
         with warnings.catch_warnings():
             if insecure:
                 warnings.simplefilter("ignore")
-            resp = s.get(url, stream=True, timeout=timeout or DEFAULT_TIMEOUT, headers=headers,
+            resp = s.get(url, stream=True, timeout=_bounded_timeouts(timeout, deadline, retries), headers=headers,
                          verify=_verify_setting(ca_cert, insecure))
     except requests.exceptions.SSLError as e:
         raise FetchError(_describe(url, e)) from None
@@ -212,12 +267,14 @@ def fetch_bytes(url: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optional
     """
     parts: list[bytes] = []
     total = 0
+    deadline = fetch_deadline(DOCUMENT_DEADLINE)
+    started = time.monotonic()
     with open_url(url, ca_cert=ca_cert, insecure=insecure, timeout=timeout, headers=headers,
-                  retries=retries) as resp:
+                  retries=retries, deadline=deadline) as resp:
         length = resp.headers.get("Content-Length")
         if length and length.isdigit() and int(length) > max_size:
             raise FetchError(f"{url}: {int(length)} bytes is larger than the {max_size}-byte limit")
-        for chunk in resp.iter_content(CHUNK):
+        for chunk in body_chunks(resp, url, deadline=deadline, started=started):
             total += len(chunk)
             if total > max_size:
                 raise FetchError(f"{url}: response is larger than the {max_size}-byte limit")
@@ -355,6 +412,8 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
     bar: Optional[_Progress] = None
     last_error = ""
     tries = 0
+    deadline = fetch_deadline(None)
+    started = time.monotonic()
     try:
         for tries in range(1, max(1, attempts) + 1):
             if tries > 1:
@@ -362,7 +421,8 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
             headers = {"Range": f"bytes={offset}-"} if offset else None
             answered = False
             try:
-                with open_url(url, ca_cert=ca_cert, insecure=insecure, timeout=timeout, headers=headers) as resp:
+                with open_url(url, ca_cert=ca_cert, insecure=insecure, timeout=timeout, headers=headers,
+                              deadline=deadline or DOCUMENT_DEADLINE) as resp:
                     answered = True
                     if resp.status_code == 416:
                         if _content_range(resp.headers.get("Content-Range"))[1] in (offset, None):
@@ -386,7 +446,7 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
                         f.seek(offset)
                         f.truncate()
                         try:
-                            for chunk in _body_chunks(resp):
+                            for chunk in body_chunks(resp, url, deadline=deadline, started=started):
                                 f.write(chunk)
                                 for s in sinks:
                                     s.update(chunk)
@@ -408,12 +468,27 @@ def _transfer(url: str, part: Path, label: str, offset: int, sinks: Sequence[Chu
             bar.close()
 
 
+def refuse_terminal_stdin(stream: Optional[IO[bytes]] = None) -> None:
+    """UsageError when standard input (or ``stream``) is a terminal: the input is meant to be piped in,
+    and waiting for someone to type a config or an image would look like a hang."""
+    s = stream if stream is not None else sys.stdin
+    if s is None:  # started with descriptor 0 closed
+        raise InputError("standard input is closed: give a file")
+    try:
+        tty = s.isatty()
+    except (ValueError, OSError):  # closed
+        return
+    if tty:
+        raise UsageError("reading standard input from a terminal: pipe the input in, or give a file")
+
+
 def read_source(source: str, *, max_size: int = DEFAULT_MAX_SIZE, ca_cert: Optional[PathLike] = None,
                 insecure: bool = False, stdin: Optional[BinaryIO] = None) -> bytes:
     """Read a small input named on the command line: a file path, ``-`` (standard input) or an http(s) URL."""
     if is_url(source):
         return fetch_bytes(source, max_size=max_size, ca_cert=ca_cert, insecure=insecure)
     if source == "-":
+        refuse_terminal_stdin(stdin)
         stream = stdin if stdin is not None else sys.stdin.buffer
         data = stream.read(max_size + 1)
         if len(data) > max_size:

@@ -159,13 +159,36 @@ def xz_dict_size(size: int, preset: int = 9) -> int:
     return min(d, cap)
 
 
-def compress_xz(data: bytes, *, preset: int = lzma.PRESET_DEFAULT) -> bytes:
+class CompressedTooLarge(ImageError):
+    """The compressed output passed the ``limit`` given to :func:`compress_xz` (compression stopped there)."""
+
+
+def compress_xz(data: bytes, *, preset: int = lzma.PRESET_DEFAULT, limit: int = 0) -> bytes:
     """xz-compress ``data`` the way the kernel needs it: one stream, CRC32 check, LZMA2 at ``preset``.
 
-    The declared dictionary is shrunk to fit the input (see :func:`xz_dict_size`).
+    The declared dictionary is shrunk to fit the input (see :func:`xz_dict_size`). With ``limit`` > 0,
+    compression stops with :class:`CompressedTooLarge` as soon as the output passes ``limit`` bytes (a big
+    input that cannot fit is refused in the time it takes to compress about ``limit`` bytes of output).
     """
     filters = [{"id": lzma.FILTER_LZMA2, "preset": preset, "dict_size": xz_dict_size(len(data), preset)}]
-    return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32, filters=filters)
+    if not limit:
+        return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32, filters=filters)
+    comp = lzma.LZMACompressor(format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32, filters=filters)
+    out: list[bytes] = []
+    size = 0
+    view = memoryview(data)
+    step = 256 * 1024
+    for pos in range(0, len(data), step):
+        out.append(comp.compress(view[pos:pos + step]))
+        size += len(out[-1])
+        if size > limit:
+            raise CompressedTooLarge(f"compressed size passes {limit} bytes after {min(pos + step, len(data))} of "
+                                     f"{len(data)} input bytes")
+    out.append(comp.flush())
+    size += len(out[-1])
+    if size > limit:
+        raise CompressedTooLarge(f"compressed size is {size} bytes, more than {limit}")
+    return b"".join(out)
 
 
 # --------------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ _TOP_KEYS = ("hosts", "defaults", "cpuArchitecture", "sshKey", "bootArtifactsBas
 _NODE_KEYS = ("hostname", "role", "interfaces", "rootDeviceHints", "networkConfig")
 _SHORT_KEYS = ("mac", "interface", "install_dev", "ip", "gateway", "dns", "console", "kargs", "keyfiles", "arch")
 _HOST_KEYS = _NODE_KEYS + _SHORT_KEYS
-_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
+_LABEL_RE = re.compile(r"\A[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z", re.IGNORECASE)
 
 
 def _unknown(where: str, key: str, allowed: tuple[str, ...]) -> InputError:

@@ -15,11 +15,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from .docread import loads_json
 from .errors import ImageError
 
 SECTOR = 2048
 # Longest directory extent the walker reads (a sanity bound against corrupt lengths).
 _MAX_DIR_BYTES = 16 * 1024 * 1024
+# Deepest directory tree walked (ISO 9660 allows 8 levels; Rock Ridge images go deeper, never this deep).
+_MAX_DIR_DEPTH = 64
 
 
 class IsoNotFound(ImageError):
@@ -304,10 +307,8 @@ class IsoFS:
 
     def read_json_object(self, path: str, name: str) -> dict[str, Any]:
         """A file parsed as a JSON object; ImageError "NAME is not valid JSON: ..." / "... not a JSON object"."""
-        import json
-
         try:
-            data = json.loads(self.read(path).decode("utf-8"))
+            data = loads_json(self.read(path).decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as e:
             raise ImageError(f"{name} is not valid JSON: {e}") from None
         if not isinstance(data, dict):
@@ -315,11 +316,25 @@ class IsoFS:
         return data
 
     def walk(self, path: str = "/") -> Iterator[IsoEntry]:
-        """Every entry below ``path``, depth first."""
-        for entry in self.listdir(path):
+        """Every entry below ``path``, depth first. ImageError when a directory record leads back to a
+        directory already being walked (a loop in a damaged or crafted image), or the tree is absurdly deep."""
+        top = self.lookup(path)
+        seen = {top.offset}
+        stack: list[Iterator[IsoEntry]] = [iter(self.listdir(path))]
+        while stack:
+            entry = next(stack[-1], None)
+            if entry is None:
+                stack.pop()
+                continue
             yield entry
             if entry.is_dir:
-                yield from self.walk(entry.path)
+                if entry.offset in seen:
+                    raise ImageError(f"{self.path}: corrupt ISO 9660 directory tree (/{entry.path} loops back "
+                                     "to a directory above it)")
+                if len(stack) >= _MAX_DIR_DEPTH:
+                    raise ImageError(f"{self.path}: ISO 9660 directory tree deeper than {_MAX_DIR_DEPTH} levels")
+                seen.add(entry.offset)
+                stack.append(iter(self.listdir(entry.path)))
 
 
 _DIR_FLAG = 0x02

@@ -15,7 +15,6 @@ Keyfiles are INI text; :func:`parse_keyfile` reads one back (used by tests and `
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -23,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from .docread import loads_json
 from .errors import InputError
 
 KEYFILE_SUFFIX = ".nmconnection"
 
-_MAC_RE = re.compile(r"^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$", re.IGNORECASE)
-_IFNAME_RE = re.compile(r"^[^/\s:]{1,15}$")
+_MAC_RE = re.compile(r"\A[0-9a-f]{2}([:-][0-9a-f]{2}){5}\Z", re.IGNORECASE)
+_IFNAME_RE = re.compile(r"\A[^/\s:]{1,15}\Z")
 
 IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 
@@ -274,7 +274,7 @@ def load_nmstate(path: Union[str, os.PathLike[str]]) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"opening nmstate file {p}: {getattr(e, 'strerror', None) or e}") from None
     try:
-        data = json.loads(text) if text.lstrip().startswith("{") else load_yaml(text)
+        data = loads_json(text) if text.lstrip().startswith("{") else load_yaml(text)
     except (ValueError, yaml.YAMLError) as e:
         raise InputError(f"parsing nmstate {p}: {str(e).splitlines()[0]}") from None
     if not isinstance(data, dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -29,6 +30,60 @@ def exists_error(path: str | os.PathLike[str]) -> UsageError:
     return UsageError(f"{os.fspath(path)}: File exists (the output already exists; use --overwrite to replace it)")
 
 
+# Temporary files carry the writer's pid: ``.<target>.ignkit-<pid>-<random>.tmp`` (``.ignkit-<pid>-...`` for
+# sets of files). A writer killed with SIGKILL cannot remove its own; the next writer into the same
+# directory removes those whose process is gone.
+_TEMP_TAG = ".ignkit-"
+_STALE_TEMP = re.compile(r"\A\..*?\.ignkit-([0-9]+)-[^/]*\.tmp\Z|\A\.ignkit-([0-9]+)-[^/]*\.tmp\Z", re.S)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return True  # never ours to judge
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def remove_stale_temps(directory: PathLike) -> list[str]:
+    """Remove ignkit temporary files in ``directory`` whose writer process no longer exists; returns their paths.
+
+    Errors are ignored (a directory that cannot be listed, a file already gone): this is housekeeping.
+    """
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    me = os.getpid()
+    for entry in entries:
+        if not entry.name.startswith(".") or _TEMP_TAG not in entry.name:
+            continue
+        m = _STALE_TEMP.match(entry.name)
+        if not m:
+            continue
+        pid = int(m.group(1) or m.group(2))
+        if pid == me or _pid_alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(entry.path)
+    return removed
+
+
+def make_temp(directory: PathLike, prefix: str = "") -> tuple[int, str]:
+    """``tempfile.mkstemp`` in ``directory`` under a name tagged with this process's pid, after removing the
+    stale temporary files of writers that were killed (see :func:`remove_stale_temps`)."""
+    remove_stale_temps(directory)
+    return tempfile.mkstemp(prefix=f"{prefix}{_TEMP_TAG.lstrip('.') if prefix.endswith('.') else _TEMP_TAG}"
+                                   f"{os.getpid()}-", suffix=".tmp", dir=directory)
+
+
 @contextlib.contextmanager
 def atomic_output(target: PathLike, *, overwrite: bool = True, mode: int | None = None,
                   fsync: bool = True) -> Iterator[BinaryIO]:
@@ -49,7 +104,7 @@ def atomic_output(target: PathLike, *, overwrite: bool = True, mode: int | None 
     if not directory.is_dir():
         raise UsageError(f"{path}: directory {directory} does not exist")
     try:
-        fd, tmpname = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        fd, tmpname = make_temp(directory, f".{path.name}.")
     except OSError as e:
         # Name the target, not the temporary file the user never asked for.
         raise IgnkitError(f"{path}: cannot create: {e.strerror or e}") from None
@@ -95,10 +150,19 @@ def write_bytes_atomic(target: PathLike, data: bytes, *, overwrite: bool = True,
 TERMINAL_REFUSAL = "Refusing to write binary data to terminal"
 
 
+def stdout_bytes() -> IO[bytes]:
+    """``sys.stdout.buffer``; UsageError when standard output is closed (``>&-``: Python then has no stdout)."""
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None or getattr(sys.stdout, "closed", False):
+        raise UsageError("standard output is closed: give -o FILE, or redirect stdout")
+    return out  # type: ignore[no-any-return]
+
+
 def binary_stdout(stream: IO[bytes] | None = None, *,
                   message: str = TERMINAL_REFUSAL + " (redirect stdout or use -o FILE)") -> IO[bytes]:
-    """Standard output (or ``stream``) for binary data; refused (UsageError ``message``) when it is a terminal."""
-    out = stream if stream is not None else sys.stdout.buffer
+    """Standard output (or ``stream``) for binary data; refused (UsageError ``message``) when it is a terminal,
+    or when standard output is closed."""
+    out = stream if stream is not None else stdout_bytes()
     if out.isatty():
         raise UsageError(message)
     return out
@@ -107,8 +171,9 @@ def binary_stdout(stream: IO[bytes] | None = None, *,
 def write_output(target: str, data: bytes, *, overwrite: bool = True) -> None:
     """Write ``data`` to a path, or to standard output when ``target`` is ``-``."""
     if target == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        out = stdout_bytes()
+        out.write(data)
+        out.flush()
     else:
         write_bytes_atomic(target, data, overwrite=overwrite)
 
@@ -157,8 +222,7 @@ def write_files_atomic(files: Sequence[tuple[PathLike, FileSource]], *, overwrit
             directory = os.path.dirname(os.fspath(target)) or "."
             _make_dirs(directory)
             try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(os.fspath(target))}.", suffix=".tmp",
-                                           dir=directory)
+                fd, tmp = make_temp(directory, prefix=f".{os.path.basename(os.fspath(target))}.")
             except OSError as e:
                 raise IgnkitError(f"{os.fspath(target)}: cannot create: {e.strerror or e}") from None
             temps.append(tmp)
@@ -215,3 +279,38 @@ def _fsync_path(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+def refuse_input_as_output(output: PathLike, inputs: Sequence[PathLike], *,
+                           hint: str = "write the result to another file") -> None:
+    """UsageError when the output path names one of the input files (same path after symlinks, or the
+    same file under another name), whatever --overwrite says: writing it would destroy the input."""
+    out = os.fspath(output)
+    if out == "-":
+        return
+    try:
+        out_stat = os.stat(out)
+    except OSError:
+        out_stat = None
+    out_real = os.path.realpath(out)
+    for src in inputs:
+        s = os.fspath(src)
+        if s == "-":
+            continue
+        same = os.path.realpath(s) == out_real
+        if not same and out_stat is not None:
+            with contextlib.suppress(OSError):
+                st = os.stat(s)
+                same = (st.st_dev, st.st_ino) == (out_stat.st_dev, out_stat.st_ino)
+        if same:
+            raise UsageError(f"{out}: is also an input; {hint}")
+
+
+def plain_file_name(name: str, what: str) -> str:
+    """``name`` when it can be used as a file name inside a target directory: not empty, not ``.``/``..``, no
+    ``/``, ``\\``, NUL or other control character. Names taken from images and archives are checked with this
+    before they become paths (ImageError otherwise: the image is what is wrong)."""
+    from .errors import ImageError
+
+    if (not name or name in (".", "..") or "/" in name or "\\" in name
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in name)):
+        raise ImageError(f"{what}: {name!r} is not a plain file name; refusing to use it as a path")
+    return name

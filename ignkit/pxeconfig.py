@@ -325,7 +325,7 @@ def render_grub(p: BootParams) -> str:
 def render(fmt: str, p: BootParams) -> tuple[str, list[str]]:
     """Check ``p`` for ``fmt`` and return ``(config text, warnings)``; UsageError when it cannot boot."""
     warnings = check(fmt, p)
-    if not re.match(r"^[A-Za-z0-9_.-]+$", p.label):
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", p.label):
         raise UsageError(f"label {p.label!r}: use letters, digits, '.', '_' and '-' only")
     text = {"pxelinux": render_pxelinux, "ipxe": render_ipxe, "grub": render_grub}[fmt](p)
     return text, warnings

@@ -32,7 +32,7 @@ def user_data_from_secret(data: bytes, *, key: str = USER_DATA_KEY, source: str 
     stripped = data.strip()
     if not stripped:
         raise InputError(f"{source}: empty input")
-    doc = load_json_or_yaml(data)
+    doc = load_json_or_yaml(data, source)
     if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
         items = doc["items"]
         if len(items) != 1:

@@ -124,7 +124,7 @@ class Stream:
 
 
 def _load(data: bytes, what: str) -> dict[str, Any]:
-    doc = load_json_or_yaml(data)
+    doc = load_json_or_yaml(data, what)
     if not isinstance(doc, dict):
         raise InputError(f"{what}: not stream metadata (expected JSON)")
     return doc

@@ -7,7 +7,6 @@ such scalars as the strings they look like (every other YAML 1.1 type is resolve
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -15,13 +14,57 @@ from typing import Any, Union
 
 import yaml
 
+from .docread import MAX_DEPTH, DocumentError, json_depth, loads_json
 from .errors import InputError
 
 _INT = "tag:yaml.org,2002:int"
 
 
+#: Most nodes a YAML document may stand for once its aliases are expanded ("billion laughs" budget).
+MAX_NODES = 100_000
+
+
+class BudgetError(yaml.composer.ComposerError):
+    """A YAML document nested too deeply or whose aliases expand beyond :data:`MAX_NODES` nodes."""
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose integers are decimal, binary, octal or hex, never base 60."""
+    """SafeLoader whose integers are decimal, binary, octal or hex, never base 60; bounded in nesting
+    depth and in the number of nodes the document stands for once its aliases are expanded."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+        self._sizes: dict[str, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            size = self._sizes.get(event.anchor) if event.anchor in self.anchors else 1
+            if size is None:
+                raise BudgetError(None, None, f"alias *{event.anchor} refers to a node that contains it",
+                                  event.start_mark)
+            self._count(size, event.start_mark)
+            return super().compose_node(parent, index)
+        event = self.peek_event()
+        if self._depth >= MAX_DEPTH:
+            raise BudgetError(None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+        before = self._nodes
+        self._count(1, event.start_mark)
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if event.anchor is not None:
+            self._sizes[event.anchor] = self._nodes - before
+        return node
+
+    def _count(self, n: int, mark: Any) -> None:
+        self._nodes += n
+        if self._nodes > MAX_NODES:
+            raise BudgetError(None, None, f"more than {MAX_NODES} nodes once aliases are expanded", mark)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -40,21 +83,29 @@ _Loader.add_implicit_resolver(
 
 def load_yaml(text: Union[str, bytes]) -> Any:
     """Parse YAML text like ``yaml.safe_load``, except that ``1:30``-style scalars stay strings."""
+    if json_depth(text, yaml_flow=True) > MAX_DEPTH:
+        raise BudgetError(None, None, f"nested deeper than {MAX_DEPTH} levels", None)
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
 
-def load_json_or_yaml(data: bytes) -> Any:
+def load_json_or_yaml(data: bytes, what: str = "") -> Any:
     """Parse ``data`` as JSON, else as YAML (read like :func:`load_yaml`); ``None`` when it is neither.
 
     For documents such as Kubernetes objects that ``oc`` prints either way; the caller decides what an
-    unparsable (``None``) or wrongly shaped result means.
+    unparsable (``None``) or wrongly shaped result means. A document beyond the nesting or alias budget is
+    refused (:class:`~ignkit.docread.DocumentError`, its message led by ``what``).
     """
+    lead = f"{what}: " if what else ""
     try:
-        return json.loads(data)
+        return loads_json(data)
+    except DocumentError as e:
+        raise DocumentError(f"{lead}{e.message}") from None
     except ValueError:
         pass
     try:
         return load_yaml(data)
+    except BudgetError as e:
+        raise DocumentError(f"{lead}{e.problem}") from None
     except Exception:  # noqa: BLE001 - not YAML either
         return None
 

@@ -68,7 +68,7 @@ def test_wrap_refuses_terminal(config: Path) -> None:
         os.close(secondary)
         os.close(primary)
     assert proc.returncode == 2
-    assert proc.stderr.decode().strip() == "ignkit: error: Refusing to write binary data to terminal"
+    assert proc.stderr.decode().strip() == "ignkit: error: Refusing to write binary data to terminal (redirect stdout or use -o FILE)"
 
 
 def test_ignition_unwrap_file_and_stdin(tmp_path: Path, config: Path) -> None:

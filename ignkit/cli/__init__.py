@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ..errors import IgnkitError
+from ..errors import IgnkitError, redact_credentials
 
 # name -> "module:attribute" of a click command or group.
 COMMANDS: dict[str, str] = {
@@ -93,7 +93,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def error(message: str, code: int) -> int:
     """Print one ``ignkit: error:`` line on stderr and return the exit status."""
-    line = " ".join(str(message).split("\n")).strip()
+    line = redact_credentials(" ".join(str(message).split("\n")).strip())
     click.echo(f"ignkit: error: {line}", err=True)
     return code
 
@@ -107,12 +107,27 @@ def split_debug(argv: list[str]) -> tuple[list[str], bool]:
     return rest, asked
 
 
+def _occupy_closed_stdio() -> None:
+    """Put /dev/null on standard descriptors the caller closed (``>&-``): otherwise the first file ignkit
+    opens would get descriptor 1 (or 2) and anything printed would land in it. ``sys.stdout`` stays None,
+    so commands that write to ``-`` refuse a closed standard output."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: this one
+            except OSError:
+                return
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the exit status.
 
     ``--debug`` (anywhere) or ``IGNKIT_DEBUG=1`` adds the traceback before the error line (usage errors
     excepted); the exit status stays the one documented for the error.
     """
+    _occupy_closed_stdio()
     args, debug = split_debug(list(sys.argv[1:] if argv is None else argv))
 
     def fail(message: str, code: int) -> int:

@@ -67,8 +67,11 @@ def butane(input_file: Optional[str], files_dir: Optional[str], strict: bool, pr
         with atomic_output(output, fsync=False) as out:
             out.write(payload)
     else:
-        sys.stdout.buffer.write(payload)
-        sys.stdout.buffer.flush()
+        from ..outfile import stdout_bytes
+
+        stream = stdout_bytes()
+        stream.write(payload)
+        stream.flush()
     return 0
 
 

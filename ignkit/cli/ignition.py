@@ -29,10 +29,12 @@ def from_secret(source: str, output: str, key: str, no_validate: bool, ca_cert: 
     (byte for byte, so its sha512 is the one the cluster serves).
     """
     from ..errors import InvalidConfig
-    from ..fetch import read_source
-    from ..outfile import write_output
+    from ..fetch import is_url, read_source
+    from ..outfile import refuse_input_as_output, write_output
     from ..secret import user_data_from_secret
 
+    if not is_url(source):
+        refuse_input_as_output(output, [source])
     name = "standard input" if source == "-" else source
     config = user_data_from_secret(read_source(source, ca_cert=ca_cert, insecure=insecure), key=key, source=name)
     if not no_validate:

@@ -6,7 +6,7 @@ import functools
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable
 
 import click
 
@@ -68,6 +68,12 @@ def _read_input(path: str) -> bytes:
             return f.read()
     except OSError as e:
         raise InputError(f"{path}: {e.strerror or e}") from None
+
+
+def _stdout_bytes() -> BinaryIO:
+    from ..outfile import stdout_bytes
+
+    return stdout_bytes()  # type: ignore[return-value]
 
 
 @click.group(
@@ -188,7 +194,7 @@ def ignition_show(iso: str, arch: str | None) -> None:
     config = _open(iso, arch).ignition_config()
     if config is None:
         raise CheckFailed("No embedded Ignition config.")
-    out = sys.stdout.buffer
+    out = _stdout_bytes()
     out.write(config)
     out.flush()
 
@@ -243,7 +249,7 @@ def network_extract(iso: str, directory: str | None, arch: str | None) -> None:
         for path in write_keyfiles(files, directory):
             click.echo(path)
         return
-    out = sys.stdout.buffer
+    out = _stdout_bytes()
     out.write(keyfiles_listing(files))
     out.flush()
 

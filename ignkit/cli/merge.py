@@ -39,19 +39,17 @@ def merge(parent: str, children: tuple[str, ...], output: str, resolve: bool, sp
     """
     import json
 
-    from ..errors import UsageError
+    from ..errors import UsageError, redact_credentials
     from ..fetch import is_url, read_source
     from ..ignition.resolve import ConfigSource, http_fetcher, merge_configs
-    from ..outfile import write_output
+    from ..outfile import refuse_input_as_output, write_output
 
     inputs = (parent, *children)
     if sum(1 for s in inputs if s == "-") > 1:
         raise UsageError("standard input (-) can be given only once")
     if output != "-":
         out_real = os.path.realpath(output)
-        for s in inputs:
-            if s != "-" and not is_url(s) and os.path.realpath(s) == out_real:
-                raise UsageError(f"{output}: is also an input; write the result to another file")
+        refuse_input_as_output(output, [s for s in inputs if not is_url(s)])
         if os.path.isdir(output):
             raise UsageError(f"{output}: is a directory")
         if not os.path.isdir(os.path.dirname(out_real)):
@@ -72,7 +70,7 @@ def merge(parent: str, children: tuple[str, ...], output: str, resolve: bool, sp
     result = merge_configs(*sources, resolve=resolve, spec=spec,
                            fetch=http_fetcher(ca_cert=ca_cert, insecure=insecure), warnings=warnings)
     for line in warnings:
-        click.echo(f"ignkit: {line}", err=True)
+        click.echo(f"ignkit: {redact_credentials(line)}", err=True)
     if compact:
         text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
     else:

@@ -6,6 +6,8 @@ from typing import Optional
 
 import click
 
+from ..errors import redact_credentials
+
 
 @click.command("config")
 @click.option("-F", "--format", "fmt", type=click.Choice(["pxelinux", "ipxe", "grub"]), required=True,
@@ -86,7 +88,7 @@ def config(fmt: str, arch: str, kernel_url: Optional[str], initramfs_url: Option
 
         files, warnings = render_hosts(fmt, base, load_inventory(hosts_file))
         for w in warnings:
-            click.echo(f"ignkit: warning: {w}", err=True)
+            click.echo(f"ignkit: warning: {redact_credentials(w)}", err=True)
         root = Path(output_dir)
         # All or nothing: a failure while writing leaves none of the per-host files.
         for target in write_files_atomic([(root / rel, text.encode()) for rel, text in sorted(files.items())],
@@ -97,5 +99,5 @@ def config(fmt: str, arch: str, kernel_url: Optional[str], initramfs_url: Option
         raise UsageError("--output-dir is for per-host files: give --hosts HOSTS.yaml, or use --output")
     text, warnings = render(fmt, base)
     for w in warnings:
-        click.echo(f"ignkit: warning: {w}", err=True)
+        click.echo(f"ignkit: warning: {redact_credentials(w)}", err=True)
     write_output(output, text.encode())

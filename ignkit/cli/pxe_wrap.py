@@ -15,6 +15,9 @@ from ..live.initramfs import CONFIG_MEMBER, NETWORK_DIR
 
 def _read_bytes(path: str) -> bytes:
     if path == "-":
+        from ..fetch import refuse_terminal_stdin
+
+        refuse_terminal_stdin()
         return sys.stdin.buffer.read()
     try:
         return Path(path).read_bytes()
@@ -24,6 +27,9 @@ def _read_bytes(path: str) -> bytes:
 
 def _open_image(path: Optional[str]) -> BinaryIO:
     if path is None or path == "-":
+        from ..fetch import refuse_terminal_stdin
+
+        refuse_terminal_stdin()
         return sys.stdin.buffer
     try:
         return open(path, "rb")  # noqa: SIM115 - closed by the caller
@@ -35,7 +41,7 @@ def _binary_stdout() -> BinaryIO:
     """Standard output for an image; refused on a terminal with coreos-installer's exact words."""
     from ..outfile import TERMINAL_REFUSAL, binary_stdout
 
-    return binary_stdout(sys.stdout.buffer, message=TERMINAL_REFUSAL)  # type: ignore[return-value]
+    return binary_stdout(message=TERMINAL_REFUSAL)  # type: ignore[return-value]
 
 
 def _write_image(output: Optional[str], data: bytes) -> None:
@@ -52,13 +58,20 @@ def _write_image(output: Optional[str], data: bytes) -> None:
 
 def _read_members(image: Optional[str], pattern: str) -> dict[str, bytes]:
     from ..initrd import read_initrd
+    from ..live.initramfs import MAX_MEMBER_SIZE
 
     f = _open_image(image)
     try:
-        return read_initrd(f, pattern)
+        return read_initrd(f, pattern, max_member_size=MAX_MEMBER_SIZE)
     finally:
         if f is not sys.stdin.buffer:
             f.close()
+
+
+def _stdout_bytes() -> BinaryIO:
+    from ..outfile import stdout_bytes
+
+    return stdout_bytes()  # type: ignore[return-value]
 
 
 @click.group()
@@ -80,6 +93,10 @@ def ignition_wrap(config: str, output: Optional[str]) -> None:
 
     if output is None or output == "-":
         _binary_stdout()  # refuse a terminal before waiting for input
+    else:
+        from ..outfile import refuse_input_as_output
+
+        refuse_input_as_output(output, [config])
     _write_image(output, build_initrd({CONFIG_MEMBER: _read_bytes(config)}))
 
 
@@ -90,7 +107,9 @@ def ignition_unwrap(image: Optional[str]) -> None:
     members = _read_members(image, CONFIG_MEMBER)
     if CONFIG_MEMBER not in members:
         raise ImageError("couldn't find Ignition config in archive")
-    out = sys.stdout.buffer
+    from ..outfile import stdout_bytes
+
+    out = stdout_bytes()
     out.write(members[CONFIG_MEMBER])
     out.flush()
 
@@ -113,6 +132,10 @@ def network_wrap(keyfiles: tuple[str, ...], output: Optional[str]) -> None:
 
     if output is None or output == "-":
         _binary_stdout()
+    else:
+        from ..outfile import refuse_input_as_output
+
+        refuse_input_as_output(output, keyfiles)
     members: dict[str, bytes] = {}
     for path in keyfiles:
         name = os.path.basename(path)
@@ -135,6 +158,10 @@ def network_unwrap(directory: Optional[str], image: Optional[str]) -> None:
     if not files:
         raise ImageError("No embedded network settings.")
     names = [name for name, _ in files]
+    from ..outfile import plain_file_name
+
+    for name in names:
+        plain_file_name(name, "keyfile name in the image")
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise ImageError(f"multiple keyfiles named '{dup}' in the image")
@@ -144,6 +171,6 @@ def network_unwrap(directory: Optional[str], image: Optional[str]) -> None:
         for path in write_keyfiles(dict(files), directory):
             click.echo(path)
         return
-    out = sys.stdout.buffer
+    out = _stdout_bytes()
     out.write(keyfiles_listing(dict(files)))
     out.flush()

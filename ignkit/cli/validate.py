@@ -45,6 +45,9 @@ def validate(files: tuple[str, ...], strict: bool, as_json: bool) -> int:
             if name == "-":
                 if sys.stdin is None:  # started with file descriptor 0 closed
                     raise OSError(errno.EBADF, "standard input is closed")
+                from ..fetch import refuse_terminal_stdin
+
+                refuse_terminal_stdin()
                 data = sys.stdin.buffer.read()
             else:
                 with open(name, "rb") as f:

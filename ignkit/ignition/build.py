@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from ..docread import loads_json
 from ..errors import InputError, UsageError
 
 #: Spec version of the configs ignkit generates (what coreos-installer generates too; Ignition >= 2.14).
@@ -124,7 +125,7 @@ def serialize(config: Mapping[str, Any]) -> bytes:
 def parse(data: bytes, *, what: str = "config") -> dict[str, Any]:
     """Parse config bytes into a dict (InputError with the JSON error position when it is not JSON)."""
     try:
-        obj = json.loads(data.decode("utf-8-sig"))
+        obj = loads_json(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InputError(f"parsing Ignition config {what}: not UTF-8") from None
     except ValueError as e:

@@ -28,6 +28,11 @@ Fetcher = Callable[[str, "dict[str, str]"], bytes]
 MAX_DEPTH = 16
 #: Largest config accepted from a reference (as fetched, and once decompressed).
 MAX_CONFIG_SIZE = 64 * 1024 * 1024
+#: Most distinct referenced configs read (files, URLs) in one run: each is read once, however often and under
+#: whatever spelling it is referenced, but distinct URLs (e.g. query strings) could still multiply.
+MAX_RESOURCES = 100
+#: Most bytes read from referenced configs in one run.
+MAX_TOTAL_BYTES = 4 * MAX_CONFIG_SIZE
 
 
 @dataclass
@@ -48,6 +53,9 @@ class ConfigSource:
 class _Ctx:
     fetch: Fetcher
     warnings: Optional[list]
+    nodes: dict = field(default_factory=dict)  # resource key -> its expanded _Node (each read once)
+    reads: int = 0
+    read_bytes: int = 0
 
 
 @dataclass
@@ -117,25 +125,39 @@ def merge_configs(parent: Union[ConfigSource, bytes, dict], *children: Union[Con
     return result
 
 
-def _versions(node: _Node) -> list:
+def _versions(node: _Node, seen: Optional[set] = None) -> list:
+    """The spec versions of ``node`` and everything it references (each shared node visited once)."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return []
+    seen.add(id(node))
     out = [node.version]
     for child in ([node.replace] if node.replace is not None else []) + node.merges:
-        out += _versions(child)
+        out += _versions(child, seen)
     return out
 
 
-def _render(node: _Node, target: str) -> dict:
+def _render(node: _Node, target: str, memo: Optional[dict] = None) -> dict:
+    """``node`` flattened: translated, its references merged in (a node referenced many times is rendered
+    once; each use gets its own copy)."""
+    import copy
+
     from ..errors import IgnkitError
     from .translate import translate
 
+    memo = {} if memo is None else memo
+    if id(node) in memo:
+        return copy.deepcopy(memo[id(node)])
     if node.replace is not None:
-        return _render(node.replace, target)
-    try:
-        merged = translate(node.config, target, from_version=node.version)
-    except IgnkitError as e:
-        raise _prefixed(e, node.name) from None
-    for child in node.merges:
-        merged = merge(merged, _render(child, target))
+        merged = _render(node.replace, target, memo)
+    else:
+        try:
+            merged = translate(node.config, target, from_version=node.version)
+        except IgnkitError as e:
+            raise _prefixed(e, node.name) from None
+        for child in node.merges:
+            merged = merge(merged, _render(child, target, memo))
+    memo[id(node)] = copy.deepcopy(merged)
     return merged
 
 
@@ -240,16 +262,51 @@ def _expand(node: _Node, base_dir: Optional[str], local_refs: bool, ctx: _Ctx, d
     refs = [("replace", replace)] if replace is not None else [(f"merge[{i}]", m) for i, m in enumerate(merges)]
     for label, ref in refs:  # a replaced config's merge list is discarded with it
         name = f"{node.name} -> {label} ({_short(ref['source'])})"
-        raw, child_base, child_local, origin = _read_reference(ref, name, base_dir, local_refs, ctx.fetch)
-        if origin is not None and origin in ancestors:
-            raise InvalidConfig(f"{name}: reference loop ({origin} is already being rendered)")
-        cfg, version = _load(raw, name, ctx.warnings)
-        child = _Node(cfg, version, name, origin)
-        _expand(child, child_base, child_local, ctx, depth + 1, ancestors)
+        key = _resource_key(ref, base_dir, local_refs)
+        cached = ctx.nodes.get(key) if key is not None else None
+        if cached is not None:
+            if cached.origin is not None and cached.origin in ancestors:
+                raise InvalidConfig(f"{name}: reference loop ({cached.origin} is already being rendered)")
+            child = cached
+        else:
+            ctx.reads += 1
+            if ctx.reads > MAX_RESOURCES:
+                raise InvalidConfig(f"{name}: more than {MAX_RESOURCES} referenced configs to read")
+            raw, child_base, child_local, origin = _read_reference(ref, name, base_dir, local_refs, ctx.fetch)
+            ctx.read_bytes += len(raw)
+            if ctx.read_bytes > MAX_TOTAL_BYTES:
+                raise InvalidConfig(f"{name}: referenced configs add up to more than {MAX_TOTAL_BYTES} bytes")
+            if origin is not None and origin in ancestors:
+                raise InvalidConfig(f"{name}: reference loop ({origin} is already being rendered)")
+            cfg, version = _load(raw, name, ctx.warnings)
+            child = _Node(cfg, version, name, origin)
+            _expand(child, child_base, child_local, ctx, depth + 1, ancestors)
+            if key is not None:
+                ctx.nodes[key] = child
         if label == "replace":
             node.replace = child
         else:
             node.merges.append(child)
+
+
+def _resource_key(ref: dict, base_dir: Optional[str], local_refs: bool) -> Optional[tuple]:
+    """What identifies a referenced resource once read (None: a data: URL, read in place each time).
+
+    Local paths are normalized (``a/../b``, ``./b``, ``file://`` and symlinks are one file); URLs are
+    taken as written. The reference's compression and hash are part of the key (they change what is read).
+    """
+    source = ref["source"]
+    scheme = urllib.parse.urlsplit(source).scheme.lower()
+    if scheme == "data":
+        return None
+    if scheme in ("", "file"):
+        if not local_refs:
+            return None  # refused when read
+        where = ("file", os.path.realpath(_local_path(source, base_dir)))
+    else:
+        headers = tuple(sorted((h["name"], str(h.get("value"))) for h in ref.get("httpHeaders", [])))
+        where = ("url", source, headers)  # type: ignore[assignment]
+    return (*where, ref.get("compression"), ref.get("verification", {}).get("hash"))
 
 
 def _add_cas(node: _Node, base_dir: Optional[str], local_refs: bool, fetcher: Fetcher) -> None:

@@ -552,6 +552,21 @@ def compose_pxe(initramfs: PathLike, options: CustomizeOptions) -> Customization
     return compose(options, scan_pxe_initramfs(initramfs).features, target=ImageKind.PXE, has_karg_areas=False)
 
 
+def check_initramfs_input(initramfs: PathLike) -> None:
+    """InputError unless ``initramfs`` is a regular file (a FIFO or device cannot be read twice)."""
+    import stat
+
+    p = os.fspath(initramfs)
+    try:
+        mode = os.stat(p).st_mode
+    except OSError as e:
+        raise InputError(f"{p}: {e.strerror or e}") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{p}: is a directory")
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{p}: not a regular file (save the initramfs to a file first)")
+
+
 def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[PathLike, BinaryIO], *,
                   overwrite: bool = False) -> Customization:
     """Copy a CoreOS live initramfs to ``output`` with one appended xz cpio layer for ``options``.
@@ -560,7 +575,7 @@ def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[
     a path (atomic; an existing file refused unless ``overwrite``), ``"-"`` (standard output, not a
     terminal) or a binary stream.
     """
-    from ..outfile import binary_stdout
+    from ..outfile import binary_stdout, refuse_input_as_output
     from .initramfs import append_layer
 
     if options.has_live_kargs:
@@ -568,8 +583,9 @@ def customize_pxe(initramfs: PathLike, options: CustomizeOptions, output: Union[
     # A path is checked (directory, existing file) by append_layer's atomic_output before any work.
     if isinstance(output, (str, os.PathLike)) and os.fspath(output) == "-":
         binary_stdout()  # refuses a terminal before any work
-    if not os.path.isfile(initramfs):
-        raise InputError(f"{os.fspath(initramfs)}: no such file")
+    check_initramfs_input(initramfs)
+    if isinstance(output, (str, os.PathLike)):
+        refuse_input_as_output(output, [initramfs], hint="write the customized initramfs to another file")
     holder: list[Customization] = []
 
     def files(info: LiveInitramfs) -> dict[str, bytes]:

@@ -3,11 +3,11 @@ what it holds (an xz newc cpio, or zeros), and the bytes that fill it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..docread import loads_json
 from ..errors import ImageError, InputError
 from .initramfs import NETWORK_DIR, build_initrd
 
@@ -85,19 +85,30 @@ def decode_area(data: bytes) -> dict[str, bytes]:
     if not data.strip(b"\x00"):
         return {}
     from ..initrd import read_initrd
+    from .initramfs import MAX_MEMBER_SIZE
 
     try:
-        return dict(read_initrd(data))
+        return dict(read_initrd(data, max_member_size=MAX_MEMBER_SIZE))
     except ImageError as e:
         raise ImageError(f"{UNRECOGNIZED} (the Ignition embed area does not hold an initrd archive: {e})") \
             from None
 
 
-def encode_members(members: Mapping[str, bytes]) -> bytes:
-    """The compressed archive for ``members`` (b"" when there are none: the area is then zeroed)."""
+def encode_members(members: Mapping[str, bytes], *, limit: int = 0) -> bytes:
+    """The compressed archive for ``members`` (b"" when there are none: the area is then zeroed).
+
+    With ``limit`` > 0, an archive that cannot fit that many bytes is refused (ImageError) as soon as
+    compression passes it, instead of after compressing everything.
+    """
     if not members:
         return b""
-    return build_initrd(dict(members))
+    from ..initrd import CompressedTooLarge
+
+    try:
+        return build_initrd(dict(members), limit=limit)
+    except CompressedTooLarge as e:
+        raise ImageError(f"compressed config is more than {limit} bytes ({e}); the embed area holds {limit}") \
+            from None
 
 
 def fill_area(payload: bytes, length: int) -> bytes:
@@ -115,7 +126,7 @@ def check_config(config: bytes, source: str = "config") -> None:
     The bytes are embedded verbatim, as coreos-installer does; this only catches the wrong file.
     """
     try:
-        parsed = json.loads(config.decode("utf-8"))
+        parsed = loads_json(config.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
         raise InputError(f"parsing Ignition config {source}: not JSON ({e})") from None
     if not isinstance(parsed, dict):

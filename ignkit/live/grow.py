@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from ..docread import loads_json
 from ..errors import ImageError
 from ..isofs import SECTOR
 from .embed import IgnitionArea
@@ -116,7 +117,7 @@ def read_record(path: str, size: int, area: IgnitionArea) -> GrowRecord | None:
         pos = len(MAGIC)
         (mlen,) = struct.unpack_from("<I", first, pos)
         head = img.read(at, min(size - at, pos + 4 + mlen + 4))
-        meta = json.loads(head[pos + 4:pos + 4 + mlen])
+        meta = loads_json(head[pos + 4:pos + 4 + mlen])
         (blen,) = struct.unpack_from("<I", head, pos + 4 + mlen)
         blob = img.read(at + pos + 8 + mlen, blen)
         data = lzma.decompress(blob, format=lzma.FORMAT_XZ)
@@ -352,7 +353,7 @@ def plan_growth(path: str, size: int, area: IgnitionArea, needed: int, *, carrie
     if igninfo is not None:
         off, raw = igninfo
         try:
-            info = json.loads(raw.decode("utf-8"))
+            info = loads_json(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             info = None
         if isinstance(info, dict) and "length" in info:

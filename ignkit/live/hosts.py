@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ..errors import IgnkitError, ImageError, UsageError
-from .customize import Customization, CustomizeOptions, PathLike, compose, customize_iso, scan_pxe_initramfs
+from ..outfile import refuse_input_as_output
+from .customize import (
+    Customization,
+    CustomizeOptions,
+    PathLike,
+    check_initramfs_input,
+    compose,
+    customize_iso,
+    scan_pxe_initramfs,
+)
 from .kinds import ImageKind
 from .options import check_hosts_base
 
@@ -103,6 +112,7 @@ def plan_iso_hosts(iso: LiveIso, options: CustomizeOptions, hosts: Sequence[Host
         with _naming(h):
             result = customize_iso(copy, host_options(options, h), force=force)
         images.append(HostImage(h, _host_target(output_dir, h, ".iso"), result, iso=copy))
+        refuse_input_as_output(images[-1].path, [iso.path], hint="choose another --output-dir")
     return images
 
 
@@ -114,12 +124,14 @@ def plan_pxe_hosts(initramfs: PathLike, options: CustomizeOptions, hosts: Sequen
     check_hosts_base(options)
     if options.has_live_kargs:
         raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
+    check_initramfs_input(initramfs)
     features = scan_pxe_initramfs(initramfs).features
     images = []
     for h in hosts:
         with _naming(h):
             result = compose(host_options(options, h), features, target=ImageKind.PXE, has_karg_areas=False)
         images.append(HostImage(h, _host_target(output_dir, h, ".img"), result, layer=build_initrd(result.members)))
+        refuse_input_as_output(images[-1].path, [initramfs], hint="choose another --output-dir")
     return images
 
 

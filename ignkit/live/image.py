@@ -18,7 +18,7 @@ from typing import IO, Any, Callable
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, IgnkitError, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
-from ..outfile import atomic_output, binary_stdout
+from ..outfile import atomic_output, binary_stdout, plain_file_name, refuse_input_as_output
 from . import embed as _embed
 from . import grow as _grow
 from . import kargs as _kargs
@@ -26,6 +26,7 @@ from .embed import IgnitionArea
 from .features import OsFeatures, read_features
 from .initramfs import CONFIG_MEMBER, NETWORK_DIR
 from .kargs import KargArea, KargAreas
+from .layout import check_layout
 
 _BUF = 1024 * 1024
 
@@ -110,7 +111,11 @@ class LiveIso:
         self.parser = fs.backend
         self.eltorito_platforms = list(fs.eltorito_platforms)
         self.ignition_area: IgnitionArea = _embed.locate_ignition_area(fs)
-        self.kargs: KargAreas | None = _kargs.locate_kargs(fs)
+        area = self.ignition_area
+        self.kargs: KargAreas | None = _kargs.locate_kargs(
+            fs, check=lambda areas, legacy: check_layout(fs, area, areas, legacy))
+        if self.kargs is None:
+            check_layout(fs, area)
         self.features: OsFeatures = read_features(fs)
         self.arch, self.arch_evidence = detect_arch(fs)
         self.pxe_files = self._pxe_files(fs)
@@ -233,7 +238,12 @@ class LiveIso:
 
     def set_members(self, members: Mapping[str, bytes]) -> None:
         """Replace the Ignition area's content with these files (an empty mapping zeroes the area)."""
-        self.set_ignition_payload(_embed.encode_members(members))
+        limit = 0 if self.allow_grow else self._area_at_open.length
+        try:
+            payload = _embed.encode_members(members, limit=limit)
+        except ImageError as e:
+            raise ImageError(f"{e} (--grow-area moves the area to a larger extent)") from None
+        self.set_ignition_payload(payload)
         self._members = dict(members)
 
     def embed_ignition(self, config: bytes, *, force: bool = False, source: str = "config") -> None:
@@ -499,10 +509,15 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
     or restored Ignition area) makes the result that long: cut, or extended with zeros and the patches.
     """
     check_output_mode(output, in_place)
+    # Every patch is checked before the first byte goes anywhere (stdout cannot take bytes back).
     end = size if new_size is None else new_size
-    for offset, data in patches:
+    prev_end = 0
+    for offset, data in sorted(patches):
         if offset < 0 or offset + len(data) > end:
             raise ImageError(f"patch at {offset} ({len(data)} bytes) lies outside the image")
+        if offset < prev_end:
+            raise ImageError(f"patch at {offset} ({len(data)} bytes) overlaps the one before it (ends at {prev_end})")
+        prev_end = offset + len(data)
     if in_place:
         fd = os.open(src, os.O_RDWR)
         try:
@@ -522,6 +537,7 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
     if output == "-":
         _stream(src, size, patches, binary_stdout(stdout), end)
         return
+    refuse_input_as_output(output, [src], hint="use --in-place to change the input ISO itself")
     _write_new_file(src, size, patches, output, overwrite, end)
 
 
@@ -561,7 +577,8 @@ def extract_pxe(live_iso: LiveIso, directory: str | os.PathLike[str] = ".", *,
     if not live_iso.pxe_files:
         raise ImageError(f"{live_iso.path}: {_embed.UNRECOGNIZED} (no images/pxeboot directory)")
     stem = os.path.splitext(os.path.basename(live_iso.path))[0]
-    jobs = [(entry, os.path.join(os.fspath(directory), f"{stem}-{entry.name.lower()}"))
+    jobs = [(entry, os.path.join(os.fspath(directory),
+                                 plain_file_name(f"{stem}-{entry.name.lower()}", "images/pxeboot file name")))
             for entry in sorted(live_iso.pxe_files, key=lambda e: e.name)]
     for entry, _ in jobs:
         if any(offset + length > live_iso.size for offset, length in entry.ranges):

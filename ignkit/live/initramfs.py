@@ -6,13 +6,12 @@ The archive format itself (newc, gzip/xz/zstd layers) is generic and lives in :m
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO, Callable, Optional, Union
 
+from ..docread import loads_json
 from ..errors import ImageError
 from ..initrd import Source, build_cpio, compress_xz, read_initrd
 from ..outfile import atomic_output
@@ -51,15 +50,16 @@ _CHUNK = 1 << 20
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def build_initrd(files: Mapping[str, bytes]) -> bytes:
+def build_initrd(files: Mapping[str, bytes], *, limit: int = 0) -> bytes:
     """Build an xz-compressed (CRC32, preset 9) newc initrd of ``files``, as coreos-installer writes it.
 
     This is the payload of the ISO Ignition area, of ``pxe ignition|network wrap`` and of the layer
     ``pxe customize`` appends. ``files`` maps relative paths to contents; an empty map gives an
     archive holding only the trailer. The declared xz dictionary is fitted to the archive
-    (:func:`ignkit.initrd.xz_dict_size`).
+    (:func:`ignkit.initrd.xz_dict_size`). ``limit`` > 0 stops early with
+    :class:`ignkit.initrd.CompressedTooLarge` once the archive would be larger.
     """
-    return compress_xz(build_cpio(files), preset=XZ_PRESET)
+    return compress_xz(build_cpio(files), preset=XZ_PRESET, limit=limit)
 
 
 @dataclass
@@ -105,7 +105,7 @@ def scan_live_initramfs(data: Source | PathLike, *, tee: Optional[IO[bytes]] = N
     info.keyfiles = {k: v for k, v in files.items() if k.startswith(NETWORK_DIR)}
     if FEATURES_MEMBER in files:
         try:
-            features = json.loads(files[FEATURES_MEMBER])
+            features = loads_json(files[FEATURES_MEMBER])
         except ValueError as e:
             raise ImageError(f"parsing {FEATURES_MEMBER} in initramfs: {e}") from None
         info.features = OsFeatures.from_json(features, f"{FEATURES_MEMBER} in initramfs")
@@ -183,7 +183,9 @@ def append_layer(
 
     if isinstance(output, (str, os.PathLike)):
         if str(output) == "-":
-            return run(sys.stdout.buffer, True)
+            from ..outfile import stdout_bytes
+
+            return run(stdout_bytes(), True)
         with atomic_output(output, overwrite=overwrite) as out:
             return run(out, False)
     return run(output, True)

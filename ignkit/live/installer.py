@@ -77,8 +77,10 @@ class InstallConfig:
         """Parse one installer config file (an empty file is an empty config)."""
         import yaml
 
+        from ..yamlfile import load_yaml
+
         try:
-            obj = yaml.safe_load(data.decode("utf-8"))
+            obj = load_yaml(data.decode("utf-8"))
         except (UnicodeDecodeError, yaml.YAMLError) as e:
             raise InputError(f"parsing installer config {what}: {str(e).splitlines()[0]}") from None
         if obj is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ LEGACY_HEADER_OFFSET = 32768 - 24 - 72
 LEGACY_MAGIC = b"coreKarg"
 
 NO_KARGS = "No karg embed areas found; old or corrupted CoreOS ISO image."
-_REPLACE_RE = re.compile(r"([^=]+)=([^=]+)=([^=]+)")
+_REPLACE_RE = re.compile(r"\A([^=]+)=([^=]+)=([^=]+)\Z")
 
 
 class KargsError(UsageError):
@@ -168,18 +168,18 @@ def _one_char(value: object, name: str, default: str) -> str:
     return value
 
 
-def locate_kargs(fs: IsoFS) -> KargAreas | None:
+def locate_kargs(fs: IsoFS, check: Callable[[Sequence[KargArea], bool], None] | None = None) -> KargAreas | None:
     """Find the kernel-argument areas from coreos/kargs.json, else the legacy coreKarg header.
 
     Returns None when the ISO has neither (kernel arguments not editable). Raises ImageError when the
-    areas exist but are inconsistent.
+    areas exist but are inconsistent. ``check(areas, legacy)`` vets the areas' placement before they are read.
     """
     from ..isofs import IsoNotFound
 
     try:
         info = fs.read_json_object(KARGS_JSON, "coreos/kargs.json")
     except IsoNotFound:
-        return _locate_legacy(fs)
+        return _locate_legacy(fs, check)
     size = info.get("size")
     default = info.get("default")
     files = info.get("files")
@@ -196,7 +196,8 @@ def locate_kargs(fs: IsoFS) -> KargAreas | None:
     areas = []
     for item in files:
         if not isinstance(item, dict) or not isinstance(item.get("path"), str) \
-                or not isinstance(item.get("offset"), int) or item["offset"] < 0:
+                or not isinstance(item.get("offset"), int) or isinstance(item["offset"], bool) \
+                or item["offset"] < 0:
             raise ImageError(f"coreos/kargs.json: bad files entry {item!r}")
         path = item["path"]
         try:
@@ -212,11 +213,13 @@ def locate_kargs(fs: IsoFS) -> KargAreas | None:
     if not areas:
         raise ImageError("No karg embed areas found; corrupted CoreOS ISO image.")
     areas.sort(key=lambda a: a.offset)
+    if check is not None:
+        check(areas, False)
     current = _parse_all(fs, areas)
     return KargAreas(areas, default.strip(), current, size, "kargs.json")
 
 
-def _locate_legacy(fs: IsoFS) -> KargAreas | None:
+def _locate_legacy(fs: IsoFS, check: Callable[[Sequence[KargArea], bool], None] | None = None) -> KargAreas | None:
     if fs.size < 32768:
         return None
     header = fs.read_at(LEGACY_HEADER_OFFSET, 72)
@@ -235,6 +238,8 @@ def _locate_legacy(fs: IsoFS) -> KargAreas | None:
     areas = [_legacy_area(fs, off, size) for off in sorted(offsets)]
     if not areas:
         raise ImageError("No karg embed areas found; corrupted CoreOS ISO image.")
+    if check is not None:
+        check(areas, True)
     current = _parse_all(fs, areas)
     return KargAreas(areas, default, current, size, "coreKarg", default_copy)
 
@@ -247,6 +252,12 @@ def _legacy_area(fs: IsoFS, offset: int, size: int) -> KargArea:
     return KargArea(entry.path.lower(), offset - entry.offset, offset, size)
 
 
+def _short(text: str, limit: int = 100) -> str:
+    """``repr(text)``, cut to about ``limit`` characters (a damaged area can hold anything)."""
+    r = repr(text)
+    return r if len(r) <= limit else r[:limit] + "..."
+
+
 def _parse_all(fs: IsoFS, areas: Iterable[KargArea]) -> str:
     first: str | None = None
     for area in areas:
@@ -255,6 +266,7 @@ def _parse_all(fs: IsoFS, areas: Iterable[KargArea]) -> str:
             first = value
         elif value != first:
             raise ImageError(
-                f"kargs don't match at all offsets! (expected {first!r}, but offset {area.offset} has: {value!r})"
+                f"kargs don't match at all offsets! (expected {_short(first)}, but offset {area.offset} has: "
+                f"{_short(value)})"
             )
     return first or ""

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
+from ..docread import loads_json
 from ..errors import CheckFailed, ImageError, UsageError
 from ..isofs import SECTOR, IsoFS, IsoNotFound
 from ..outfile import atomic_output, binary_stdout
@@ -194,7 +195,7 @@ def _unpack(info: Miniso, full_iso: BinaryIO, out: IO[bytes]) -> None:
 def _kargs_json(raw: bytes, default: str) -> bytes:
     """coreos/kargs.json with a new default, laid out as coreos-installer writes it, space-padded."""
     try:
-        info = json.loads(raw.decode("utf-8"))
+        info = loads_json(raw.decode("utf-8"))
         files = [{"path": f["path"], "offset": f["offset"],
                   **{k: f[k] for k in ("pad", "end") if f.get(k) is not None}} for f in info["files"]]
         size = info["size"]
