@@ -1,0 +1,90 @@
+"""``ignkit serve``: one HTTP endpoint for a rack (per-host ISOs, initramfs, configs, boot scripts, progress)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import click
+
+from .embed import _options, embed
+
+#: embed's options that serve takes too (the per-host customization); the rest are about output files,
+#: or per host (they belong in HOSTS.yaml).
+_NOT_FOR_SERVE = {"iso", "output", "in_place", "arch", "hosts_file", "output_dir", "dry_run", "overwrite",
+                  "hostname", "interface", "mac", "ip", "gateway", "dns"}
+
+
+@click.command("serve")
+@click.option("--hosts", "hosts_file", required=True, metavar="HOSTS.yaml", type=click.Path(dir_okay=False),
+              help="The inventory (ignkit fields or nodes-config.yaml), as for `embed --hosts`.")
+@click.option("--iso", "isos", multiple=True, metavar="[ARCH=]PATH",
+              help="A pristine live ISO (one per architecture; repeatable).")
+@click.option("--pxe-dir", "pxe_dirs", multiple=True, metavar="[ARCH=]DIR",
+              help="PXE kernel, initramfs and rootfs (e.g. from `ignkit download`); default: the ISO's own.")
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
+              help="Address to listen on (:PORT for all addresses).")
+@click.option("--base-url", metavar="URL", help="How machines reach this server (boot scripts' URLs); "
+              "default http://HOST:PORT of --listen.")
+@click.option("--tls-cert", metavar="FILE", type=click.Path(dir_okay=False), help="Serve HTTPS with this certificate.")
+@click.option("--tls-key", metavar="FILE", type=click.Path(dir_okay=False), help="Private key of --tls-cert.")
+@click.option("--access-log", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Append the access log (Combined Log Format) to FILE instead of stderr.")
+@click.option("--approve-csrs", is_flag=True, help="Run `ignkit csr watch`'s loop in the server and show "
+              "each host's CSR approvals and node state on the status page.")
+def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], listen: str, base_url: Optional[str],
+          tls_cert: Optional[str], tls_key: Optional[str], access_log: Optional[str], approve_csrs: bool,
+          **kw: Any) -> None:
+    """Serve every inventory host's media over HTTP, composed exactly as `ignkit embed` composes them.
+
+    \b
+    ignkit serve --hosts nodes-config.yaml --dest-ignition worker.ign --iso rhcos-live.x86_64.iso \\
+        --listen 192.0.2.1:8080
+    """
+    import logging
+    import sys
+
+    from ..inventory import load_inventory
+    from ..live.customize import resolve_dest_ignition_hash
+    from ..serve.catalog import build_catalog, open_isos, pxe_dir_artifacts
+    from ..serve.server import bind, default_base_url, parse_listen, run, tls_context
+
+    force = kw.pop("force")
+    for k in ("hostname", "interface", "mac"):
+        kw[k] = None
+    for k in ("ip", "gateway", "dns"):
+        kw[k] = ()
+    kw["no_validate"] = kw.get("no_validate", False)
+    options = _options(kw)
+    ctx = tls_context(tls_cert, tls_key)
+    host, port = parse_listen(listen)
+    hosts = load_inventory(hosts_file)
+    opened = open_isos(isos, force=force)
+    default_arch = next(iter(opened), "x86_64")
+    pxe = pxe_dir_artifacts(pxe_dirs, default_arch)
+    resolve_dest_ignition_hash(options)
+    sock = bind(host, port)
+    try:
+        url = base_url or default_base_url(sock, ctx is not None)
+        catalog = build_catalog(hosts, options, opened, pxe, base_url=url, force=force)
+    except BaseException:
+        sock.close()
+        raise
+    logging.basicConfig(level=logging.INFO, format="ignkit serve: %(message)s", stream=sys.stderr)
+    for w in catalog.warnings:
+        click.echo(f"ignkit: warning: {w}", err=True)
+    if url is None:
+        click.echo("ignkit: warning: no --base-url and a wildcard --listen address: boot scripts are not served",
+                   err=True)
+    background = None
+    if approve_csrs:
+        from ..serve.csr import start_csr_watch
+
+        background = start_csr_watch(hosts)
+
+    def ready(where: str) -> None:
+        click.echo(f"ignkit serve: listening on {where} ({len(catalog.hosts)} hosts)", err=True)
+
+    run(catalog, sock, ssl_context=ctx, access_log=access_log, on_ready=ready, background=background)
+
+
+serve.params += [p for p in embed.params if p.name not in _NOT_FOR_SERVE]
