@@ -18,10 +18,10 @@ from conftest import REPO
 class Served:
     """A running ``ignkit serve``: ``url`` (``http://127.0.0.1:PORT``), its stderr so far via :meth:`log`."""
 
-    def __init__(self, args: list[Any], timeout: float = 60) -> None:
+    def __init__(self, args: list[Any], timeout: float = 60, prefix: tuple[str, ...] = ()) -> None:
         self._err = tempfile.NamedTemporaryFile(prefix="ignkit-serve-", suffix=".log", delete=False)
         env = dict(os.environ, PYTHONPATH=str(REPO))
-        self.proc = subprocess.Popen([sys.executable, "-m", "ignkit", "serve", "--listen", "127.0.0.1:0",
+        self.proc = subprocess.Popen([*prefix, sys.executable, "-m", "ignkit", "serve", "--listen", "127.0.0.1:0",
                                       *map(str, args)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=self._err, env=env)
         deadline = time.monotonic() + timeout

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shutil
 import socket
 import subprocess
 import time
@@ -351,6 +353,24 @@ def test_initramfs_from_the_iso_itself(tmp_path: Path, hosts: Path) -> None:
         got = requests.get(f"{s.url}/hosts/w1/initramfs.img", timeout=30).content
         assert sha(got) == sha((tmp_path / "out" / "w1.img").read_bytes())
         assert requests.get(f"{s.url}/artifacts/x86_64/initramfs", timeout=30).content == initrd.read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_unpatched_spans_go_by_sendfile(mini: dict[str, Path], hosts: Path, tmp_path: Path) -> None:
+    """strace the server: the image's bytes leave by sendfile(2); only the patched areas are written."""
+    trace = tmp_path / "strace.log"
+    prefix = ("strace", "-f", "-qq", "-e", "trace=sendfile,sendto,write,writev,sendmsg", "-o", str(trace))
+    with Served(["--hosts", hosts, "--iso", mini["x86_64"], "--dest-ignition", C / "dest.ign"], prefix=prefix) as s:
+        size = len(requests.get(f"{s.url}/hosts/w1.iso", timeout=60).content)
+    sent = {"sendfile": 0, "other": 0}
+    for line in trace.read_text().splitlines():
+        m = re.search(r"^\d+ (\w+)\((\d+),.*= (\d+)$", line)
+        if not m or m.group(2) in ("1", "2"):
+            continue   # stdout/stderr (the log)
+        sent["sendfile" if m.group(1) == "sendfile" else "other"] += int(m.group(3))
+    assert size > 24 << 20
+    assert sent["sendfile"] >= size - (300 << 10), sent       # all but the Ignition area and kargs
+    assert sent["other"] < 300 << 10, sent
 
 
 # --- start-up refusals ---------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from .status import Progress, render_html
 log = logging.getLogger("ignkit.serve")
 
 #: sendfile calls are at most this long, so progress is recorded while a large span goes out.
-SENDFILE_CHUNK = 16 << 20
+SENDFILE_CHUNK = 4 << 20
 
 CATALOG: web.AppKey[Catalog] = web.AppKey("catalog", Catalog)
 PROGRESS: web.AppKey[Progress] = web.AppKey("progress", Progress)
@@ -74,7 +74,9 @@ async def send_view(request: web.Request, view: ByteView, *, content_type: str,
     if rng:
         resp.headers["Content-Range"] = f"bytes {start}-{end - 1}/{view.size}"
     progress = request.app[PROGRESS]
-    rec = progress.begin(host, step, request.remote, view.size) if host and step else None
+    rec = None
+    if host and step and request.method != "HEAD":
+        rec = progress.begin(host, step, request.remote, view.size)
     await resp.prepare(request)
     if request.method == "HEAD" or start == end:
         return resp
@@ -136,7 +138,8 @@ async def host_file(request: web.Request) -> web.StreamResponse:
 def _ignition(request: web.Request, sh: ServedHost) -> web.StreamResponse:
     if sh.ignition is None or sh.ignition_digest is None:
         return _not_found(request, f"{sh.name}: no installed-system config")
-    request.app[PROGRESS].begin(sh.name, "config", request.remote)
+    if request.method != "HEAD":
+        request.app[PROGRESS].begin(sh.name, "config", request.remote)
     import base64
     import hashlib
 
@@ -187,7 +190,7 @@ async def artifact(request: web.Request) -> web.StreamResponse:
 
 
 def _text(request: web.Request, text: str, host: Optional[str] = None) -> web.Response:
-    if host:
+    if host and request.method != "HEAD":
         request.app[PROGRESS].begin(host, "boot script", request.remote)
     return web.Response(text=text, content_type="text/plain", headers={"Cache-Control": "no-cache"})
 
