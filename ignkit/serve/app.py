@@ -23,8 +23,10 @@ from .status import Progress, render_html
 
 log = logging.getLogger("ignkit.serve")
 
-#: sendfile calls are at most this long, so progress is recorded while a large span goes out.
-SENDFILE_CHUNK = 4 << 20
+#: sendfile calls start this long and double up to SENDFILE_MAX: progress is recorded between calls
+#: (fine-grained at the start of a download), and each call has a fixed cost in the event loop.
+SENDFILE_FIRST = 4 << 20
+SENDFILE_MAX = 64 << 20
 
 CATALOG: web.AppKey[Catalog] = web.AppKey("catalog", Catalog)
 PROGRESS: web.AppKey[Progress] = web.AppKey("progress", Progress)
@@ -81,6 +83,7 @@ async def send_view(request: web.Request, view: ByteView, *, content_type: str,
     if request.method == "HEAD" or start == end:
         return resp
     pos = start
+    chunk = SENDFILE_FIRST
     try:
         loop = asyncio.get_running_loop()
         with open(view.base.path, "rb") as f:
@@ -92,7 +95,8 @@ async def send_view(request: web.Request, view: ByteView, *, content_type: str,
                         transport = request.transport
                         if transport is None or transport.is_closing():
                             raise ConnectionResetError("connection closed")
-                        k = min(SENDFILE_CHUNK, n - done)
+                        k = min(chunk, n - done)
+                        chunk = min(chunk * 2, SENDFILE_MAX)
                         sent = await loop.sendfile(transport, f, ref + done, k)
                         if sent != k:
                             raise OSError(f"{view.base.path} ended early (file shrank?)")
