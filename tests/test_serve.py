@@ -364,7 +364,7 @@ def test_unpatched_spans_go_by_sendfile(mini: dict[str, Path], hosts: Path, tmp_
         size = len(requests.get(f"{s.url}/hosts/w1.iso", timeout=60).content)
     sent = {"sendfile": 0, "other": 0}
     for line in trace.read_text().splitlines():
-        m = re.search(r"^\d+ (\w+)\((\d+),.*= (\d+)$", line)
+        m = re.search(r"^\d+\s+(\w+)\((\d+),.*= (\d+)$", line)
         if not m or m.group(2) in ("1", "2"):
             continue   # stdout/stderr (the log)
         sent["sendfile" if m.group(1) == "sendfile" else "other"] += int(m.group(3))
