@@ -12,6 +12,7 @@ import pytest
 import requests
 from conftest import CI_FIXTURES, TESTDATA, load_script
 from servelib import Served
+from test_csr_watch import cluster  # noqa: F401 - the oc stand-in fixture
 
 C = CI_FIXTURES / "customize"
 CHROMIUM = "/usr/bin/chromium"
@@ -82,3 +83,31 @@ def test_status_json_and_text_browser_friendly_html(tmp_path: Path) -> None:
         page = requests.get(f"{s.url}/", timeout=10)
         assert page.headers["Content-Type"].startswith("text/html")
         assert "<script" not in page.text and "http-equiv=refresh" in page.text
+
+
+def test_approve_csrs_in_the_server(cluster: Path, tmp_path: Path) -> None:
+    from test_csr_support import client_item, serving_item
+    from test_csr_watch import set_state
+
+    w0 = "worker-0.example.com"
+    mkiso = load_script(TESTDATA / "mkiso.py", "ignkit_testdata_mkiso_status3")
+    iso = tmp_path / "live.iso"
+    mkiso.build_iso(iso, "x86_64")
+    hosts = tmp_path / "hosts.yaml"
+    hosts.write_text(f"hosts:\n  - hostname: {w0}\n    mac: 52:54:00:00:00:01\n    ip: 192.0.2.10/24\n")
+    set_state(cluster, stages=[[], [client_item("c-w0", w0), client_item("c-rogue", "rogue.example.com")]],
+              on_approve={"c-w0": [serving_item("s-w0", w0, dns=[w0, "worker-0"], ips=["192.0.2.10"])]})
+    with Served(["--hosts", hosts, "--iso", iso, "--approve-csrs", "--csr-interval", "0.2"]) as s:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            doc = requests.get(f"{s.url}/status", timeout=10).json()
+            if doc["hosts"][0].get("csr") == {"client": "approved", "serving": "approved"} and doc.get("csr_note"):
+                break
+            time.sleep(0.2)
+        assert doc["hosts"][0]["csr"] == {"client": "approved", "serving": "approved"}, doc
+        assert doc["csr_note"] == "every host has approved client and serving certificates"
+        page = requests.get(f"{s.url}/", timeout=10).text
+        assert "client: approved, serving: approved" in page
+        assert "csr: approved c-w0: client CSR of worker-0.example.com" in s.log()
+        assert "csr: refused c-rogue: unknown host rogue.example.com" in s.log()
+    assert (cluster / "approvals.log").read_text().split() == ["c-w0", "s-w0"]

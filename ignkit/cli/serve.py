@@ -30,10 +30,12 @@ _NOT_FOR_SERVE = {"iso", "output", "in_place", "arch", "hosts_file", "output_dir
 @click.option("--access-log", metavar="FILE", type=click.Path(dir_okay=False),
               help="Append the access log (Combined Log Format) to FILE instead of stderr.")
 @click.option("--approve-csrs", is_flag=True, help="Run `ignkit csr watch`'s loop in the server and show "
-              "each host's CSR approvals and node state on the status page.")
+              "each host's client/serving CSR approval on the status page (needs oc and a kubeconfig).")
+@click.option("--csr-interval", type=click.FloatRange(min=0.01), default=10.0, show_default=True, metavar="SECONDS",
+              help="With --approve-csrs: seconds between rounds.")
 def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], listen: str, base_url: Optional[str],
           tls_cert: Optional[str], tls_key: Optional[str], access_log: Optional[str], approve_csrs: bool,
-          **kw: Any) -> None:
+          csr_interval: float, **kw: Any) -> None:
     """Serve every inventory host's media over HTTP, composed exactly as `ignkit embed` composes them.
 
     \b
@@ -79,7 +81,7 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
     if approve_csrs:
         from ..serve.csr import start_csr_watch
 
-        background = start_csr_watch(hosts)
+        background = start_csr_watch(hosts, interval=csr_interval)
 
     def ready(where: str) -> None:
         click.echo(f"ignkit serve: listening on {where} ({len(catalog.hosts)} hosts)", err=True)
