@@ -229,7 +229,8 @@ def build_catalog(hosts: Sequence[Host], options: CustomizeOptions, isos: dict[s
         result = None
         if arch in isos:
             check_host_arch(isos[arch], h)
-            result, staged = stage_iso_host(isos[arch], options, h, force=force)
+            # open_isos checked once that the image is pristine (or -f): no need to scan it per host.
+            result, staged = stage_iso_host(isos[arch], options, h, force=True)
             sh.iso = patched_view(iso_ident[arch], staged.patches)
         feats = features.get(arch)
         if feats is not None:
