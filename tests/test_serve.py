@@ -402,3 +402,29 @@ def test_startup_refusals(mini: dict[str, Path], fixture_isos: dict[str, Path], 
         assert err.startswith("ignkit: error: ") and len(err.strip().splitlines()) == 1, (args, err)
         assert words in err, (args, err)
         assert "listening" not in err
+
+
+def test_tls_and_access_log_file(mini: dict[str, Path], hosts: Path, tmp_path: Path) -> None:
+    from conftest import _make_ca_and_cert
+
+    ca, cert, key = _make_ca_and_cert(tmp_path)
+    alog = tmp_path / "access.log"
+    args = ["--hosts", hosts, "--iso", mini["x86_64"], "--dest-ignition", C / "dest.ign", "--tls-cert", cert,
+            "--tls-key", key, "--access-log", alog]
+    with Served(args) as s:
+        assert s.url.startswith("https://127.0.0.1:")
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(f"http://127.0.0.1:{s.port}/hosts/w1.ign", timeout=60)   # plain HTTP on the TLS port
+        whole = requests.get(f"{s.url}/hosts/w1.iso", verify=str(ca), timeout=60)
+        part = requests.get(f"{s.url}/hosts/w1.iso", headers={"Range": "bytes=100-"}, verify=str(ca), timeout=60)
+        assert whole.status_code == 200 and part.status_code == 206 and part.content == whole.content[100:]
+        script = requests.get(f"{s.url}/ipxe?mac=52:54:00:00:00:01", verify=str(ca), timeout=10).text
+        assert f"coreos.inst.ignition_url={s.url}/hosts/w1.ign" in script
+    r = run("embed", mini["x86_64"], "--hosts", hosts, "--output-dir", tmp_path / "out", "--dest-ignition", C / "dest.ign")
+    assert r.returncode == 0
+    assert sha(whole.content) == sha((tmp_path / "out" / "w1.iso").read_bytes())
+    lines = alog.read_text().splitlines()
+    size = len(whole.content)
+    assert any(re.fullmatch(r'127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET /hosts/w1\.iso HTTP/1\.1" '
+                            rf'200 {size} "-" "python-requests/[\d.]+"', line) for line in lines), lines
+    assert any(f'"GET /hosts/w1.iso HTTP/1.1" 206 {size - 100} ' in line for line in lines), lines
