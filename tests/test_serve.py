@@ -428,3 +428,48 @@ def test_tls_and_access_log_file(mini: dict[str, Path], hosts: Path, tmp_path: P
     assert any(re.fullmatch(r'127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET /hosts/w1\.iso HTTP/1\.1" '
                             rf'200 {size} "-" "python-requests/[\d.]+"', line) for line in lines), lines
     assert any(f'"GET /hosts/w1.iso HTTP/1.1" 206 {size - 100} ' in line for line in lines), lines
+
+
+def test_sighup_reloads_the_inventory_without_dropping_downloads(mini: dict[str, Path], hosts: Path,
+                                                                 tmp_path: Path) -> None:
+    import signal
+
+    opts = ["--dest-ignition", C / "dest.ign"]
+    r = run("embed", mini["x86_64"], "--hosts", hosts, "--output-dir", tmp_path / "before", *opts)
+    assert r.returncode == 0
+    with Served(["--hosts", hosts, "--iso", mini["x86_64"], *opts]) as s:
+        old_tag = requests.head(f"{s.url}/hosts/w1.iso", timeout=10).headers["ETag"]
+        # A download of w1 is running when the inventory changes (w1 gets a karg, w3 appears).
+        client = socket.create_connection(("127.0.0.1", s.port))
+        client.sendall(b"GET /hosts/w1.iso HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        first = client.recv(1 << 20)
+        hosts.write_text(HOSTS.replace("    console: ttyS0,115200n8\n", "    console: ttyS0,115200n8\n    kargs: quiet\n")
+                         + "  - hostname: w3\n    mac: 52:54:00:00:00:03\n    install_dev: /dev/vdb\n")
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while "reloaded: 3 hosts" not in s.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "reloaded: 3 hosts" in s.log()
+        rest = [first]
+        while True:
+            b = client.recv(1 << 20)
+            if not b:
+                break
+            rest.append(b)
+        client.close()
+        body = b"".join(rest).split(b"\r\n\r\n", 1)[1]
+        assert sha(body) == sha((tmp_path / "before" / "w1.iso").read_bytes())   # the bytes it started with
+        r = run("embed", mini["x86_64"], "--hosts", hosts, "--output-dir", tmp_path / "after", *opts)
+        assert r.returncode == 0
+        for h in ("w1", "w3"):
+            got = requests.get(f"{s.url}/hosts/{h}.iso", timeout=60)
+            assert sha(got.content) == sha((tmp_path / "after" / f"{h}.iso").read_bytes())
+        assert requests.head(f"{s.url}/hosts/w1.iso", timeout=10).headers["ETag"] != old_tag
+        # A broken inventory is refused with one line; the server keeps what it had.
+        hosts.write_text("hosts: [{hostname: bad, colour: blue}]\n")
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while "reload failed" not in s.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "reload failed, still serving the previous inventory: " in s.log() and "colour" in s.log()
+        assert requests.get(f"{s.url}/hosts/w3.ign", timeout=10).status_code == 200

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import click
 
 from .embed import _options, embed
+
+if TYPE_CHECKING:
+    from ..serve.catalog import Catalog
 
 #: embed's options that serve takes too (the per-host customization); the rest are about output files,
 #: or per host (they belong in HOSTS.yaml).
@@ -59,15 +62,18 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
     options = _options(kw)
     ctx = tls_context(tls_cert, tls_key)
     host, port = parse_listen(listen)
-    hosts = load_inventory(hosts_file)
-    opened = open_isos(isos, force=force)
-    default_arch = next(iter(opened), "x86_64")
-    pxe = pxe_dir_artifacts(pxe_dirs, default_arch)
     resolve_dest_ignition_hash(options)
     sock = bind(host, port)
+    url = base_url or default_base_url(sock, ctx is not None)
+
+    def load() -> Catalog:
+        """Everything from the inputs: at start-up, and again on SIGHUP."""
+        opened = open_isos(isos, force=force)
+        pxe = pxe_dir_artifacts(pxe_dirs, next(iter(opened), "x86_64"))
+        return build_catalog(load_inventory(hosts_file), options, opened, pxe, base_url=url, force=force)
+
     try:
-        url = base_url or default_base_url(sock, ctx is not None)
-        catalog = build_catalog(hosts, options, opened, pxe, base_url=url, force=force)
+        catalog = load()
     except BaseException:
         sock.close()
         raise
@@ -81,12 +87,12 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
     if approve_csrs:
         from ..serve.csr import start_csr_watch
 
-        background = start_csr_watch(hosts, interval=csr_interval)
+        background = start_csr_watch(list(load_inventory(hosts_file)), interval=csr_interval)
 
     def ready(where: str) -> None:
         click.echo(f"ignkit serve: listening on {where} ({len(catalog.hosts)} hosts)", err=True)
 
-    run(catalog, sock, ssl_context=ctx, access_log=access_log, on_ready=ready, background=background)
+    run(catalog, sock, ssl_context=ctx, access_log=access_log, on_ready=ready, background=background, reload=load)
 
 
 serve.params += [p for p in embed.params if p.name not in _NOT_FOR_SERVE]

@@ -28,8 +28,12 @@ log = logging.getLogger("ignkit.serve")
 SENDFILE_FIRST = 4 << 20
 SENDFILE_MAX = 64 << 20
 
-CATALOG: web.AppKey[Catalog] = web.AppKey("catalog", Catalog)
 PROGRESS: web.AppKey[Progress] = web.AppKey("progress", Progress)
+
+
+def _catalog(request: web.Request) -> Catalog:
+    """The catalog now in force (a reload replaces it; running downloads keep the views they started with)."""
+    return request.app[PROGRESS].catalog
 
 
 def _peer(request: web.BaseRequest) -> str:
@@ -122,7 +126,7 @@ async def send_view(request: web.Request, view: ByteView, *, content_type: str,
 
 
 def _host(request: web.Request, name: str) -> Optional[ServedHost]:
-    return request.app[CATALOG].hosts.get(name)
+    return _catalog(request).hosts.get(name)
 
 
 async def host_file(request: web.Request) -> web.StreamResponse:
@@ -166,10 +170,10 @@ async def mac_iso(request: web.Request) -> web.StreamResponse:
     """``/mac/<mac>.iso``."""
     file = request.match_info["file"]
     mac = _norm_mac(file[:-4]) if file.endswith(".iso") else None
-    name = request.app[CATALOG].by_mac.get(mac or "")
+    name = _catalog(request).by_mac.get(mac or "")
     if name is None:
         return _not_found(request, "unknown MAC")
-    return await _iso(request, request.app[CATALOG].hosts[name])
+    return await _iso(request, _catalog(request).hosts[name])
 
 
 async def host_initramfs(request: web.Request) -> web.StreamResponse:
@@ -186,7 +190,7 @@ async def host_initramfs(request: web.Request) -> web.StreamResponse:
 async def artifact(request: web.Request) -> web.StreamResponse:
     """``/artifacts/<arch>/{kernel,initramfs,rootfs}``: the pristine files."""
     arch, kind = request.match_info["arch"], request.match_info["kind"]
-    view = request.app[CATALOG].artifacts.get(arch, {}).get(kind) if kind in ARTIFACTS else None
+    view = _catalog(request).artifacts.get(arch, {}).get(kind) if kind in ARTIFACTS else None
     if view is None:
         return _not_found(request, "no such artifact")
     host = request.app[PROGRESS].host_of_peer(request.remote)
@@ -201,13 +205,13 @@ def _text(request: web.Request, text: str, host: Optional[str] = None) -> web.Re
 
 def _mac_host(request: web.Request, text: str) -> tuple[Optional[str], Optional[ServedHost]]:
     mac = _norm_mac(text)
-    name = request.app[CATALOG].by_mac.get(mac or "")
-    return mac, (request.app[CATALOG].hosts[name] if name else None)
+    name = _catalog(request).by_mac.get(mac or "")
+    return mac, (_catalog(request).hosts[name] if name else None)
 
 
 async def boot_ipxe(request: web.Request) -> web.Response:
     """``/boot.ipxe``: chain to this host's script by the booting NIC's MAC."""
-    base = request.app[CATALOG].base_url
+    base = _catalog(request).base_url
     target = f"{base.rstrip('/')}/ipxe" if base else "/ipxe"
     return _text(request, "#!ipxe\n# ignkit serve: chain this machine's own script, by the booting NIC's MAC.\n"
                           f"chain {target}?mac=${{net0/mac:hexhyp}}\n")
@@ -228,7 +232,7 @@ async def grub_cfg(request: web.Request) -> web.Response:
     from ..errors import UsageError
     from ..pxeconfig import _loader_path
 
-    base = request.app[CATALOG].base_url
+    base = _catalog(request).base_url
     if not base:
         return _not_found(request, "GRUB configs need --base-url")
     try:
@@ -269,7 +273,6 @@ async def health(request: web.Request) -> web.Response:
 def make_app(catalog: Catalog, progress: Optional[Progress] = None) -> web.Application:
     """The read-only application: GET/HEAD routes only (anything else is 405)."""
     app = web.Application()
-    app[CATALOG] = catalog
     app[PROGRESS] = progress or Progress(catalog)
     r = app.router
     r.add_get("/", status_html)

@@ -15,7 +15,7 @@ from typing import Any, Optional
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from ..errors import InputError, UsageError
+from ..errors import IgnkitError, InputError, UsageError
 from .app import make_app
 from .catalog import Catalog
 from .status import Progress
@@ -93,9 +93,12 @@ def tls_context(cert: Optional[str], key: Optional[str]) -> Optional[ssl.SSLCont
 
 def run(catalog: Catalog, sock: socket.socket, *, ssl_context: Optional[ssl.SSLContext] = None,
         access_log: Optional[str] = None, on_ready: Optional[Callable[[str], None]] = None,
-        background: Optional[Callable[[Progress, asyncio.AbstractEventLoop], Any]] = None) -> None:
+        background: Optional[Callable[[Progress, asyncio.AbstractEventLoop], Any]] = None,
+        reload: Optional[Callable[[], Catalog]] = None) -> None:
     """Serve ``catalog`` on ``sock`` until SIGINT/SIGTERM. ``background(progress, loop)`` starts helpers
-    (the CSR watcher). ``on_ready(url)`` is called once listening."""
+    (the CSR watcher). ``on_ready(url)`` is called once listening. On SIGHUP, ``reload()`` builds a new
+    catalog in a thread; it replaces the old one when it succeeds (running downloads finish with the
+    bytes they started with), and a failure is logged and changes nothing."""
     alog = logging.getLogger("ignkit.serve.access")
     alog.propagate = False
     alog.setLevel(logging.INFO)
@@ -115,6 +118,32 @@ def run(catalog: Catalog, sock: socket.socket, *, ssl_context: Optional[ssl.SSLC
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        reloading: list[asyncio.Future[Catalog]] = []
+
+        async def do_reload() -> None:
+            assert reload is not None
+            if reloading:
+                log.warning("reload already running: SIGHUP ignored")
+                return
+            started = _time.monotonic()
+            reloading.append(loop.run_in_executor(None, reload))
+            try:
+                new = await reloading[0]
+            except IgnkitError as e:
+                log.warning("reload failed, still serving the previous inventory: %s", e.message)
+                return
+            except Exception as e:  # noqa: BLE001 - one line; the server keeps serving what it had
+                log.warning("reload failed, still serving the previous inventory: %s: %s", type(e).__name__, e)
+                return
+            finally:
+                reloading.clear()
+            progress.replace_catalog(new)
+            for w in new.warnings:
+                log.warning("%s", w)
+            log.info("reloaded: %d hosts (%.1f s)", len(new.hosts), _time.monotonic() - started)
+
+        if reload is not None:
+            loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(do_reload()))
         host, port = sock.getsockname()[:2]
         url = f"{'https' if ssl_context else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/"
         if background is not None:

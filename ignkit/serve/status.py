@@ -85,6 +85,15 @@ class Progress:
         self.csr: dict[str, dict[str, Any]] = {}            # host -> CSR/node state (--approve-csrs)
         self.csr_note: Optional[str] = None
 
+    def replace_catalog(self, catalog: Catalog) -> None:
+        """Serve ``catalog`` from now on: records of hosts still listed are kept, new hosts start empty."""
+        with self._lock:
+            self.fetches = {name: self.fetches.get(name, {}) for name in catalog.hosts}
+            peers = {p: n for p, n in self.peers.items() if n in catalog.hosts}
+            peers.update(catalog.by_address())
+            self.peers = peers
+            self.catalog = catalog
+
     def host_of_peer(self, peer: Optional[str]) -> Optional[str]:
         return self.peers.get(peer or "")
 
@@ -94,9 +103,10 @@ class Progress:
         with self._lock:
             if peer:
                 self.peers[peer] = name
-            rec = self.fetches[name].get(step)
+            fetches = self.fetches.setdefault(name, {})
+            rec = fetches.get(step)
             if rec is None:
-                rec = self.fetches[name][step] = Fetch(now, now, size=size)
+                rec = fetches[step] = Fetch(now, now, size=size)
             rec.last = now
             rec.requests += 1
             return rec
@@ -121,7 +131,7 @@ class Progress:
                 entry: dict[str, Any] = {
                     "hostname": name, "arch": sh.arch, "macs": sh.macs,
                     "iso_size": sh.iso.size if sh.iso else None,
-                    "fetched": {step: rec.to_dict() for step, rec in self.fetches[name].items()},
+                    "fetched": {step: rec.to_dict() for step, rec in self.fetches.get(name, {}).items()},
                 }
                 if self.csr:
                     entry["csr"] = self.csr.get(name)
