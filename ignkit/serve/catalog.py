@@ -21,6 +21,7 @@ from .media import ByteView, extent_view, file_identity, file_view, patched_view
 if TYPE_CHECKING:
     from ..inventory import Host
     from ..live.customize import CustomizeOptions
+    from ..live.features import OsFeatures
     from ..live.image import LiveIso
 
 #: Artifact names served under /artifacts/<arch>/ and the file-name words that pick them in --pxe-dir.
@@ -134,8 +135,8 @@ def _iso_artifacts(iso: LiveIso) -> dict[str, ByteView]:
     return out
 
 
-def _live_features(view: ByteView, where: str) -> dict[str, object]:
-    from ..initrd import check_live_initramfs, scan_live_initramfs
+def _live_features(view: ByteView, where: str) -> OsFeatures:
+    from ..live.initramfs import check_live_initramfs, scan_live_initramfs
     from .media import ViewReader
 
     with ViewReader(view) as reader:
@@ -144,7 +145,7 @@ def _live_features(view: ByteView, where: str) -> dict[str, object]:
             check_live_initramfs(info)
         except ImageError as e:
             raise ImageError(f"{where}: {e.message}") from None
-    return dict(info.features)
+    return info.features
 
 
 def host_arch(host: Host, arches: Sequence[str]) -> str:
@@ -192,14 +193,14 @@ def build_catalog(hosts: Sequence[Host], options: CustomizeOptions, isos: dict[s
     if not arches:
         raise UsageError("nothing to serve: give --iso [ARCH=]PATH and/or --pxe-dir [ARCH=]DIR")
     artifacts: dict[str, dict[str, ByteView]] = {}
-    features: dict[str, Optional[dict[str, object]]] = {}
+    features: dict[str, Optional[OsFeatures]] = {}
     warnings: list[str] = []
     for arch in arches:
         views = _iso_artifacts(isos[arch]) if arch in isos else {}
         for kind, path in pxe_files.get(arch, {}).items():
             views[kind] = file_view(file_identity(path))
         artifacts[arch] = views
-        feats: Optional[dict[str, object]] = None
+        feats: Optional[OsFeatures] = None
         if "initramfs" in views:
             where = pxe_files.get(arch, {}).get("initramfs") or f"{isos[arch].path}: images/pxeboot/initrd.img"
             try:
