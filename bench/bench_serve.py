@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 DEST = REPO / "testdata" / "demo" / "worker.ign"
@@ -156,6 +157,22 @@ def downloads(url: str, n: int, size: int) -> float:
     return dt
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """user + system CPU seconds the processes have used so far."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def timed(run: Callable[[], float], pids: list[int]) -> tuple[float, float]:
+    """(``run()``'s seconds, CPU seconds ``pids`` used meanwhile)."""
+    before = cpu_seconds(pids)
+    t = run()
+    return t, cpu_seconds(pids) - before
+
+
 def ttfb(url: str, runs: int = 20) -> float:
     times = []
     for i in range(runs):
@@ -240,13 +257,18 @@ def main() -> int:
         assert digests[0] == digests[1], "served bytes differ from embed's"
         ours, ref = f"{serve.url}/hosts/w1.iso", f"{nginx.url}/w1.iso"
         print(f"{'measure':34} {'ignkit serve':>14} {'nginx':>14} {'ratio':>7}")
+        nginx_pids = tree_pids(nginx.proc.pid)
         for n in (1, 16):
-            # Alternate, best of 2 each (the machine is shared).
-            r_t = min(downloads(ref, n, size) for _ in range(2))
-            o_t = min(downloads(ours, n, size) for _ in range(2))
+            # Alternate, best of 2 each (the machine is shared); also the CPU time each server spent.
+            r_runs = [timed(lambda: downloads(ref, n, size), nginx_pids) for _ in range(2)]
+            o_runs = [timed(lambda: downloads(ours, n, size), [serve.proc.pid]) for _ in range(2)]
+            (r_t, r_cpu), (o_t, o_cpu) = min(r_runs), min(o_runs)
             r_bw, o_bw = n * size / r_t / (1 << 20), n * size / o_t / (1 << 20)
             print(f"{f'throughput, {n} download(s) MiB/s':34} {o_bw:14.0f} {r_bw:14.0f} {o_bw / r_bw:7.2f}"
                   f"   (goal >= 0.80)")
+            gib = n * size / (1 << 30)
+            print(f"{f'  server CPU s per GiB ({n})':34} {o_cpu / gib:14.3f} {r_cpu / gib:14.3f} "
+                  f"{o_cpu / max(r_cpu, 1e-9):7.2f}")
         o_f, r_f = ttfb(ours), ttfb(ref)
         print(f"{'time to first byte ms (median)':34} {o_f * 1000:14.2f} {r_f * 1000:14.2f} {o_f / r_f:7.2f}")
         o_rss = many_connections(int(serve.url.rsplit(':', 1)[1]), "/hosts/w1.iso", [serve.proc.pid])

@@ -473,3 +473,30 @@ def test_sighup_reloads_the_inventory_without_dropping_downloads(mini: dict[str,
             time.sleep(0.1)
         assert "reload failed, still serving the previous inventory: " in s.log() and "colour" in s.log()
         assert requests.get(f"{s.url}/hosts/w3.ign", timeout=10).status_code == 200
+
+
+def test_stream_artifacts_downloaded_into_the_cache(tmp_path: Path, hosts: Path, artifact_server: object) -> None:
+    from test_stream import StreamSite, make_fixtures
+
+    site = StreamSite(artifact_server, "rhcos-4.19.json")  # type: ignore[arg-type]
+    cache = tmp_path / "cache"
+    args = ["--hosts", hosts, "--stream", site.url, "--cache", cache, "--dest-ignition", C / "dest.ign"]
+    with Served(args) as s:
+        names = {}
+        for kind in ("kernel", "initramfs", "rootfs"):
+            (name,) = [p.name for p in (cache / "x86_64").iterdir() if kind in p.name]
+            names[kind] = name
+            got = requests.get(f"{s.url}/artifacts/x86_64/{kind}", timeout=30)
+            assert got.status_code == 200 and got.content == make_fixtures.artifact_content(name)
+        # The stand-in initramfs is no CoreOS live initramfs: served as is, no per-host layer, said once.
+        assert "ignkit: warning: no per-host initramfs for x86_64" in s.log()
+        assert requests.get(f"{s.url}/hosts/w1/initramfs.img", timeout=10).status_code == 404
+        # Without a live image to compose against there is no installed-system config, hence no boot script.
+        script = requests.get(f"{s.url}/ipxe?mac=52:54:00:00:00:01", timeout=10)
+        assert script.status_code == 404 and "no installed-system config" in script.text
+    gets = len(site.artifact_gets())
+    with Served(args):
+        pass
+    assert len(site.artifact_gets()) == gets       # verified files in the cache are not fetched again
+    bad = start_fails(["--hosts", hosts, "--stream", site.url])
+    assert bad.returncode == 2 and bad.stderr.decode() == "ignkit: error: --stream and --cache go together\n"

@@ -24,6 +24,13 @@ _NOT_FOR_SERVE = {"iso", "output", "in_place", "arch", "hosts_file", "output_dir
               help="A pristine live ISO (one per architecture; repeatable).")
 @click.option("--pxe-dir", "pxe_dirs", multiple=True, metavar="[ARCH=]DIR",
               help="PXE kernel, initramfs and rootfs (e.g. from `ignkit download`); default: the ISO's own.")
+@click.option("--stream", "stream_source", metavar="SOURCE", help="Download the PXE kernel, initramfs and rootfs "
+              "from stream metadata (file, URL, stable, ConfigMap JSON) into --cache at start-up, verified.")
+@click.option("--stream-name", help="With several streams in a ConfigMap, which one.")
+@click.option("--cache", "cache_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Where --stream keeps its downloads (DIR/<arch>/; verified files are not fetched again).")
+@click.option("--ca-cert", type=click.Path(dir_okay=False), help="PEM CA certificates for an https --stream.")
+@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates of --stream.")
 @click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
               help="Address to listen on (:PORT for all addresses).")
 @click.option("--base-url", metavar="URL", help="How machines reach this server (boot scripts' URLs); "
@@ -38,7 +45,8 @@ _NOT_FOR_SERVE = {"iso", "output", "in_place", "arch", "hosts_file", "output_dir
               help="With --approve-csrs: seconds between rounds.")
 def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], listen: str, base_url: Optional[str],
           tls_cert: Optional[str], tls_key: Optional[str], access_log: Optional[str], approve_csrs: bool,
-          csr_interval: float, **kw: Any) -> None:
+          csr_interval: float, stream_source: Optional[str], stream_name: Optional[str], cache_dir: Optional[str],
+          ca_cert: Optional[str], insecure: bool, **kw: Any) -> None:
     """Serve every inventory host's media over HTTP, composed exactly as `ignkit embed` composes them.
 
     \b
@@ -48,9 +56,11 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
     import logging
     import sys
 
+    from ..arch import normalize_arch
+    from ..errors import UsageError
     from ..inventory import load_inventory
     from ..live.customize import resolve_dest_ignition_hash
-    from ..serve.catalog import build_catalog, open_isos, pxe_dir_artifacts
+    from ..serve.catalog import build_catalog, open_isos, pxe_dir_artifacts, stream_artifacts
     from ..serve.server import bind, default_base_url, parse_listen, run, tls_context
 
     force = kw.pop("force")
@@ -63,14 +73,24 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
     ctx = tls_context(tls_cert, tls_key)
     host, port = parse_listen(listen)
     resolve_dest_ignition_hash(options)
+    if stream_source and pxe_dirs:
+        raise UsageError("give --pxe-dir or --stream, not both")
+    if bool(stream_source) != bool(cache_dir):
+        raise UsageError("--stream and --cache go together")
     sock = bind(host, port)
     url = base_url or default_base_url(sock, ctx is not None)
 
     def load() -> Catalog:
         """Everything from the inputs: at start-up, and again on SIGHUP."""
         opened = open_isos(isos, force=force)
-        pxe = pxe_dir_artifacts(pxe_dirs, next(iter(opened), "x86_64"))
-        return build_catalog(load_inventory(hosts_file), options, opened, pxe, base_url=url, force=force)
+        inventory = load_inventory(hosts_file)
+        if stream_source and cache_dir:
+            arches = sorted(set(opened) | {normalize_arch(h.arch) for h in inventory if h.arch}) or ["x86_64"]
+            pxe = stream_artifacts(stream_source, arches, cache_dir, stream_name=stream_name, ca_cert=ca_cert,
+                                   insecure=insecure)
+        else:
+            pxe = pxe_dir_artifacts(pxe_dirs, next(iter(opened), "x86_64"))
+        return build_catalog(inventory, options, opened, pxe, base_url=url, force=force)
 
     try:
         catalog = load()

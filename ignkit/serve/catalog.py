@@ -123,6 +123,23 @@ def pxe_dir_artifacts(specs: Sequence[str], default_arch: str) -> dict[str, dict
     return out
 
 
+def stream_artifacts(source: str, arches: Sequence[str], cache: str, *, stream_name: Optional[str] = None,
+                     ca_cert: Optional[str] = None, insecure: bool = False) -> dict[str, dict[str, str]]:
+    """``--stream SOURCE --cache DIR``: the PXE kernel, initramfs and rootfs of every arch, downloaded and
+    verified by ``ignkit download``'s code into ``DIR/<arch>/`` (files already there and verified are kept)."""
+    from ..stream import download, load_stream
+
+    st = load_stream(source, stream_name, ca_cert=ca_cert, insecure=insecure)
+    out: dict[str, dict[str, str]] = {}
+    for arch in arches:
+        directory = os.path.join(cache, arch)
+        os.makedirs(directory, exist_ok=True)
+        results = download(st, arch, "pxe", directory, ca_cert=ca_cert, insecure=insecure,
+                           progress=False)
+        out[arch] = {r.artifact.kind: str(r.path) for r in results if r.artifact.kind in ARTIFACTS}
+    return out
+
+
 def _iso_artifacts(iso: LiveIso) -> dict[str, ByteView]:
     ident = file_identity(iso.path)
     out = {}
@@ -206,8 +223,6 @@ def build_catalog(hosts: Sequence[Host], options: CustomizeOptions, isos: dict[s
             try:
                 feats = _live_features(views["initramfs"], where)
             except ImageError as e:
-                if arch in pxe_files and "initramfs" in pxe_files[arch]:
-                    raise
                 warnings.append(f"no per-host initramfs for {arch}: {e.message}")
         features[arch] = feats
     iso_ident = {arch: file_identity(iso.path) for arch, iso in isos.items()}
@@ -241,6 +256,8 @@ def build_catalog(hosts: Sequence[Host], options: CustomizeOptions, isos: dict[s
         if result is not None and result.dest_config is not None:
             sh.ignition = build.serialize(result.dest_config)
             sh.ignition_digest = digest_bytes(sh.ignition, "sha512")
+        elif result is None:
+            sh.notes.append(f"no installed-system config: no live ISO or CoreOS live initramfs for {arch}")
         else:
             sh.notes.append("no installed-system config (give --dest-ignition)")
         if base_url and sh.ignition is not None and {"kernel", "initramfs", "rootfs"} <= set(artifacts[arch]):
