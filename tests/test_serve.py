@@ -500,3 +500,25 @@ def test_stream_artifacts_downloaded_into_the_cache(tmp_path: Path, hosts: Path,
     assert len(site.artifact_gets()) == gets       # verified files in the cache are not fetched again
     bad = start_fails(["--hosts", hosts, "--stream", site.url])
     assert bad.returncode == 2 and bad.stderr.decode() == "ignkit: error: --stream and --cache go together\n"
+
+
+def test_grow_area_serves_the_grown_image(mini: dict[str, Path], hosts: Path, tmp_path: Path) -> None:
+    import base64
+    import os
+
+    big = tmp_path / "big.ign"
+    payload = base64.b64encode(os.urandom(400_000)).decode()
+    big.write_text(json.dumps({"ignition": {"version": "3.4.0"}, "storage": {"files": [
+        {"path": "/var/big", "contents": {"source": "data:;base64," + payload}}]}}))
+    opts = ["--dest-ignition", big, "--grow-area"]
+    r = run("embed", mini["x86_64"], "--hosts", hosts, "--output-dir", tmp_path / "out", *opts)
+    assert r.returncode == 0, r.stderr
+    with Served(["--hosts", hosts, "--iso", mini["x86_64"], *opts]) as s:
+        for host in ("w1", "w2.example.com"):
+            want = (tmp_path / "out" / f"{host}.iso").read_bytes()
+            assert len(want) > mini["x86_64"].stat().st_size
+            head = requests.head(f"{s.url}/hosts/{host}.iso", timeout=10)
+            assert int(head.headers["Content-Length"]) == len(want)
+            assert sha(requests.get(f"{s.url}/hosts/{host}.iso", timeout=60).content) == sha(want)
+            tail = requests.get(f"{s.url}/hosts/{host}.iso", headers={"Range": "bytes=-300000"}, timeout=60)
+            assert tail.status_code == 206 and tail.content == want[-300000:]

@@ -64,6 +64,7 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
     from ..serve.server import bind, default_base_url, parse_listen, run, tls_context
 
     force = kw.pop("force")
+    grow_area = kw.pop("grow_area", False)
     for k in ("hostname", "interface", "mac"):
         kw[k] = None
     for k in ("ip", "gateway", "dns"):
@@ -82,7 +83,7 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
 
     def load() -> Catalog:
         """Everything from the inputs: at start-up, and again on SIGHUP."""
-        opened = open_isos(isos, force=force)
+        opened = open_isos(isos, force=force, grow_area=grow_area)
         inventory = load_inventory(hosts_file)
         if stream_source and cache_dir:
             arches = sorted(set(opened) | {normalize_arch(h.arch) for h in inventory if h.arch}) or ["x86_64"]

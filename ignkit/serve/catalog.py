@@ -75,14 +75,16 @@ def parse_arch_path(spec: str, what: str) -> tuple[Optional[str], str]:
     return None, spec
 
 
-def open_isos(specs: Sequence[str], *, force: bool = False) -> dict[str, LiveIso]:
-    """Open every ``--iso [ARCH=]PATH`` (one per architecture, checked with the ISO architecture guard)."""
+def open_isos(specs: Sequence[str], *, force: bool = False, grow_area: bool = False) -> dict[str, LiveIso]:
+    """Open every ``--iso [ARCH=]PATH`` (one per architecture, checked with the ISO architecture guard);
+    ``grow_area`` lets a host's config that does not fit move the Ignition area (as ``embed --grow-area``)."""
     from ..live.image import open_iso
 
     out: dict[str, LiveIso] = {}
     for spec in specs:
         arch, path = parse_arch_path(spec, "--iso")
         iso = open_iso(path, arch=arch)
+        iso.allow_grow = grow_area
         key = arch or iso.arch
         if key == "unknown":
             raise ImageError(f"{path}: cannot tell the ISO's architecture ({iso.arch_evidence}); "
@@ -247,7 +249,7 @@ def build_catalog(hosts: Sequence[Host], options: CustomizeOptions, isos: dict[s
             check_host_arch(isos[arch], h)
             # open_isos checked once that the image is pristine (or -f): no need to scan it per host.
             result, staged = stage_iso_host(isos[arch], options, h, force=True)
-            sh.iso = patched_view(iso_ident[arch], staged.patches)
+            sh.iso = patched_view(iso_ident[arch], staged.patches, staged.new_size)
         feats = features.get(arch)
         if feats is not None:
             pxe_result, layer = pxe_host_layer(feats, options, h)

@@ -168,26 +168,33 @@ def _patch_pieces(offset: int, data: bytes) -> list[Piece]:
     return out
 
 
-def patched_view(base: FileIdentity, patches: Sequence[tuple[int, bytes]]) -> ByteView:
-    """The base file with ``patches`` (absolute offset, bytes) substituted; a patch starting at the
-    file's end is appended (a PXE layer). This is what :func:`ignkit.live.image.write_patched` writes."""
+def patched_view(base: FileIdentity, patches: Sequence[tuple[int, bytes]], size: Optional[int] = None) -> ByteView:
+    """The base file with ``patches`` (absolute offset, bytes) substituted, ``size`` bytes long (default the
+    base's): what :func:`ignkit.live.image.write_patched` writes with ``new_size``. Past the base file's end
+    the view is zeros where no patch says otherwise (a grown Ignition area, an appended PXE layer); a
+    smaller ``size`` cuts the file."""
+    end = base.size if size is None else size
     pieces: list[Piece] = []
-    h = hashlib.sha256()
+    h = hashlib.sha256(f"size {end}".encode())
+
+    def fill(a: int, b: int) -> None:
+        """[a, b) from the file, and zeros past its end."""
+        if a < min(b, base.size):
+            pieces.append(Piece(a, min(b, base.size) - a, file_offset=a))
+        if max(a, base.size) < b:
+            pieces.append(Piece(max(a, base.size), b - max(a, base.size)))
+
     pos = 0
     for offset, data in sorted(patches):
         if not data:
             continue
-        if offset < pos or offset > base.size:
-            raise ImageError(f"patch at {offset} ({len(data)} bytes) overlaps another or lies past the end")
-        if offset + len(data) > base.size and offset != base.size:
-            raise ImageError(f"patch at {offset} ({len(data)} bytes) lies outside the image")
-        if offset > pos:
-            pieces.append(Piece(pos, offset - pos, file_offset=pos))
+        if offset < pos or offset + len(data) > end:
+            raise ImageError(f"patch at {offset} ({len(data)} bytes) overlaps another or lies outside the image")
+        fill(pos, offset)
         pieces += _patch_pieces(offset, data)
         h.update(f"{offset} {len(data)} ".encode() + hashlib.sha256(data).digest())
         pos = offset + len(data)
-    if pos < base.size:
-        pieces.append(Piece(pos, base.size - pos, file_offset=pos))
+    fill(pos, end)
     return ByteView(base, pieces, "patched " + h.hexdigest())
 
 
@@ -211,7 +218,7 @@ def extent_view(base: FileIdentity, ranges: Sequence[tuple[int, int]], *,
 
 def file_view(base: FileIdentity, *, append: bytes = b"") -> ByteView:
     """The whole base file, then ``append`` (a pristine artifact, or an initramfs plus a host's layer)."""
-    return patched_view(base, [(base.size, append)] if append else [])
+    return patched_view(base, [(base.size, append)] if append else [], base.size + len(append))
 
 
 class ViewReader(io.RawIOBase):
