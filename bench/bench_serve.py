@@ -260,8 +260,10 @@ def main() -> int:
         nginx_pids = tree_pids(nginx.proc.pid)
         for n in (1, 16):
             # Alternate, best of 2 each (the machine is shared); also the CPU time each server spent.
-            r_runs = [timed(lambda: downloads(ref, n, size), nginx_pids) for _ in range(2)]
-            o_runs = [timed(lambda: downloads(ours, n, size), [serve.proc.pid]) for _ in range(2)]
+            r_runs, o_runs = [], []
+            for _ in range(2):
+                r_runs.append(timed(lambda n=n: downloads(ref, n, size), nginx_pids))  # type: ignore[misc]
+                o_runs.append(timed(lambda n=n: downloads(ours, n, size), [serve.proc.pid]))  # type: ignore[misc]
             (r_t, r_cpu), (o_t, o_cpu) = min(r_runs), min(o_runs)
             r_bw, o_bw = n * size / r_t / (1 << 20), n * size / o_t / (1 << 20)
             print(f"{f'throughput, {n} download(s) MiB/s':34} {o_bw:14.0f} {r_bw:14.0f} {o_bw / r_bw:7.2f}"
@@ -283,11 +285,13 @@ def main() -> int:
     times = []
     for _ in range(2):
         s = Serve(["--hosts", str(big), "--iso", str(base), "--dest-ignition", str(DEST)])
-        times.append(s.startup)
+        times.append((s.startup, cpu_seconds([s.proc.pid])))
         rss = rss_kib(s.proc.pid)
         s.stop()
-    print(f"{'start-up, 1000 hosts s':34} {min(times):14.2f} {'':>14} {'':>7}   (goal < 5 s; RSS after "
-          f"start {rss / 1024:.0f} MiB)")
+    wall, cpu = min(times)
+    # On a shared machine the wall time mostly measures the wait for a CPU: print the CPU time too.
+    print(f"{'start-up, 1000 hosts s':34} {wall:14.2f} {'':>14} {'':>7}   (goal < 5 s; CPU {cpu:.2f} s; RSS "
+          f"after start {rss / 1024:.0f} MiB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     if not a.keep and a.dir is None:
         shutil.rmtree(work)
     return 0
