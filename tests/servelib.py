@@ -23,7 +23,7 @@ class Served:
         env = dict(os.environ, PYTHONPATH=str(REPO))
         self.proc = subprocess.Popen([*prefix, sys.executable, "-m", "ignkit", "serve", "--listen", "127.0.0.1:0",
                                       *map(str, args)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=self._err, env=env)
+                                     stderr=self._err, env=env, start_new_session=True)
         deadline = time.monotonic() + timeout
         while True:
             m = re.search(r"listening on (https?://127\.0\.0\.1:\d+)/", self.log())
@@ -40,13 +40,20 @@ class Served:
         return Path(self._err.name).read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        """SIGTERM to the whole process group (a wrapper such as strace and the server under it), then wait."""
+        pgid = self.proc.pid  # start_new_session: the group is the process's own
+        for sig in (signal.SIGTERM, signal.SIGKILL):
             try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and _group_alive(pgid):
+                self.proc.poll()
+                time.sleep(0.05)
+            if not _group_alive(pgid):
+                break
+        self.proc.wait()
         self._err.close()
 
     def __enter__(self) -> Served:
@@ -55,6 +62,23 @@ class Served:
     def __exit__(self, *exc: object) -> None:
         self.stop()
         os.unlink(self._err.name)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    # Zombies still count for killpg: look for a live member.
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                return True
+    return False
 
 
 def start_fails(args: list[Any]) -> subprocess.CompletedProcess[bytes]:
