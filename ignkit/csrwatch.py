@@ -118,7 +118,8 @@ def _resolve_oc(oc: str) -> str:
 def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0, timeout: float = 3600.0,
                echo: Callable[[str], None] = lambda line: None, command_timeout: float = 60.0,
                sleep: Callable[[float], None] = time.sleep,
-               clock: Callable[[], float] = time.monotonic) -> WatchResult:
+               clock: Callable[[], float] = time.monotonic,
+               on_round: Optional[Callable[[Mapping[str, HostStatus]], None]] = None) -> WatchResult:
     """Approve, with ``oc adm certificate approve``, what :func:`review_csrs` approves, until every host
     has an approved client and serving CSR or ``timeout`` seconds pass.
 
@@ -126,6 +127,7 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
     ``echo`` receives one line per approval, refusal (once per CSR), change of what is still missing,
     and problem. The first failing ``oc get csr`` raises :class:`FetchError`; later failures are
     reported and retried. Ctrl-C after the first round ends the watch with ``interrupted`` set.
+    ``on_round`` receives every host's status after each round that listed the CSRs.
     """
     if not hosts:
         raise UsageError("the inventory has no hosts")
@@ -200,6 +202,8 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
                         result.refused[d.name] = d
                         echo(f"refused {d.name}: {'; '.join(r.message for r in d.reasons)}")
                 result.status = host_status(records, hosts, approved_names)
+                if on_round is not None:
+                    on_round(result.status)
                 if result.complete:
                     break
                 waiting = _waiting_for(result.status)

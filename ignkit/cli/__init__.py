@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "download": "ignkit.cli.stream:download",
     "csr": "ignkit.cli.csr:csr",
     "butane": "ignkit.cli.butane:butane",
+    "serve": "ignkit.cli.serve:serve",
 }
 
 HELP: dict[str, str] = {
@@ -43,6 +44,7 @@ HELP: dict[str, str] = {
     "download": "Download and verify live media listed in stream metadata.",
     "csr": "Review and approve the CSRs of provisioned nodes.",
     "butane": "Translate a Butane config (YAML) to Ignition.",
+    "serve": "Serve per-host ISOs, initramfs, configs and boot scripts over HTTP, with progress.",
 }
 
 

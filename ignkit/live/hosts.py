@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ..errors import IgnkitError, ImageError, UsageError
 from ..outfile import refuse_input_as_output
@@ -20,6 +20,7 @@ from .customize import (
     customize_iso,
     scan_pxe_initramfs,
 )
+from .features import OsFeatures
 from .kinds import ImageKind
 from .options import check_hosts_base
 
@@ -104,23 +105,37 @@ def plan_iso_hosts(iso: LiveIso, options: CustomizeOptions, hosts: Sequence[Host
     if not force and not iso.is_pristine():
         raise ImageError("This ISO image is already customized; use -f to force.")
     for h in hosts:
-        if h.arch and iso.arch not in ("unknown", h.arch):
-            raise UsageError(f"{h.hostname} is {h.arch} but {iso.path} is a {iso.arch} ISO")
+        check_host_arch(iso, h)
     images = []
     for h in hosts:
-        copy = iso.copy()
-        with _naming(h):
-            result = customize_iso(copy, host_options(options, h), force=force)
+        result, copy = stage_iso_host(iso, options, h, force=force)
         images.append(HostImage(h, _host_target(output_dir, h, ".iso"), result, iso=copy))
         refuse_input_as_output(images[-1].path, [iso.path], hint="choose another --output-dir")
     return images
 
 
+def check_host_arch(iso: LiveIso, host: Host) -> None:
+    """Refuse (UsageError) a host whose declared architecture is not the ISO's."""
+    if host.arch and iso.arch not in ("unknown", host.arch):
+        raise UsageError(f"{host.hostname} is {host.arch} but {iso.path} is a {iso.arch} ISO")
+
+
+def stage_iso_host(iso: LiveIso, options: CustomizeOptions, host: Host, *,
+                   force: bool = False) -> tuple[Customization, LiveIso]:
+    """One host's ISO edits, staged on a copy of ``iso`` (errors name the host).
+
+    The copy's :attr:`~ignkit.live.image.LiveIso.patches` are the only bytes in which the host's ISO
+    differs from ``iso``: :func:`write_iso_hosts` writes them into files, ``ignkit serve`` streams them.
+    """
+    copy = iso.copy()
+    with _naming(host):
+        result = customize_iso(copy, host_options(options, host), force=force)
+    return result, copy
+
+
 def plan_pxe_hosts(initramfs: PathLike, options: CustomizeOptions, hosts: Sequence[Host],
                    output_dir: PathLike) -> list[HostImage]:
     """Compose every host's PXE layer (the initramfs is scanned once) without writing anything."""
-    from .initramfs import build_initrd
-
     check_hosts_base(options)
     if options.has_live_kargs:
         raise UsageError("--live-karg-* apply to ISO images only: give PXE kernel arguments in the boot config")
@@ -128,11 +143,24 @@ def plan_pxe_hosts(initramfs: PathLike, options: CustomizeOptions, hosts: Sequen
     features = scan_pxe_initramfs(initramfs).features
     images = []
     for h in hosts:
-        with _naming(h):
-            result = compose(host_options(options, h), features, target=ImageKind.PXE, has_karg_areas=False)
-        images.append(HostImage(h, _host_target(output_dir, h, ".img"), result, layer=build_initrd(result.members)))
+        result, layer = pxe_host_layer(features, options, h)
+        images.append(HostImage(h, _host_target(output_dir, h, ".img"), result, layer=layer))
         refuse_input_as_output(images[-1].path, [initramfs], hint="choose another --output-dir")
     return images
+
+
+def pxe_host_layer(features: Union[OsFeatures, Mapping[str, Any]], options: CustomizeOptions,
+                   host: Host) -> tuple[Customization, bytes]:
+    """One host's PXE layer: the xz cpio that follows the live initramfs' bytes (errors name the host).
+
+    ``features`` are the live initramfs' (:func:`scan_pxe_initramfs`); :func:`write_pxe_hosts` appends
+    the layer to a copy of the initramfs, ``ignkit serve`` streams the initramfs followed by it.
+    """
+    from .initramfs import build_initrd
+
+    with _naming(host):
+        result = compose(host_options(options, host), features, target=ImageKind.PXE, has_karg_areas=False)
+    return result, build_initrd(result.members)
 
 
 def write_host_images(images: Sequence[HostImage], write_one: Callable[[HostImage, str], None], *,
