@@ -18,11 +18,12 @@ from ..live.kinds import ImageKind
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def customize_options(image: Union[ImageKind, str]) -> Callable[[F], F]:
-    """Decorate a click command with the customize options of ``image`` (``"iso"`` or ``"pxe"``)."""
+def customize_options(image: Union[ImageKind, str], *, per_host: bool = True) -> Callable[[F], F]:
+    """Decorate a click command with the customize options of ``image`` (``"iso"`` or ``"pxe"``);
+    ``per_host=False`` leaves out the rows that only an inventory gives per host (``serve``)."""
     from ..live.options import check_values, options_for, options_from_cli
 
-    rows = options_for(image)
+    rows = tuple(o for o in options_for(image) if per_host or not o.per_host)
 
     def decorate(f: F) -> F:
         @functools.wraps(f)

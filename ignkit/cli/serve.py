@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 import click
 
-from .embed import _options, embed
+from .options import customize_options
 
 if TYPE_CHECKING:
+    from ..live.options import CustomizeOptions
     from ..serve.catalog import Catalog
-
-#: embed's options that serve takes too (the per-host customization); the rest are about output files,
-#: or per host (they belong in HOSTS.yaml).
-_NOT_FOR_SERVE = {"iso", "output", "in_place", "arch", "hosts_file", "output_dir", "dry_run", "overwrite",
-                  "hostname", "interface", "mac", "ip", "gateway", "dns"}
 
 
 @click.command("serve")
@@ -43,10 +39,14 @@ _NOT_FOR_SERVE = {"iso", "output", "in_place", "arch", "hosts_file", "output_dir
               "each host's client/serving CSR approval on the status page (needs oc and a kubeconfig).")
 @click.option("--csr-interval", type=click.FloatRange(min=0.01), default=10.0, show_default=True, metavar="SECONDS",
               help="With --approve-csrs: seconds between rounds.")
+@click.option("-f", "--force", is_flag=True, help="Serve an ISO that is already customized (its areas replaced).")
+@click.option("--grow-area", is_flag=True, help="When a host's compressed config does not fit the Ignition area, "
+              "serve the image with the area moved to a larger extent at the end (as `embed --grow-area`).")
+@customize_options("iso", per_host=False)  # the per-host values come from HOSTS.yaml
 def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], listen: str, base_url: Optional[str],
           tls_cert: Optional[str], tls_key: Optional[str], access_log: Optional[str], approve_csrs: bool,
           csr_interval: float, stream_source: Optional[str], stream_name: Optional[str], cache_dir: Optional[str],
-          ca_cert: Optional[str], insecure: bool, **kw: Any) -> None:
+          ca_cert: Optional[str], insecure: bool, force: bool, grow_area: bool, options: CustomizeOptions) -> None:
     """Serve every inventory host's media over HTTP, composed exactly as `ignkit embed` composes them.
 
     \b
@@ -63,14 +63,6 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
     from ..serve.catalog import build_catalog, open_isos, pxe_dir_artifacts, stream_artifacts
     from ..serve.server import bind, default_base_url, parse_listen, run, tls_context
 
-    force = kw.pop("force")
-    grow_area = kw.pop("grow_area", False)
-    for k in ("hostname", "interface", "mac"):
-        kw[k] = None
-    for k in ("ip", "gateway", "dns"):
-        kw[k] = ()
-    kw["no_validate"] = kw.get("no_validate", False)
-    options = _options(kw)
     ctx = tls_context(tls_cert, tls_key)
     host, port = parse_listen(listen)
     resolve_dest_ignition_hash(options)
@@ -115,5 +107,3 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
 
     run(catalog, sock, ssl_context=ctx, access_log=access_log, on_ready=ready, background=background, reload=load)
 
-
-serve.params += [p for p in embed.params if p.name not in _NOT_FOR_SERVE]
