@@ -151,7 +151,7 @@ def test_watch_times_out_with_summary_and_failed_approval(
         on_approve={"c-w0": [serving_item("s-w0", W0, dns=[W0], ips=["192.0.2.10"])]},
         fail_approve=["c-w1"],
     )
-    code = main(["csr", "watch", "--hosts", str(inv), "--interval", "0.1", "--timeout", "0.6"])
+    code = main(["csr", "watch", "--hosts", str(inv), "--interval", "0.1", "--timeout", "3"])
     out, err = capsys.readouterr()
     assert code == 1
     assert lines(cluster, "approvals.log") == ["c-w0", "s-w0"]
