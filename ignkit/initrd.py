@@ -160,7 +160,13 @@ def xz_dict_size(size: int, preset: int = 9) -> int:
 
 
 class CompressedTooLarge(ImageError):
-    """The compressed output passed the ``limit`` given to :func:`compress_xz` (compression stopped there)."""
+    """The compressed output passed the ``limit`` given to :func:`compress_xz`. ``size`` is the compressed size:
+    exact when ``complete``, else what compression had produced when it stopped (a lower bound)."""
+
+    def __init__(self, message: str, *, size: int, complete: bool) -> None:
+        super().__init__(message)
+        self.size = size
+        self.complete = complete
 
 
 def compress_xz(data: bytes, *, preset: int = lzma.PRESET_DEFAULT, limit: int = 0) -> bytes:
@@ -181,13 +187,13 @@ def compress_xz(data: bytes, *, preset: int = lzma.PRESET_DEFAULT, limit: int = 
     for pos in range(0, len(data), step):
         out.append(comp.compress(view[pos:pos + step]))
         size += len(out[-1])
-        if size > limit:
-            raise CompressedTooLarge(f"compressed size passes {limit} bytes after {min(pos + step, len(data))} of "
-                                     f"{len(data)} input bytes")
+        if size > limit and pos + step < len(data):  # input left: stop here (the last chunk is finished below)
+            raise CompressedTooLarge(f"compressed size passes {limit} bytes after {pos + step} of "
+                                     f"{len(data)} input bytes", size=size, complete=False)
     out.append(comp.flush())
     size += len(out[-1])
     if size > limit:
-        raise CompressedTooLarge(f"compressed size is {size} bytes, more than {limit}")
+        raise CompressedTooLarge(f"compressed size is {size} bytes, more than {limit}", size=size, complete=True)
     return b"".join(out)
 
 

@@ -56,7 +56,7 @@ def test_rename_phase_failure_unlinks_published(tmp_path: Path) -> None:
         Path(tmp).write_bytes(b"2")
         (tmp_path / "3").write_bytes(b"someone else's")
 
-    with pytest.raises(UsageError, match="3: already exists"):
+    with pytest.raises(UsageError, match="3: File exists"):
         write_files_atomic([(tmp_path / "1", b"1"), (tmp_path / "2", sneak), (tmp_path / "3", b"3")])
     assert _all_files(tmp_path) == ["3"] and (tmp_path / "3").read_bytes() == b"someone else's"
 
@@ -65,7 +65,7 @@ def test_refusals_come_first(tmp_path: Path) -> None:
     (tmp_path / "b").write_bytes(b"old")
     (tmp_path / "d").mkdir()
     for files, exc, msg in [
-        ([(tmp_path / "a", b"A"), (tmp_path / "b", b"B")], UsageError, "b: already exists"),
+        ([(tmp_path / "a", b"A"), (tmp_path / "b", b"B")], UsageError, "b: File exists"),
         ([(tmp_path / "a", b"A"), (tmp_path / "d", b"D")], UsageError, "d: is a directory"),
         ([(tmp_path / "a", b"A"), (tmp_path / "." / "a", b"A")], UsageError, "given twice"),
         ([(tmp_path / "a", b"A"), (tmp_path / "b" / "c", b"C")], IgnkitError, "cannot create directory"),
@@ -130,7 +130,7 @@ def test_keyfiles_written_once_for_both_commands(tmp_path: Path) -> None:
     assert out == [str(tmp_path / "kf" / "a.nmconnection"), str(tmp_path / "kf" / "b.nmconnection")]
     assert all(os.stat(p).st_mode & 0o777 == 0o600 for p in out)
     (tmp_path / "kf" / "a.nmconnection").unlink()
-    with pytest.raises(UsageError, match="b.nmconnection: already exists"):
+    with pytest.raises(UsageError, match="b.nmconnection: File exists"):
         write_keyfiles(files, tmp_path / "kf")
     assert _all_files(tmp_path / "kf") == ["b.nmconnection"]  # nothing of the refused set was written
     for bad in ("../x", "", "..", "a/b"):

@@ -38,10 +38,10 @@ def _open_image(path: Optional[str]) -> BinaryIO:
 
 
 def _binary_stdout() -> BinaryIO:
-    """Standard output for an image; refused on a terminal with coreos-installer's exact words."""
-    from ..outfile import TERMINAL_REFUSAL, binary_stdout
+    """Standard output for an image; refused on a terminal (coreos-installer's words, then ours) or when closed."""
+    from ..outfile import binary_stdout
 
-    return binary_stdout(message=TERMINAL_REFUSAL)  # type: ignore[return-value]
+    return binary_stdout()  # type: ignore[return-value]
 
 
 def _write_image(output: Optional[str], data: bytes) -> None:

@@ -107,16 +107,24 @@ def encode_members(members: Mapping[str, bytes], *, limit: int = 0) -> bytes:
     try:
         return build_initrd(dict(members), limit=limit)
     except CompressedTooLarge as e:
-        raise ImageError(f"compressed config is more than {limit} bytes ({e}); the embed area holds {limit}") \
-            from None
+        if e.complete:
+            raise too_large(e.size, limit) from None
+        # coreos-installer's words first (scripts grep "too large"), then why the size is a lower bound
+        raise ImageError(f"Compressed initramfs is too large: {e.size} > {limit} (compression stopped: {e}; "
+                         f"the embed area holds {limit})") from None
+
+
+def too_large(size: int, length: int) -> ImageError:
+    """The refusal of a compressed config of ``size`` bytes for an area of ``length``: coreos-installer's words
+    first (scripts grep "too large"), then ours."""
+    return ImageError(f"Compressed initramfs is too large: {size} > {length} (the compressed config is {size} bytes; "
+                      f"the embed area holds {length})")
 
 
 def fill_area(payload: bytes, length: int) -> bytes:
     """``payload`` zero-filled to the area ``length``; ImageError when it does not fit."""
     if len(payload) > length:
-        # coreos-installer's words first (scripts grep "too large"), then ours
-        raise ImageError(f"Compressed initramfs is too large: {len(payload)} > {length} (the compressed config is "
-                         f"{len(payload)} bytes; the embed area holds {length})")
+        raise too_large(len(payload), length)
     return payload + bytes(length - len(payload))
 
 

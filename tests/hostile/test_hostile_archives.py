@@ -80,7 +80,7 @@ def test_big_config_refused_early(tmp_path: Path, iso_x86: Path, big_config: Pat
     shutil.copyfile(iso_x86, tmp_path / "in.iso")
     os.symlink(big_config, tmp_path / "big.ign")
     assert_refused(["iso", "ignition", "embed", "-i", "big.ign", "in.iso", "-o", "out.iso"], tmp_path,
-                   expect="compressed config is more than")
+                   expect="Compressed initramfs is too large")
 
 
 def test_live_initramfs_unaffected_by_cap(tmp_path: Path) -> None:
