@@ -71,7 +71,10 @@ def bad_utf8_subject() -> bytes:
 @pytest.mark.parametrize("make", [duplicate_san, bad_utf8_subject], ids=["duplicate-san", "subject-not-utf8"])
 def test_malformed_csr_is_refused_not_crashed(make: object, tmp_path: Path) -> None:
     pem = make()  # type: ignore[operator]
-    x509.load_pem_x509_csr(pem)  # loads: the damage is inside, and the signature is valid
+    try:
+        x509.load_pem_x509_csr(pem)  # loads (current cryptography): the damage is inside, the signature is valid
+    except ValueError:
+        pass  # older cryptography (the lower bound) refuses it while loading: ignkit must refuse it all the same
     (tmp_path / "h.yaml").write_text(HOSTS)
     (tmp_path / "csrs.json").write_text(json.dumps(csr_list(client_item("c1", W0, pem=pem))))
     proc = subprocess.run([sys.executable, "-m", "ignkit", "csr", "review", "--hosts", "h.yaml", "--json",
