@@ -264,3 +264,73 @@ def register() -> None:
 
 
 register()
+
+
+# ---------------------------------------------------------------- through `ignkit serve`
+
+
+def serve_pxe_dir(lab: Any) -> Path:
+    """``--pxe-dir`` for serve: the suite's x86_64 kernel and live initramfs, and an empty ``rootfs.img``
+    (the guests only carry its URL in ``coreos.live.rootfs_url``; the suite's init never fetches it)."""
+    def make() -> Path:
+        m = lab.build("x86_64")
+        d = lab.workdir / "serve-pxe"
+        _link(m["dir"] / "vmlinuz", d / "vmlinuz")
+        _link(m["dir"] / "initrd.img", d / "initrd.img")
+        (d / "rootfs.img").write_bytes(b"")
+        return d
+    return lab.artifact("serve-pxe-dir", make)  # type: ignore[no-any-return]
+
+
+def serve(lab: Any) -> Any:
+    """``ignkit serve`` of hosts.yaml (tests/servelib.py's launcher) on 127.0.0.1:PORT, guests told to reach it
+    as http://10.0.2.2:PORT; its access log in the lab's workdir; stopped when the lab closes."""
+    def make() -> Any:
+        import sys
+
+        tests_dir = str(Path(__file__).resolve().parent.parent)
+        if tests_dir not in sys.path:
+            sys.path.append(tests_dir)
+        from servelib import Served
+
+        port = netlib.free_port()
+        srv = Served(["--hosts", HOSTS_YAML, "--iso", lab.build("x86_64")["path"], "--pxe-dir", serve_pxe_dir(lab),
+                      "--dest-ignition", cases.DEST_IGN, "--listen", f"127.0.0.1:{port}",
+                      "--base-url", f"http://{netlib.GUEST_HOST4}:{port}",
+                      "--access-log", lab.workdir / "serve-access.log"])
+        assert srv.port == port
+        lab.cleanups.append(srv.stop)
+        return srv
+    return lab.artifact("ignkit-serve", make)
+
+
+def serve_requests(lab: Any) -> list[str]:
+    log = lab.workdir / "serve-access.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def serve_ipxe_root(lab: Any) -> Path:
+    """A TFTP root holding serve's own ``/boot.ipxe`` (fetched from it), which chains to ``/ipxe?mac=...``."""
+    def make() -> Path:
+        import requests
+
+        d = tftp_root(lab, "serve-ipxe")
+        r = requests.get(f"{serve(lab).url}/boot.ipxe", timeout=30)
+        r.raise_for_status()
+        (d / "boot.ipxe").write_bytes(r.content)
+        return d
+    return lab.artifact("tftp-serve-ipxe", make)  # type: ignore[no-any-return]
+
+
+def register_serve() -> None:
+    c = cases.CASES
+    for host in MACS:
+        c[f"serve-ipxe-{host}"] = lambda lab, h=host: netlib.netboot(
+            "net-bios", log_path=lab.workdir / f"serve-ipxe-{h}.serial.log", tftp=serve_ipxe_root(lab),
+            bootfile="boot.ipxe", mac=MACS[h])
+    c["serve-http-bios-cd-worker-0"] = lambda lab: netlib.netboot(
+        "http-bios-cd", log_path=lab.workdir / "serve-http-bios-cd-worker-0.serial.log",
+        cdrom_url=f"{serve(lab).url}/hosts/worker-0.iso")
+
+
+register_serve()

@@ -1,0 +1,68 @@
+"""Network boots through `ignkit serve` (started by the test on 127.0.0.1, reached by the guests as 10.0.2.2
+through qemu's user network): the iPXE chain /boot.ipxe -> /ipxe?mac=... for two guests of different MACs,
+and a per-host ISO streamed by serve and read by qemu's HTTP block driver.
+
+serve's boot scripts use the pristine initramfs and name the host's installed-system config by URL
+(docs/serve.md): the guest's command line is checked word by word, and the config at the URL the guest was
+given is compared byte for byte with the one `ignkit pxe customize --hosts` puts into that host's initramfs.
+"""
+
+from __future__ import annotations
+
+import json
+
+import bootlib
+import cases
+import netcases
+import netlib
+import pytest
+import requests
+from bootlib import check_config
+from test_boot import check_install_config, decode_source
+from test_netboot import HOST_ARGS, check_words, host_config
+
+pytestmark = pytest.mark.boot
+
+
+def serve_entry_args(url: str, host: str) -> list[str]:
+    """The arguments of serve's script for ``host`` (docs/serve.md: pristine initramfs, config by URL)."""
+    install_dev, ip, ns = HOST_ARGS[host]
+    return [f"coreos.live.rootfs_url={url}/artifacts/x86_64/rootfs", install_dev,
+            f"coreos.inst.ignition_url={url}/hosts/{host}.ign", ip, ns]
+
+
+def dest_config(lab, host: str) -> bytes:
+    """The installed-system config that `pxe customize --hosts` embeds for ``host`` (read without serve)."""
+    files = {f["path"]: f for f in json.loads(host_config(lab, host))["storage"]["files"]}
+    return decode_source(files["/etc/coreos/dest.ign"]["contents"])
+
+
+@pytest.mark.parametrize("host", [pytest.param(h, marks=pytest.mark.boot_case(f"serve-ipxe-{h}"), id=h)
+                                  for h in netcases.MACS])
+def test_ipxe_chain_through_serve(lab, host):
+    """iPXE ROM (BIOS) -> serve's /boot.ipxe over TFTP -> chain http://10.0.2.2:PORT/ipxe?mac=<its MAC> ->
+    kernel and initramfs from serve: the guest gets its own host's arguments, and its config URL serves its
+    own host's config."""
+    report = lab.result(f"serve-ipxe-{host}")
+    srv = netcases.serve(lab)
+    url = f"http://{netlib.GUEST_HOST4}:{srv.port}"
+    assert srv.port not in (80, 8080)
+    assert (netcases.serve_ipxe_root(lab) / "boot.ipxe").read_text().splitlines()[-1] == \
+        f"chain {url}/ipxe?mac=${{net0/mac:hexhyp}}"
+    check_words(report, ["initrd=main", *serve_entry_args(url, host)])
+    assert report.config is None  # the pristine initramfs: no live config
+    # The config at the URL this guest was given is its own host's, byte for byte.
+    ign_url = next(w for w in report.words if w.startswith("coreos.inst.ignition_url="))
+    got = requests.get(ign_url.split("=", 1)[1].replace(url, srv.url), timeout=30)
+    assert got.status_code == 200
+    assert got.content == dest_config(lab, host)
+    files = {f["path"]: f for f in json.loads(got.content)["storage"]["files"]}
+    assert decode_source(files["/etc/hostname"]["contents"]).decode().strip() == host
+    for other in HOST_ARGS:
+        if other != host:
+            assert got.content != dest_config(lab, other)
+            assert not set(HOST_ARGS[other][:2]) & set(report.words), report.words
+    mac = netcases.MACS[host].replace(":", "-")
+    log = netcases.serve_requests(lab)
+    for path in (f"/ipxe?mac={mac}", "/artifacts/x86_64/kernel", "/artifacts/x86_64/initramfs"):
+        assert any(f"GET {path} " in r and '" 200 ' in r for r in log), (path, log[-8:])
