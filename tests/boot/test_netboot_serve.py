@@ -66,3 +66,22 @@ def test_ipxe_chain_through_serve(lab, host):
     log = netcases.serve_requests(lab)
     for path in (f"/ipxe?mac={mac}", "/artifacts/x86_64/kernel", "/artifacts/x86_64/initramfs"):
         assert any(f"GET {path} " in r and '" 200 ' in r for r in log), (path, log[-8:])
+
+
+@pytest.mark.boot_case("serve-http-bios-cd-worker-0")
+def test_served_iso_over_http_block_driver(lab):
+    """qemu's HTTP (curl) block driver reads worker-0's ISO from `ignkit serve` as its CD drive (BIOS), in
+    Range requests of its own choosing: the guest shows the host's kargs and config exactly as embed's file."""
+    report = lab.result("serve-http-bios-cd-worker-0")
+    srv = netcases.serve(lab)
+    iso = cases.hosts_isos(lab) / "worker-0.iso"  # `ignkit embed --hosts`
+    members = bootlib.read_newc(bootlib.iso_extract(iso, "/images/ignition.img"))
+    check_words(report, [*bootlib.ISOLINUX_PREFIX, *lab.build("x86_64")["default_kargs"].split()])
+    check_config(report, members["config.ign"])
+    check_install_config(report.config or b"", "/dev/vda", hostname="worker-0")
+    other = bootlib.read_newc(bootlib.iso_extract(cases.hosts_isos(lab) / "worker-1.iso", "/images/ignition.img"))
+    assert report.config != other["config.ign"]
+    ranged = [r for r in netcases.serve_requests(lab) if "/hosts/worker-0.iso " in r and '" 206 ' in r]
+    assert ranged, "the ISO was not read with Range requests"
+    # The whole served image is embed's file, byte for byte.
+    assert requests.get(f"{srv.url}/hosts/worker-0.iso", timeout=60).content == iso.read_bytes()
