@@ -328,9 +328,9 @@ def register_serve() -> None:
         c[f"serve-ipxe-{host}"] = lambda lab, h=host: netlib.netboot(
             "net-bios", log_path=lab.workdir / f"serve-ipxe-{h}.serial.log", tftp=serve_ipxe_root(lab),
             bootfile="boot.ipxe", mac=MACS[h])
-    c["serve-http-bios-cd-worker-0"] = lambda lab: netlib.netboot(
-        "http-bios-cd", log_path=lab.workdir / "serve-http-bios-cd-worker-0.serial.log",
-        cdrom_url=f"{serve(lab).url}/hosts/worker-0.iso")
+    for mode, host in (("http-bios-cd", "worker-0"), ("http-uefi-cd", "worker-1")):
+        c[f"serve-{mode}-{host}"] = lambda lab, m=mode, h=host: netlib.netboot(
+            m, log_path=lab.workdir / f"serve-{m}-{h}.serial.log", cdrom_url=f"{serve(lab).url}/hosts/{h}.iso")
 
 
 register_serve()

@@ -68,20 +68,27 @@ def test_ipxe_chain_through_serve(lab, host):
         assert any(f"GET {path} " in r and '" 200 ' in r for r in log), (path, log[-8:])
 
 
-@pytest.mark.boot_case("serve-http-bios-cd-worker-0")
-def test_served_iso_over_http_block_driver(lab):
-    """qemu's HTTP (curl) block driver reads worker-0's ISO from `ignkit serve` as its CD drive (BIOS), in
+@pytest.mark.parametrize("case,host,prefix", [
+    pytest.param("serve-http-bios-cd-worker-0", "worker-0", bootlib.ISOLINUX_PREFIX,
+                 marks=pytest.mark.boot_case("serve-http-bios-cd-worker-0"), id="bios-cd"),
+    pytest.param("serve-http-uefi-cd-worker-1", "worker-1", bootlib.GRUB_PREFIX,
+                 marks=pytest.mark.boot_case("serve-http-uefi-cd-worker-1"), id="uefi-cd"),
+])
+def test_served_iso_over_http_block_driver(lab, case, host, prefix):
+    """qemu's HTTP (curl) block driver reads a host's ISO from `ignkit serve` as its CD drive (BIOS, UEFI), in
     Range requests of its own choosing: the guest shows the host's kargs and config exactly as embed's file."""
-    report = lab.result("serve-http-bios-cd-worker-0")
+    report = lab.result(case)
     srv = netcases.serve(lab)
-    iso = cases.hosts_isos(lab) / "worker-0.iso"  # `ignkit embed --hosts`
+    iso = cases.hosts_isos(lab) / f"{host}.iso"  # `ignkit embed --hosts`
     members = bootlib.read_newc(bootlib.iso_extract(iso, "/images/ignition.img"))
-    check_words(report, [*bootlib.ISOLINUX_PREFIX, *lab.build("x86_64")["default_kargs"].split()])
+    check_words(report, [*prefix, *lab.build("x86_64")["default_kargs"].split()])
     check_config(report, members["config.ign"])
-    check_install_config(report.config or b"", "/dev/vda", hostname="worker-0")
-    other = bootlib.read_newc(bootlib.iso_extract(cases.hosts_isos(lab) / "worker-1.iso", "/images/ignition.img"))
-    assert report.config != other["config.ign"]
-    ranged = [r for r in netcases.serve_requests(lab) if "/hosts/worker-0.iso " in r and '" 206 ' in r]
+    check_install_config(report.config or b"", HOST_ARGS[host][0].split("=", 1)[1], hostname=host)
+    other = next(h for h in HOST_ARGS if h != host)
+    other_members = bootlib.read_newc(bootlib.iso_extract(cases.hosts_isos(lab) / f"{other}.iso",
+                                                          "/images/ignition.img"))
+    assert report.config != other_members["config.ign"]
+    ranged = [r for r in netcases.serve_requests(lab) if f"/hosts/{host}.iso " in r and '" 206 ' in r]
     assert ranged, "the ISO was not read with Range requests"
     # The whole served image is embed's file, byte for byte.
-    assert requests.get(f"{srv.url}/hosts/worker-0.iso", timeout=60).content == iso.read_bytes()
+    assert requests.get(f"{srv.url}/hosts/{host}.iso", timeout=60).content == iso.read_bytes()
