@@ -322,12 +322,32 @@ def serve_ipxe_root(lab: Any) -> Path:
     return lab.artifact("tftp-serve-ipxe", make)  # type: ignore[no-any-return]
 
 
+def serve_grub_root(lab: Any, arch: str) -> Path:
+    """A TFTP root: the GRUB network image (prefix /grub) and serve's own ``/grub/grub.cfg`` as grub/grub.cfg,
+    which loads ``(http,10.0.2.2:PORT)/grub/grub.cfg-01-${net_default_mac}`` from serve."""
+    def make() -> Path:
+        import requests
+
+        nb = net_build(lab, arch)
+        d = tftp_root(lab, f"serve-grub-{arch}")
+        _link(nb["dir"] / nb["grub_efi"], d / nb["grub_efi"])
+        r = requests.get(f"{serve(lab).url}/grub/grub.cfg", timeout=30)
+        r.raise_for_status()
+        (d / "grub").mkdir()
+        (d / "grub" / "grub.cfg").write_bytes(r.content)
+        return d
+    return lab.artifact(f"tftp-serve-grub-{arch}", make)  # type: ignore[no-any-return]
+
+
 def register_serve() -> None:
     c = cases.CASES
     for host in MACS:
         c[f"serve-ipxe-{host}"] = lambda lab, h=host: netlib.netboot(
             "net-bios", log_path=lab.workdir / f"serve-ipxe-{h}.serial.log", tftp=serve_ipxe_root(lab),
             bootfile="boot.ipxe", mac=MACS[h])
+        c[f"serve-grub-uefi-{host}"] = lambda lab, h=host: netlib.netboot(
+            "net-uefi", log_path=lab.workdir / f"serve-grub-uefi-{h}.serial.log", tftp=serve_grub_root(lab, "x86_64"),
+            bootfile="grubx64.efi", mac=MACS[h])
     for mode, host in (("http-bios-cd", "worker-0"), ("http-uefi-cd", "worker-1")):
         c[f"serve-{mode}-{host}"] = lambda lab, m=mode, h=host: netlib.netboot(
             m, log_path=lab.workdir / f"serve-{m}-{h}.serial.log", cdrom_url=f"{serve(lab).url}/hosts/{h}.iso")

@@ -37,6 +37,23 @@ def dest_config(lab, host: str) -> bytes:
     return decode_source(files["/etc/coreos/dest.ign"]["contents"])
 
 
+def check_served_host(lab, report: bootlib.BootReport, srv, url: str, host: str) -> None:
+    """No live config (the pristine initramfs), and the config at the URL this guest was given is its own
+    host's, byte for byte; none of the other host's settings."""
+    assert report.config is None  # the pristine initramfs: no live config
+    # The config at the URL this guest was given is its own host's, byte for byte.
+    ign_url = next(w for w in report.words if w.startswith("coreos.inst.ignition_url="))
+    got = requests.get(ign_url.split("=", 1)[1].replace(url, srv.url), timeout=30)
+    assert got.status_code == 200
+    assert got.content == dest_config(lab, host)
+    files = {f["path"]: f for f in json.loads(got.content)["storage"]["files"]}
+    assert decode_source(files["/etc/hostname"]["contents"]).decode().strip() == host
+    for other in HOST_ARGS:
+        if other != host:
+            assert got.content != dest_config(lab, other)
+            assert not set(HOST_ARGS[other][:2]) & set(report.words), report.words
+
+
 @pytest.mark.parametrize("host", [pytest.param(h, marks=pytest.mark.boot_case(f"serve-ipxe-{h}"), id=h)
                                   for h in netcases.MACS])
 def test_ipxe_chain_through_serve(lab, host):
@@ -50,22 +67,28 @@ def test_ipxe_chain_through_serve(lab, host):
     assert (netcases.serve_ipxe_root(lab) / "boot.ipxe").read_text().splitlines()[-1] == \
         f"chain {url}/ipxe?mac=${{net0/mac:hexhyp}}"
     check_words(report, ["initrd=main", *serve_entry_args(url, host)])
-    assert report.config is None  # the pristine initramfs: no live config
-    # The config at the URL this guest was given is its own host's, byte for byte.
-    ign_url = next(w for w in report.words if w.startswith("coreos.inst.ignition_url="))
-    got = requests.get(ign_url.split("=", 1)[1].replace(url, srv.url), timeout=30)
-    assert got.status_code == 200
-    assert got.content == dest_config(lab, host)
-    files = {f["path"]: f for f in json.loads(got.content)["storage"]["files"]}
-    assert decode_source(files["/etc/hostname"]["contents"]).decode().strip() == host
-    for other in HOST_ARGS:
-        if other != host:
-            assert got.content != dest_config(lab, other)
-            assert not set(HOST_ARGS[other][:2]) & set(report.words), report.words
+    check_served_host(lab, report, srv, url, host)
     mac = netcases.MACS[host].replace(":", "-")
     log = netcases.serve_requests(lab)
     for path in (f"/ipxe?mac={mac}", "/artifacts/x86_64/kernel", "/artifacts/x86_64/initramfs"):
         assert any(f"GET {path} " in r and '" 200 ' in r for r in log), (path, log[-8:])
+
+
+@pytest.mark.parametrize("host", [pytest.param(h, marks=pytest.mark.boot_case(f"serve-grub-uefi-{h}"), id=h)
+                                  for h in netcases.MACS])
+def test_grub_through_serve(lab, host):
+    """OVMF PXE -> GRUB network image -> serve's /grub/grub.cfg over TFTP -> configfile
+    (http,10.0.2.2:PORT)/grub/grub.cfg-01-${net_default_mac} from serve -> kernel and initramfs from serve."""
+    report = lab.result(f"serve-grub-uefi-{host}")
+    srv = netcases.serve(lab)
+    url = f"http://{netlib.GUEST_HOST4}:{srv.port}"
+    assert (netcases.serve_grub_root(lab, "x86_64") / "grub" / "grub.cfg").read_text().splitlines()[-1] == \
+        f"configfile (http,{netlib.GUEST_HOST4}:{srv.port})/grub/grub.cfg-01-${{net_default_mac}}"
+    check_words(report, [f"BOOT_IMAGE=(http,{netlib.GUEST_HOST4}:{srv.port})/artifacts/x86_64/kernel",
+                         *serve_entry_args(url, host)])
+    check_served_host(lab, report, srv, url, host)
+    log = netcases.serve_requests(lab)
+    assert any(f"GET /grub/grub.cfg-01-{netcases.MACS[host]} " in r and '" 200 ' in r for r in log), log[-8:]
 
 
 @pytest.mark.parametrize("case,host,prefix", [
