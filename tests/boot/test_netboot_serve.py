@@ -24,20 +24,20 @@ from test_netboot import HOST_ARGS, check_words, host_config
 pytestmark = pytest.mark.boot
 
 
-def serve_entry_args(url: str, host: str) -> list[str]:
+def serve_entry_args(url: str, host: str, arch: str = "x86_64") -> list[str]:
     """The arguments of serve's script for ``host`` (docs/serve.md: pristine initramfs, config by URL)."""
     install_dev, ip, ns = HOST_ARGS[host]
-    return [f"coreos.live.rootfs_url={url}/artifacts/x86_64/rootfs", install_dev,
+    return [f"coreos.live.rootfs_url={url}/artifacts/{arch}/rootfs", install_dev,
             f"coreos.inst.ignition_url={url}/hosts/{host}.ign", ip, ns]
 
 
-def dest_config(lab, host: str) -> bytes:
+def dest_config(lab, host: str, arch: str = "x86_64") -> bytes:
     """The installed-system config that `pxe customize --hosts` embeds for ``host`` (read without serve)."""
-    files = {f["path"]: f for f in json.loads(host_config(lab, host))["storage"]["files"]}
+    files = {f["path"]: f for f in json.loads(host_config(lab, host, arch))["storage"]["files"]}
     return decode_source(files["/etc/coreos/dest.ign"]["contents"])
 
 
-def check_served_host(lab, report: bootlib.BootReport, srv, url: str, host: str) -> None:
+def check_served_host(lab, report: bootlib.BootReport, srv, url: str, host: str, arch: str = "x86_64") -> None:
     """No live config (the pristine initramfs), and the config at the URL this guest was given is its own
     host's, byte for byte; none of the other host's settings."""
     assert report.config is None  # the pristine initramfs: no live config
@@ -45,12 +45,12 @@ def check_served_host(lab, report: bootlib.BootReport, srv, url: str, host: str)
     ign_url = next(w for w in report.words if w.startswith("coreos.inst.ignition_url="))
     got = requests.get(ign_url.split("=", 1)[1].replace(url, srv.url), timeout=30)
     assert got.status_code == 200
-    assert got.content == dest_config(lab, host)
+    assert got.content == dest_config(lab, host, arch)
     files = {f["path"]: f for f in json.loads(got.content)["storage"]["files"]}
     assert decode_source(files["/etc/hostname"]["contents"]).decode().strip() == host
     for other in HOST_ARGS:
         if other != host:
-            assert got.content != dest_config(lab, other)
+            assert got.content != dest_config(lab, other, arch)
             assert not set(HOST_ARGS[other][:2]) & set(report.words), report.words
 
 
@@ -74,20 +74,25 @@ def test_ipxe_chain_through_serve(lab, host):
         assert any(f"GET {path} " in r and '" 200 ' in r for r in log), (path, log[-8:])
 
 
-@pytest.mark.parametrize("host", [pytest.param(h, marks=pytest.mark.boot_case(f"serve-grub-uefi-{h}"), id=h)
-                                  for h in netcases.MACS])
-def test_grub_through_serve(lab, host):
-    """OVMF PXE -> GRUB network image -> serve's /grub/grub.cfg over TFTP -> configfile
+GRUB_CASES = [pytest.param(f"serve-grub-uefi-{h}", "x86_64", h, marks=pytest.mark.boot_case(f"serve-grub-uefi-{h}"),
+                           id=f"x86_64-uefi-{h}") for h in netcases.MACS]
+GRUB_CASES.append(pytest.param("serve-grub-aa64-worker-1", "aarch64", "worker-1",
+                               marks=pytest.mark.boot_case("serve-grub-aa64-worker-1"), id="aarch64-uefi-worker-1"))
+
+
+@pytest.mark.parametrize("case,arch,host", GRUB_CASES)
+def test_grub_through_serve(lab, case, arch, host):
+    """OVMF/AAVMF PXE -> GRUB network image -> serve's /grub/grub.cfg over TFTP -> configfile
     (http,10.0.2.2:PORT)/grub/grub.cfg-01-${net_default_mac} from serve -> kernel and initramfs from serve."""
-    report = lab.result(f"serve-grub-uefi-{host}")
-    srv = netcases.serve(lab)
+    report = lab.result(case)
+    srv = netcases.serve(lab, arch)
     url = f"http://{netlib.GUEST_HOST4}:{srv.port}"
-    assert (netcases.serve_grub_root(lab, "x86_64") / "grub" / "grub.cfg").read_text().splitlines()[-1] == \
+    assert (netcases.serve_grub_root(lab, arch) / "grub" / "grub.cfg").read_text().splitlines()[-1] == \
         f"configfile (http,{netlib.GUEST_HOST4}:{srv.port})/grub/grub.cfg-01-${{net_default_mac}}"
-    check_words(report, [f"BOOT_IMAGE=(http,{netlib.GUEST_HOST4}:{srv.port})/artifacts/x86_64/kernel",
-                         *serve_entry_args(url, host)])
-    check_served_host(lab, report, srv, url, host)
-    log = netcases.serve_requests(lab)
+    check_words(report, [f"BOOT_IMAGE=(http,{netlib.GUEST_HOST4}:{srv.port})/artifacts/{arch}/kernel",
+                         *serve_entry_args(url, host, arch)])
+    check_served_host(lab, report, srv, url, host, arch)
+    log = netcases.serve_requests(lab, arch)
     assert any(f"GET /grub/grub.cfg-01-{netcases.MACS[host]} " in r and '" 200 ' in r for r in log), log[-8:]
 
 
