@@ -264,3 +264,97 @@ def register() -> None:
 
 
 register()
+
+
+# ---------------------------------------------------------------- through `ignkit serve`
+
+
+def serve_pxe_dir(lab: Any, arch: str = "x86_64") -> Path:
+    """``--pxe-dir`` for serve: the suite's kernel and live initramfs, and an empty ``rootfs.img``
+    (the guests only carry its URL in ``coreos.live.rootfs_url``; the suite's init never fetches it)."""
+    def make() -> Path:
+        m = lab.build(arch)
+        d = lab.workdir / f"serve-pxe-{arch}"
+        _link(m["dir"] / "vmlinuz", d / "vmlinuz")
+        _link(m["dir"] / "initrd.img", d / "initrd.img")
+        (d / "rootfs.img").write_bytes(b"")
+        return d
+    return lab.artifact(f"serve-pxe-dir-{arch}", make)  # type: ignore[no-any-return]
+
+
+def serve(lab: Any, arch: str = "x86_64") -> Any:
+    """``ignkit serve`` of hosts.yaml for ``arch`` (tests/servelib.py's launcher) on 127.0.0.1:PORT, guests told
+    to reach it as http://10.0.2.2:PORT; its access log in the lab's workdir; stopped when the lab closes."""
+    def make() -> Any:
+        import sys
+
+        tests_dir = str(Path(__file__).resolve().parent.parent)
+        if tests_dir not in sys.path:
+            sys.path.append(tests_dir)
+        from servelib import Served
+
+        port = netlib.free_port()
+        srv = Served(["--hosts", HOSTS_YAML, "--iso", f"{arch}={lab.build(arch)['path']}",
+                      "--pxe-dir", f"{arch}={serve_pxe_dir(lab, arch)}",
+                      "--dest-ignition", cases.DEST_IGN, "--listen", f"127.0.0.1:{port}",
+                      "--base-url", f"http://{netlib.GUEST_HOST4}:{port}",
+                      "--access-log", lab.workdir / f"serve-access-{arch}.log"])
+        assert srv.port == port
+        lab.cleanups.append(srv.stop)
+        return srv
+    return lab.artifact(f"ignkit-serve-{arch}", make)
+
+
+def serve_requests(lab: Any, arch: str = "x86_64") -> list[str]:
+    log = lab.workdir / f"serve-access-{arch}.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def serve_ipxe_root(lab: Any) -> Path:
+    """A TFTP root holding serve's own ``/boot.ipxe`` (fetched from it), which chains to ``/ipxe?mac=...``."""
+    def make() -> Path:
+        import requests
+
+        d = tftp_root(lab, "serve-ipxe")
+        r = requests.get(f"{serve(lab).url}/boot.ipxe", timeout=30)
+        r.raise_for_status()
+        (d / "boot.ipxe").write_bytes(r.content)
+        return d
+    return lab.artifact("tftp-serve-ipxe", make)  # type: ignore[no-any-return]
+
+
+def serve_grub_root(lab: Any, arch: str) -> Path:
+    """A TFTP root: the GRUB network image (prefix /grub) and serve's own ``/grub/grub.cfg`` as grub/grub.cfg,
+    which loads ``(http,10.0.2.2:PORT)/grub/grub.cfg-01-${net_default_mac}`` from serve."""
+    def make() -> Path:
+        import requests
+
+        nb = net_build(lab, arch)
+        d = tftp_root(lab, f"serve-grub-{arch}")
+        _link(nb["dir"] / nb["grub_efi"], d / nb["grub_efi"])
+        r = requests.get(f"{serve(lab, arch).url}/grub/grub.cfg", timeout=30)
+        r.raise_for_status()
+        (d / "grub").mkdir()
+        (d / "grub" / "grub.cfg").write_bytes(r.content)
+        return d
+    return lab.artifact(f"tftp-serve-grub-{arch}", make)  # type: ignore[no-any-return]
+
+
+def register_serve() -> None:
+    c = cases.CASES
+    for host in MACS:
+        c[f"serve-ipxe-{host}"] = lambda lab, h=host: netlib.netboot(
+            "net-bios", log_path=lab.workdir / f"serve-ipxe-{h}.serial.log", tftp=serve_ipxe_root(lab),
+            bootfile="boot.ipxe", mac=MACS[h])
+        c[f"serve-grub-uefi-{host}"] = lambda lab, h=host: netlib.netboot(
+            "net-uefi", log_path=lab.workdir / f"serve-grub-uefi-{h}.serial.log", tftp=serve_grub_root(lab, "x86_64"),
+            bootfile="grubx64.efi", mac=MACS[h])
+    c["serve-grub-aa64-worker-1"] = lambda lab: netlib.netboot(
+        "net-aa64", log_path=lab.workdir / "serve-grub-aa64-worker-1.serial.log", tftp=serve_grub_root(lab, "aarch64"),
+        bootfile="grubaa64.efi", mac=MACS["worker-1"])
+    for mode, host in (("http-bios-cd", "worker-0"), ("http-uefi-cd", "worker-1")):
+        c[f"serve-{mode}-{host}"] = lambda lab, m=mode, h=host: netlib.netboot(
+            m, log_path=lab.workdir / f"serve-{m}-{h}.serial.log", cdrom_url=f"{serve(lab).url}/hosts/{h}.iso")
+
+
+register_serve()
