@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,4 +85,5 @@ def test_malformed_csr_is_refused_not_crashed(make: object, tmp_path: Path) -> N
     assert b"internal error" not in proc.stderr and b"Traceback" not in proc.stderr
     decision = json.loads(proc.stdout)["csrs"][0]
     assert decision["decision"] != "approve", decision
-    assert "cannot be read" in json.dumps(decision), decision
+    # current cryptography loads it and ignkit cannot read its parts; the lower bound refuses it at load
+    assert re.search(r"cannot be read|is not a valid certificate request", json.dumps(decision)), decision
