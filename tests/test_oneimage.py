@@ -201,7 +201,9 @@ def test_overflow_names_how_many_fit(iso: Path) -> None:
         one_image_iso(live, CustomizeOptions(), hosts)
     n = int(e.value.message.split("the first ")[1].split()[0])
     assert 0 < n < 300
-    assert hosts_that_fit(CustomizeOptions(), hosts, live.features, live.ignition_area.length) == n
+    one = compose_one_image(CustomizeOptions(), hosts, live.features)
+    assert len(one.hosts) == 300 and all(p.size > 1000 for p in one.hosts)
+    assert hosts_that_fit(one, live.ignition_area.length) == n
     one_image_iso(open_iso(iso), CustomizeOptions(), hosts[:n])           # n fit ...
     with pytest.raises(ImageError):
         one_image_iso(open_iso(iso), CustomizeOptions(), hosts[:n + 1])   # ... n + 1 do not

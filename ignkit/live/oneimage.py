@@ -227,6 +227,15 @@ def compose_one_image(options: CustomizeOptions, hosts: Sequence[Host],
         with _naming(h):
             r = compose(host_options(options, h), features, target=target, has_karg_areas=has_karg_areas)
         parts.append(HostPart(h, _host_dir(h), list(h.macs), r))
+    one = fold_hosts(parts, validate=options.validate)
+    for p in one.hosts:
+        p.size = _compressed_size(p.files)
+    return one
+
+
+def fold_hosts(composed: Sequence[HostPart], *, validate: bool = True) -> OneImage:
+    """Fold hosts composed one by one (:func:`compose_one_image`) into the one-image config."""
+    parts = [HostPart(p.host, p.dir, list(p.macs), p.result, size=p.size) for p in composed]
     files_per_host = [build.files_of(p.result.live_config) if p.result.live_config else {} for p in parts]
     units_per_host = [build.units_of(p.result.live_config) if p.result.live_config else {} for p in parts]
     for p, units in zip(parts, units_per_host):
@@ -258,7 +267,7 @@ def compose_one_image(options: CustomizeOptions, hosts: Sequence[Host],
     build.add_file(base, INDEX_PATH, "".join(index).encode(), mode=0o644)
     build.add_file(base, SCRIPT_PATH, SELECT_SCRIPT.encode(), mode=0o755)
     build.add_unit(base, UNIT_NAME, SELECT_UNIT)
-    if options.validate:
+    if validate:
         check_config(base, "the one-image live config")
 
     result = Customization(
@@ -273,8 +282,6 @@ def compose_one_image(options: CustomizeOptions, hosts: Sequence[Host],
         result.messages.append("Boot media will automatically install, without confirmation, on a machine that "
                                "carries an inventory MAC address" + (": " + ", ".join(installs) if installs else "")
                                + "; other machines stay on DHCP and do not install.")
-    for p in parts:
-        p.size = _compressed_size(p.files)
     return OneImage(result, parts, common)
 
 
@@ -287,23 +294,21 @@ def _compressed_size(files: Mapping[str, tuple[int, bytes]]) -> int:
     return len(build_initrd({CONFIG_MEMBER: build.serialize(cfg)}))
 
 
-def hosts_that_fit(options: CustomizeOptions, hosts: Sequence[Host], features: Union[OsFeatures, Mapping[str, Any]],
-                   limit: int, *, target: Union[ImageKind, str] = ImageKind.ISO,
-                   has_karg_areas: bool = True) -> int:
-    """How many of the first inventory hosts fit ``limit`` compressed bytes together (binary search)."""
+def hosts_that_fit(one: OneImage, limit: int) -> int:
+    """How many of ``one``'s first hosts fit ``limit`` compressed bytes together (binary search)."""
     from .embed import encode_members
 
     def fits(n: int) -> bool:
         if n == 0:
             return True
-        one = compose_one_image(options, hosts[:n], features, target=target, has_karg_areas=has_karg_areas)
+        members = fold_hosts(one.hosts[:n], validate=False).result.members
         try:
-            encode_members(one.result.members, limit=limit)
+            encode_members(members, limit=limit)
         except ImageError:
             return False
         return True
 
-    lo, hi = 0, len(hosts)
+    lo, hi = 0, len(one.hosts)
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if fits(mid):
@@ -332,7 +337,7 @@ def one_image_iso(iso: LiveIso, options: CustomizeOptions, hosts: Sequence[Host]
     try:
         iso.set_members(one.result.members)
     except ImageError as e:
-        n = hosts_that_fit(options, hosts, iso.features, iso.ignition_area.length, has_karg_areas=has_areas)
+        n = hosts_that_fit(one, iso.ignition_area.length)
         raise ImageError(f"--one-image: {len(hosts)} hosts do not fit the Ignition area; the first {n} would fit "
                          f"({e.message})") from None
     r = one.result
