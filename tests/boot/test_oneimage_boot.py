@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -59,7 +58,9 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 dmesg -n 1
-for m in $MODULES; do insmod /lib/modules/oneimage/$m.ko >> /tmp/select.log 2>&1 || echo "insmod $m failed" >> /tmp/select.log; done
+for m in $MODULES; do
+    insmod /lib/modules/oneimage/$m.ko >> /tmp/select.log 2>&1 || echo "insmod $m failed" >> /tmp/select.log
+done
 i=0
 while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 IGNKIT_SELECT_WAIT=3 sh @@SCRIPT@@ >> /tmp/select.log 2>&1
