@@ -35,7 +35,8 @@ def inventory(n: int) -> str:
     lines = ["hosts:"]
     for i in range(n):
         mac = f"52:54:00:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:{i & 255:02x}"
-        lines += [f"  - hostname: worker-{i}.rack1.example.com", f"    mac: {mac}", f"    ip: 10.{i >> 16 & 255}.{i >> 8 & 255}.{(i & 255) or 254}/16",
+        ip = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{(i & 255) or 254}/16"
+        lines += [f"  - hostname: worker-{i}.rack1.example.com", f"    mac: {mac}", f"    ip: {ip}",
                   "    gateway: 10.0.0.1", "    dns: 10.0.0.53", "    install_dev: /dev/nvme0n1",
                   "    console: ttyS0,115200n8", "    kargs: nosmt"]
     return "\n".join(lines) + "\n"
