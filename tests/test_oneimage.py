@@ -189,6 +189,11 @@ def test_pxe_one_image(tmp_path: Path) -> None:
     data = (tmp_path / "rack.img").read_bytes()
     assert data[:len(original)] == original
     check_rack(read_initrd(data[len(original):]))
+    d = run("pxe", "customize", src, "--hosts", hosts, "--one-image", "--dry-run")
+    assert d.returncode == 0, d.stderr
+    out = d.stdout.decode()
+    assert "  rack-b: MAC 00:16:3e:00:00:02, " in out and "total compressed size: " in out
+    assert run("pxe", "customize", src, "--hosts", hosts, "--one-image").returncode == 2   # no -o
 
 
 def test_overflow_names_how_many_fit(iso: Path) -> None:
