@@ -74,6 +74,30 @@ def _write_hosts(images: list[Any], write: Callable[..., None], label: str) -> N
         click.echo("Boot media will automatically install without confirmation: " + ", ".join(installs), err=True)
 
 
+def _check_one_image_usage(options: CustomizeOptions, hosts_file: Optional[str], output_dir: Optional[str]) -> None:
+    from ..live.options import check_hosts_base
+
+    if hosts_file is None:
+        raise UsageError("--one-image needs --hosts HOSTS.yaml")
+    if output_dir is not None:
+        raise UsageError("--one-image writes one image: give -o OUT, not --output-dir")
+    check_hosts_base(options, hosts_file)
+
+
+def _embed_one_image(live: Any, options: CustomizeOptions, hosts_file: str, output: Optional[str], in_place: bool,
+                     force: bool, dry_run: bool, overwrite: bool) -> None:
+    from ..inventory import load_inventory
+    from ..live.image import write_iso
+    from ..live.oneimage import describe_one_image, one_image_iso
+
+    one = one_image_iso(live, options, load_inventory(hosts_file), force=force)
+    if dry_run:
+        click.echo(describe_one_image(one, area_size=live.ignition_area.length))
+    else:
+        write_iso(live, output=output, in_place=in_place, overwrite=overwrite)
+    _say(one.result.messages, one.result.warnings)
+
+
 @click.command()
 @click.argument("iso", metavar="ISO", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", metavar="OUT", help="Write the customized ISO to OUT (a new file), or - for stdout.")
@@ -84,23 +108,35 @@ def _write_hosts(images: list[Any], write: Callable[..., None], label: str) -> N
               help="One ISO per host of HOSTS.yaml (ignkit fields or nodes-config.yaml): DIR/<hostname>.iso, "
                    "all written or none.")
 @click.option("--output-dir", metavar="DIR", type=click.Path(file_okay=False), help="Where --hosts writes ISOs.")
+@click.option("--one-image", is_flag=True, help="With --hosts: one ISO (-o OUT) for every host; at boot the host whose "
+              "MAC the machine carries is selected (no match: DHCP, no install).")
 @click.option("--grow-area", is_flag=True, help="When the compressed config does not fit the Ignition area, move the "
               "area to a larger extent at the end of the ISO (`iso reset` gives back the original image).")
 @customize_options("iso")
 @_run_options
 def embed(iso: str, output: Optional[str], in_place: bool, force: bool, arch: Optional[str],
-          hosts_file: Optional[str], output_dir: Optional[str], grow_area: bool, options: CustomizeOptions,
-          dry_run: bool, overwrite: bool) -> None:
+          hosts_file: Optional[str], output_dir: Optional[str], one_image: bool, grow_area: bool,
+          options: CustomizeOptions, dry_run: bool, overwrite: bool) -> None:
     """Build a live ISO that installs itself: the options of `coreos-installer iso customize`.
 
     \b
     ignkit embed rhcos-live.iso -o w1.iso --dest-ignition worker.ign --dest-device /dev/sda \\
         --hostname w1 --ip 192.0.2.11/24 --gateway 192.0.2.1 --dns 192.0.2.53 --mac 52:54:00:aa:bb:01
     ignkit embed rhcos-live.iso --hosts nodes-config.yaml --output-dir isos/ --dest-ignition worker.ign
+    ignkit embed rhcos-live.iso --hosts nodes-config.yaml --one-image -o rack.iso --dest-ignition worker.ign
     """
     from ..live.customize import describe, resolve_dest_ignition_hash
     from ..live.image import check_output_mode, open_iso
 
+    if one_image:
+        _check_one_image_usage(options, hosts_file, output_dir)
+        if not dry_run:
+            check_output_mode(output, in_place)
+        live = open_iso(iso, arch=arch)
+        live.allow_grow = grow_area
+        resolve_dest_ignition_hash(options)
+        _embed_one_image(live, options, hosts_file or "", output, in_place, force, dry_run, overwrite)
+        return
     if hosts_file is not None:
         _check_hosts_usage(options, hosts_file, output, output_dir, dry_run, in_place)
     elif output_dir is not None:
@@ -138,10 +174,12 @@ def embed(iso: str, output: Optional[str], in_place: bool, force: bool, arch: Op
 @click.option("--hosts", "hosts_file", metavar="HOSTS.yaml", type=click.Path(dir_okay=False),
               help="One initramfs per host of HOSTS.yaml: DIR/<hostname>.img, all written or none.")
 @click.option("--output-dir", metavar="DIR", type=click.Path(file_okay=False), help="Where --hosts writes images.")
+@click.option("--one-image", is_flag=True, help="With --hosts: one initramfs (-o OUT) for every host, selected by MAC "
+              "at boot (no match: DHCP, no install).")
 @customize_options("pxe")
 @_run_options
 def pxe_customize(initramfs: str, output: Optional[str], hosts_file: Optional[str], output_dir: Optional[str],
-                  options: CustomizeOptions, dry_run: bool, overwrite: bool) -> None:
+                  one_image: bool, options: CustomizeOptions, dry_run: bool, overwrite: bool) -> None:
     """Append a per-host layer (config, installer config, keyfiles) to a CoreOS live initramfs.
 
     The input is copied unchanged and one xz (CRC32) cpio archive is appended; the options are those
@@ -149,6 +187,22 @@ def pxe_customize(initramfs: str, output: Optional[str], hosts_file: Optional[st
     """
     from ..live.customize import compose_pxe, customize_pxe, describe, resolve_dest_ignition_hash
 
+    if one_image:
+        from ..inventory import load_inventory
+        from ..live.oneimage import compose_one_image_pxe, describe_one_image, one_image_pxe
+
+        _check_one_image_usage(options, hosts_file, output_dir)
+        if output is None and not dry_run:
+            raise UsageError("give -o OUT (a new file) or -o - (stdout)")
+        resolve_dest_ignition_hash(options)
+        hosts = load_inventory(hosts_file or "")
+        if dry_run:
+            one = compose_one_image_pxe(initramfs, options, hosts)
+            click.echo(describe_one_image(one))
+        else:
+            one = one_image_pxe(initramfs, options, hosts, output, overwrite=overwrite)
+        _say(one.result.messages, one.result.warnings)
+        return
     if hosts_file is not None:
         _check_hosts_usage(options, hosts_file, output, output_dir, dry_run)
     elif output_dir is not None:
