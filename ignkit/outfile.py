@@ -76,6 +76,13 @@ def remove_stale_temps(directory: PathLike) -> list[str]:
     return removed
 
 
+def _default_mode() -> int:
+    """The permission bits a new file gets from ``open()``: 0666 minus the process umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def make_temp(directory: PathLike, prefix: str = "") -> tuple[int, str]:
     """``tempfile.mkstemp`` in ``directory`` under a name tagged with this process's pid, after removing the
     stale temporary files of writers that were killed (see :func:`remove_stale_temps`)."""
@@ -120,9 +127,7 @@ def atomic_output(target: PathLike, *, overwrite: bool = True, mode: int | None 
                     raise IgnkitError(f"{path}: cannot write: {e.strerror or e}") from None
                 raise
         if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmpname, 0o666 & ~umask)
+            os.chmod(tmpname, _default_mode())
         else:
             os.chmod(tmpname, mode)
         if not overwrite:
@@ -212,9 +217,7 @@ def write_files_atomic(files: Sequence[tuple[PathLike, FileSource]], *, overwrit
         if not overwrite and os.path.lexists(t):
             raise UsageError(f"{t}: {exists}")
     if mode is None:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
+        mode = _default_mode()
     temps: list[str] = []
     published: list[str] = []
     try:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional
 
+from ..configkind import is_butane
 from .dataurl import make_data_url
 from .decode import Decoder
 from .report import ButaneError, Entry, TranslateReport, YPath
 from .schema import BField, BStruct, Spec
-from .yamlpos import YamlError, parse
 
 __all__ = ["Ctx", "O_KEY", "is_butane", "to_json", "go_shape", "read_local", "local_path", "check_source"]
 
@@ -510,6 +510,24 @@ def _walk_tree(ctx: Ctx, yp: YPath, src: str, dest_base: str, storage: dict[str,
     def exists(p: str) -> bool:
         return p in by_file or p in by_dir or p in by_link
 
+    def claim(dest: str, by: dict[str, Any], nodes: list[Any], filled: Callable[[Any], bool]) -> Any:
+        """The tree's node for ``dest`` (an existing one of this kind, or a new one); None after an error
+        when ``dest`` is already given contents, or is a node of another kind."""
+        node = by.get(dest)
+        if node is not None:
+            if filled(node):
+                ctx.error(yp, ERR_NODE_EXISTS)
+                return None
+            return node
+        if exists(dest):
+            ctx.error(yp, ERR_NODE_EXISTS)
+            return None
+        node = _node(dest, user, group)
+        nodes.append(node)
+        by[dest] = node
+        ctx.origin(node, yp, sugar=True)
+        return node
+
     # filepath.Walk: lexical order, directories before their contents, symlinks not followed
     def walk(path: str) -> None:
         try:
@@ -538,19 +556,9 @@ def _walk_tree(ctx: Ctx, yp: YPath, src: str, dest_base: str, storage: dict[str,
             for name in names:
                 walk(os.path.join(path, name))
         elif statmod.S_ISREG(st.st_mode):
-            f = by_file.get(dest)
-            if f is not None:
-                if (f.get("contents") or {}).get("source"):
-                    ctx.error(yp, ERR_NODE_EXISTS)
-                    return
-            else:
-                if exists(dest):
-                    ctx.error(yp, ERR_NODE_EXISTS)
-                    return
-                f = _node(dest, user, group)
-                files.append(f)
-                by_file[dest] = f
-                ctx.origin(f, yp, sugar=True)
+            f = claim(dest, by_file, files, lambda n: bool((n.get("contents") or {}).get("source")))
+            if f is None:
+                return
             try:
                 with open(path, "rb") as fh:
                     data = fh.read()
@@ -566,19 +574,9 @@ def _walk_tree(ctx: Ctx, yp: YPath, src: str, dest_base: str, storage: dict[str,
                 mode = 0o755 if st.st_mode & 0o111 else 0o644
                 f["mode"] = file_mode if file_mode is not None else mode
         elif statmod.S_ISLNK(st.st_mode):
-            lk = by_link.get(dest)
-            if lk is not None:
-                if lk.get("target"):
-                    ctx.error(yp, ERR_NODE_EXISTS)
-                    return
-            else:
-                if exists(dest):
-                    ctx.error(yp, ERR_NODE_EXISTS)
-                    return
-                lk = _node(dest, user, group)
-                links.append(lk)
-                by_link[dest] = lk
-                ctx.origin(lk, yp, sugar=True)
+            lk = claim(dest, by_link, links, lambda n: bool(n.get("target")))
+            if lk is None:
+                return
             lk["target"] = os.readlink(path)
         else:
             ctx.error(yp, ERR_FILE_TYPE)
@@ -726,30 +724,6 @@ def to_json(cfg: dict[str, Any], spec: Optional[str] = None, pretty: bool = Fals
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
-
-def is_butane(data: Union[bytes, str]) -> bool:
-    """True when ``data`` looks like a Butane document: a YAML mapping with a top-level ``variant``."""
-    if isinstance(data, bytes):
-        if b"variant" not in data:
-            return False
-        head = data.lstrip()[:1]
-        if head in (b"{", b"["):
-            # JSON is YAML too; an Ignition config never has a top-level variant
-            try:
-                obj = json.loads(data)
-            except ValueError:
-                return False
-            return isinstance(obj, dict) and "variant" in obj
-        text = data.decode("utf-8", errors="replace")
-    else:
-        text = data
-    if not re.search(r"(?m)^[\"']?variant[\"']?\s*:", text) and "variant" not in text:
-        return False
-    try:
-        root = parse(text)
-    except YamlError:
-        return bool(re.search(r"(?m)^variant\s*:", text))
-    return root is not None and root.kind == "map" and root.get("variant") is not None
 
 
 def _split(p: str) -> YPath:

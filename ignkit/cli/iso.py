@@ -173,7 +173,7 @@ def ignition() -> None:
 def ignition_embed(iso: str, config: str, force: bool, arch: str | None, output: str | None, in_place: bool,
                    overwrite: bool, grow_area: bool = False) -> None:
     """Embed an Ignition config into the ISO's Ignition area."""
-    from ..butane.load import as_ignition
+    from ..configinput import as_ignition
 
     data = as_ignition(_read_input(config), "stdin" if config == "-" else config,
                        None if config == "-" else os.path.dirname(os.path.abspath(config)))

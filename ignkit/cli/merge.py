@@ -54,7 +54,7 @@ def merge(parent: str, children: tuple[str, ...], output: str, resolve: bool, sp
             raise UsageError(f"{output}: is a directory")
         if not os.path.isdir(os.path.dirname(out_real)):
             raise UsageError(f"{output}: no directory {os.path.dirname(output) or '.'} to write it in")
-    from ..butane.load import as_ignition
+    from ..configinput import as_ignition
 
     sources = []
     for s in inputs:

@@ -33,7 +33,7 @@ def validate(files: tuple[str, ...], strict: bool, as_json: bool) -> int:
     """
     import json
 
-    from ..butane.translate import is_butane
+    from ..configkind import is_butane
     from ..ignition.validate import validate as run_validate
 
     prefix_lines = len(files) > 1
@@ -84,9 +84,9 @@ def _validate_butane(data: bytes, name: str, prefix: str, strict: bool, as_json:
     """A Butane file: translate it (which validates the result) and print its findings at Butane positions."""
     import os
 
-    from ..butane.load import notice
     from ..butane.report import ButaneError
     from ..butane.translate import translate_bytes
+    from ..configinput import notice
 
     files_dir = None if name == "-" else os.path.dirname(os.path.abspath(name))
     try:

@@ -129,7 +129,7 @@ def load_user_config(data: bytes, what: str) -> dict[str, Any]:
 
 def _user_configs(paths: Sequence[PathLike], option: str, validate: bool) -> list[dict[str, Any]]:
     """Read, parse and (with ``validate``) validate the configs given to ``option``, in order."""
-    from ..butane.load import as_ignition
+    from ..configinput import as_ignition
 
     configs = []
     for p in paths:

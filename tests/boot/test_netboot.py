@@ -38,6 +38,20 @@ def entry_args(url: str, host: str, arch: str = "x86_64") -> list[str]:
             f"console={netcases.CONSOLE[arch]}"]
 
 
+def check_iso_host(lab, report: bootlib.BootReport, host: str, prefix: list[str]) -> None:
+    """A guest booted from ``host``'s ISO (as `ignkit embed --hosts` writes it) shows that ISO's kernel
+    arguments, config and install config, and not the other host's config."""
+    iso = cases.hosts_isos(lab) / f"{host}.iso"
+    members = bootlib.read_newc(bootlib.iso_extract(iso, "/images/ignition.img"))
+    check_words(report, [*prefix, *lab.build("x86_64")["default_kargs"].split()])
+    check_config(report, members["config.ign"])
+    check_install_config(report.config or b"", HOST_ARGS[host][0].split("=", 1)[1], hostname=host)
+    other = next(h for h in HOST_ARGS if h != host)
+    other_members = bootlib.read_newc(bootlib.iso_extract(cases.hosts_isos(lab) / f"{other}.iso",
+                                                          "/images/ignition.img"))
+    assert report.config != other_members["config.ign"]
+
+
 def check_words(report: bootlib.BootReport, want: list[str]) -> None:
     if report.words != want:
         raise BootMismatch(f"{report.mode}: kernel arguments differ\n  expected: {want}\n  got:      {report.words}")
@@ -159,15 +173,7 @@ def test_per_host_iso_over_http(lab, case, host, prefix):
     """`ignkit embed --hosts` ISOs read over HTTP in ranges the client chooses: qemu's curl block driver as
     the CD drive (BIOS, UEFI), and iPXE's `sanboot http://...` (BIOS, El Torito via int 13h)."""
     report = lab.result(case)
-    iso = cases.hosts_isos(lab) / f"{host}.iso"
-    members = bootlib.read_newc(bootlib.iso_extract(iso, "/images/ignition.img"))
-    check_words(report, [*prefix, *lab.build("x86_64")["default_kargs"].split()])
-    check_config(report, members["config.ign"])
-    check_install_config(report.config or b"", HOST_ARGS[host][0].split("=", 1)[1], hostname=host)
-    other = next(h for h in HOST_ARGS if h != host)
-    other_members = bootlib.read_newc(bootlib.iso_extract(cases.hosts_isos(lab) / f"{other}.iso",
-                                                          "/images/ignition.img"))
-    assert report.config != other_members["config.ign"]
+    check_iso_host(lab, report, host, prefix)
     ranged = [r for r in netcases.server(lab).requests() if f"/iso/{host}.iso" in r and '" 206 ' in r]
     assert ranged, "the ISO was not read with Range requests"
 

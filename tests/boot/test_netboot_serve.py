@@ -17,9 +17,8 @@ import netcases
 import netlib
 import pytest
 import requests
-from bootlib import check_config
-from test_boot import check_install_config, decode_source
-from test_netboot import HOST_ARGS, check_words, host_config
+from test_boot import decode_source
+from test_netboot import HOST_ARGS, check_iso_host, check_words, host_config
 
 pytestmark = pytest.mark.boot
 
@@ -107,15 +106,8 @@ def test_served_iso_over_http_block_driver(lab, case, host, prefix):
     Range requests of its own choosing: the guest shows the host's kargs and config exactly as embed's file."""
     report = lab.result(case)
     srv = netcases.serve(lab)
-    iso = cases.hosts_isos(lab) / f"{host}.iso"  # `ignkit embed --hosts`
-    members = bootlib.read_newc(bootlib.iso_extract(iso, "/images/ignition.img"))
-    check_words(report, [*prefix, *lab.build("x86_64")["default_kargs"].split()])
-    check_config(report, members["config.ign"])
-    check_install_config(report.config or b"", HOST_ARGS[host][0].split("=", 1)[1], hostname=host)
-    other = next(h for h in HOST_ARGS if h != host)
-    other_members = bootlib.read_newc(bootlib.iso_extract(cases.hosts_isos(lab) / f"{other}.iso",
-                                                          "/images/ignition.img"))
-    assert report.config != other_members["config.ign"]
+    check_iso_host(lab, report, host, prefix)  # the same as the ISO `ignkit embed --hosts` writes
+    iso = cases.hosts_isos(lab) / f"{host}.iso"
     ranged = [r for r in netcases.serve_requests(lab) if f"/hosts/{host}.iso " in r and '" 206 ' in r]
     assert ranged, "the ISO was not read with Range requests"
     # The whole served image is embed's file, byte for byte.

@@ -1,23 +1,16 @@
-"""Butane accepted wherever ignkit reads an Ignition config: translate first, say so in one line.
-
-:func:`as_ignition` is the hook the config readers call (``validate``, ``merge``, ``embed``
-``--dest-ignition``/``--live-ignition``, ``iso ignition embed -i``, ``pxe customize``): bytes that are
-not Butane (no top-level ``variant``) come back unchanged; a Butane document comes back as the Ignition
-JSON it translates to (openshift configs as raw Ignition, never a MachineConfig), and a one-line notice
-naming the variant goes to ``notify`` (stderr by default). A document Butane refuses raises
-:class:`~ignkit.errors.InvalidConfig` whose one line carries the Butane file's paths and positions.
-"""
+"""A config a user gives: Ignition JSON as it is, or a Butane document translated first (the translator,
+ignkit.butane, is loaded only for a Butane document)."""
 
 from __future__ import annotations
 
 import sys
 from typing import Callable, Optional
 
-from ..errors import InvalidConfig
-from .report import ButaneError
-from .translate import is_butane, to_json, translate_bytes
+from .configkind import is_butane
+from .errors import InvalidConfig
 
 __all__ = ["as_ignition", "notice"]
+
 
 
 def _stderr(line: str) -> None:
@@ -37,6 +30,9 @@ def as_ignition(data: bytes, what: str, files_dir: Optional[str] = None,
     """
     if not is_butane(data):
         return data
+    from .butane.report import ButaneError
+    from .butane.translate import to_json, translate_bytes
+
     try:
         cfg, report = translate_bytes(data, files_dir=files_dir, raw=True)
     except ButaneError as e:
