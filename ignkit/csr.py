@@ -35,6 +35,10 @@ __all__ = [
     "Review",
     "parse_csr_list",
     "parse_node_addresses",
+    "parse_nodes",
+    "node_addresses",
+    "match_nodes",
+    "NodeState",
     "review_csrs",
     "format_review_table",
     "request_kind",
@@ -293,10 +297,52 @@ def parse_csr_list(data: Union[bytes, str, Mapping[str, Any]], *, what: str = "C
     return records
 
 
-def parse_node_addresses(data: Union[bytes, str, Mapping[str, Any]], *,
-                         what: str = "node list") -> dict[str, list[tuple[str, str]]]:
-    """Parse ``oc get nodes -o json`` into ``{node name: [(address type, address), ...]}``."""
-    out: dict[str, list[tuple[str, str]]] = {}
+@dataclass
+class NodeState:
+    """One Node of ``oc get nodes -o json``: its addresses and its ``Ready`` condition."""
+
+    name: str
+    addresses: list[tuple[str, str]] = field(default_factory=list)   # (type, address), as listed
+    ready: Optional[str] = None      # the Ready condition's status: "True", "False", "Unknown"; None: no condition
+    reason: Optional[str] = None     # its reason (KubeletReady, KubeletNotReady, NodeStatusUnknown, ...)
+    message: Optional[str] = None
+    since: Optional[str] = None      # its lastTransitionTime: when the node became (Not)Ready
+
+    @property
+    def is_ready(self) -> bool:
+        return self.ready == "True"
+
+    @property
+    def state(self) -> str:
+        """The word ``oc get nodes`` prints: Ready, NotReady (status False or Unknown), or Unknown (no condition)."""
+        if self.ready is None:
+            return "Unknown"
+        return "Ready" if self.is_ready else "NotReady"
+
+    def describe(self) -> str:
+        """``Ready``, ``NotReady (KubeletNotReady)``, ``Unknown (no Ready condition yet)``."""
+        if self.is_ready:
+            return "Ready"
+        if self.ready is None:
+            return "Unknown (no Ready condition yet)"
+        return f"NotReady ({self.reason})" if self.reason else "NotReady"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "state": self.state, "ready": self.ready, "reason": self.reason,
+                "message": self.message, "since": self.since,
+                "addresses": [{"type": t, "address": a} for t, a in self.addresses]}
+
+
+def _opt_str(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and value else None
+
+
+def parse_nodes(data: Union[bytes, str, Mapping[str, Any]], *, what: str = "node list") -> list[NodeState]:
+    """Parse ``oc get nodes -o json`` (a List, or one Node): each node's addresses and Ready condition.
+
+    Raises :class:`InputError` when the document is not JSON or not Nodes.
+    """
+    out: list[NodeState] = []
     for i, item in enumerate(_items(data, "Node", "oc get nodes -o json", what)):
         meta = item.get("metadata") or {}
         status = item.get("status") or {}
@@ -305,15 +351,36 @@ def parse_node_addresses(data: Union[bytes, str, Mapping[str, Any]], *,
         name = meta.get("name")
         if not isinstance(name, str) or not name:
             raise InputError(f"{what}: item {i}: no metadata.name")
-        addrs = []
+        node = NodeState(name)
         listed = status.get("addresses") or []
         if not isinstance(listed, list):
             raise InputError(f"{what}: {name}: status.addresses is not a list")
         for a in listed:
             if isinstance(a, Mapping) and isinstance(a.get("type"), str) and isinstance(a.get("address"), str):
-                addrs.append((a["type"], a["address"]))
-        out[name] = addrs
+                node.addresses.append((a["type"], a["address"]))
+        conditions = status.get("conditions") or []
+        if not isinstance(conditions, list):
+            raise InputError(f"{what}: {name}: status.conditions is not a list")
+        for cond in conditions:
+            if isinstance(cond, Mapping) and cond.get("type") == "Ready":
+                value = cond.get("status")
+                node.ready = value if value in ("True", "False") else "Unknown"
+                node.reason = _opt_str(cond.get("reason"))
+                node.message = _opt_str(cond.get("message"))
+                node.since = _opt_str(cond.get("lastTransitionTime"))
+        out.append(node)
     return out
+
+
+def parse_node_addresses(data: Union[bytes, str, Mapping[str, Any]], *,
+                         what: str = "node list") -> dict[str, list[tuple[str, str]]]:
+    """Parse ``oc get nodes -o json`` into ``{node name: [(address type, address), ...]}``."""
+    return node_addresses(parse_nodes(data, what=what))
+
+
+def node_addresses(nodes: Iterable[NodeState]) -> dict[str, list[tuple[str, str]]]:
+    """``{node name: [(address type, address), ...]}`` of parsed nodes (what :func:`review_csrs` takes)."""
+    return {n.name: list(n.addresses) for n in nodes}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -402,16 +469,44 @@ def _request_parts(req: Any) -> Union[_Decoded, str]:
 
 
 class NodeIndex:
-    """Find the inventory host a node name belongs to."""
+    """Find the inventory host a node name (or, failing that, a Node's addresses) belongs to."""
 
     def __init__(self, hosts: Sequence[Host]) -> None:
         self.hosts = list(hosts)
         self.by_name: dict[str, Host] = {}
         self.by_short: dict[str, list[Host]] = {}
+        self.by_ip: dict[Union[ipaddress.IPv4Address, ipaddress.IPv6Address], list[Host]] = {}
         for h in self.hosts:
             self.by_name.setdefault(h.hostname.lower().rstrip("."), h)
             if "." in h.hostname:
                 self.by_short.setdefault(h.short_name.lower(), []).append(h)
+            for a in {x for x in (_ip(v) for v in h.ips) if x is not None}:
+                self.by_ip.setdefault(a, []).append(h)
+
+    def find_node(self, node: NodeState) -> tuple[Optional[Host], str]:
+        """The host of a Node: by its name as :meth:`find` matches CSRs; else, when exactly one host fits, by
+        its DNS addresses (matched the same way) or its IP addresses (the inventory's static addresses).
+        Returns (host, "name" or "address") or (None, why not)."""
+        host, why = self.find(node.name)
+        if host is not None:
+            return host, "name"
+        found: dict[str, Host] = {}
+        for typ, value in node.addresses:
+            if typ in _DNS_ADDRESS_TYPES:
+                h, _ = self.find(value.rstrip("."))
+                candidates = [h] if h is not None else []
+            elif typ in _IP_ADDRESS_TYPES:
+                ip = _ip(value)
+                candidates = self.by_ip.get(ip, []) if ip is not None else []
+            else:
+                continue
+            for h in candidates:
+                found[h.hostname] = h
+        if len(found) == 1:
+            return next(iter(found.values())), "address"
+        if found:
+            return None, f"node {node.name}'s addresses belong to {len(found)} inventory hosts ({', '.join(found)})"
+        return None, why
 
     def find(self, node: str) -> tuple[Optional[Host], str]:
         """Return (host, "") or (None, why not)."""
@@ -436,6 +531,32 @@ def _ip(value: str) -> Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Addre
         return ipaddress.ip_address(value.split("%", 1)[0])
     except ValueError:
         return None
+
+
+def match_nodes(nodes: Iterable[NodeState], hosts: Sequence[Host]) -> dict[str, NodeState]:
+    """``{inventory hostname: its Node}`` for the hosts that have registered (see :meth:`NodeIndex.find_node`).
+
+    A Node that names a host wins over Nodes that match it only by address; a host that several Nodes
+    claim by address alone gets none of them (it is ambiguous). Hosts without a Node are left out.
+    """
+    inv = NodeIndex(hosts)
+    by_name: dict[str, NodeState] = {}
+    by_address: dict[str, list[NodeState]] = {}
+    for n in nodes:
+        host, how = inv.find_node(n)
+        if host is None:
+            continue
+        if how == "name":
+            by_name.setdefault(host.hostname, n)
+        else:
+            by_address.setdefault(host.hostname, []).append(n)
+    out = {}
+    for h in inv.hosts:
+        if h.hostname in by_name:
+            out[h.hostname] = by_name[h.hostname]
+        elif len(by_address.get(h.hostname, [])) == 1:
+            out[h.hostname] = by_address[h.hostname][0]
+    return out
 
 
 # --------------------------------------------------------------------------------------------------

@@ -94,14 +94,17 @@ def review(ctx: click.Context, hosts_file: str, nodes_file: Optional[str], as_js
 @click.option("--timeout", type=float, default=3600.0, show_default=True, metavar="S",
               help="Give up after this many seconds.")
 @click.option("--oc", "oc", default="oc", show_default=True, metavar="PATH", help="The oc command to run.")
+@click.option("--until-ready", is_flag=True,
+              help="Also wait until every host's Node is Ready (as `oc wait --for=condition=Ready node/NAME`), "
+                   "within the same --timeout.")
 @click.pass_context
-def watch(ctx: click.Context, hosts_file: str, interval: float, timeout: float, oc: str) -> None:
+def watch(ctx: click.Context, hosts_file: str, interval: float, timeout: float, oc: str, until_ready: bool) -> None:
     """Approve inventory hosts' CSRs as they arrive, until each has both certificates.
 
-    Polls `oc get csr -o json` (and `oc get nodes -o json` for hosts on DHCP), approves with
-    `oc adm certificate approve NAME` what `ignkit csr review` would approve, and prints a summary.
-    Exits 0 when every host has an approved client and serving CSR, 1 at the timeout, 130 on Ctrl-C
-    (after the summary).
+    Polls `oc get csr -o json` (and `oc get nodes -o json` for hosts on DHCP or with --until-ready),
+    approves with `oc adm certificate approve NAME` what `ignkit csr review` would approve, and prints
+    a summary. Exits 0 when every host has an approved client and serving CSR (and, with --until-ready,
+    a Ready Node), 1 at the timeout, 130 on Ctrl-C (after the summary).
     """
     from ..csrwatch import format_watch_summary, watch_csrs
 
@@ -110,9 +113,9 @@ def watch(ctx: click.Context, hosts_file: str, interval: float, timeout: float, 
     def echo(line: str) -> None:
         click.echo(line, err=line.startswith("warning:"))
 
-    result = watch_csrs(hosts, oc=oc, interval=interval, timeout=timeout, echo=echo)
+    result = watch_csrs(hosts, oc=oc, interval=interval, timeout=timeout, echo=echo, until_ready=until_ready)
     click.echo(format_watch_summary(result), nl=False)
     if result.interrupted:
         ctx.exit(130)
-    if not result.complete:
+    if not result.done:
         ctx.exit(1)
