@@ -218,7 +218,8 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
                 text += f" since {st.node.since}"
             if text != node_text[name]:
                 node_text[name] = text
-                echo(f"node of {name}: {text}" if st.node is None else f"node {st.node.name} of {name}: {text}")
+                alias = f" (registered as {st.node.name})" if st.node is not None and st.node.name != name else ""
+                echo(f"{name}: node {text}{alias}")
 
     def approve(d: Decision) -> None:
         try:

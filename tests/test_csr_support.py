@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import zlib
 from collections.abc import Sequence
 from typing import Any, Optional
 
@@ -104,3 +105,92 @@ def test_generated_csrs_are_real() -> None:
     assert good.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "system:node:a"
     bad = x509.load_pem_x509_csr(make_csr("system:node:a", tamper=True))
     assert not bad.is_signature_valid
+
+
+_NOT_READY_MESSAGE = ("container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+                      "message:Network plugin returns error: No CNI configuration file in /etc/kubernetes/cni/net.d/. "
+                      "Has your network provider started?")
+
+
+def node_item(name: str, addresses: Sequence[tuple[str, str]], ready: str = "True",
+              since: str = "2026-01-01T00:10:00Z", heartbeat: str = "2026-01-01T00:20:00Z") -> dict[str, Any]:
+    """One Node as `oc get nodes -o json` lists a freshly joined RHCOS worker: the pressure conditions and
+    Ready (``ready``: "True", "False" - the kubelet's network is not up yet - or "Unknown" - the kubelet
+    stopped posting status), the kubelet's addresses, capacity, node info and the not-ready taint."""
+    if ready == "True":
+        reason, message = "KubeletReady", "kubelet is posting ready status"
+    elif ready == "False":
+        reason, message = "KubeletNotReady", _NOT_READY_MESSAGE
+    else:
+        reason, message = "NodeStatusUnknown", "Kubelet stopped posting node status."
+
+    def cond(typ: str, status: str, why: str, text: str) -> dict[str, str]:
+        if ready == "Unknown":
+            status, why, text = "Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status."
+        return {"lastHeartbeatTime": heartbeat, "lastTransitionTime": since, "message": text,
+                "reason": why, "status": status, "type": typ}
+
+    short = name.split(".", 1)[0]
+    spec: dict[str, Any] = {}
+    if ready != "True":
+        effect = "NoSchedule" if ready == "False" else "NoExecute"
+        key = "node.kubernetes.io/not-ready" if ready == "False" else "node.kubernetes.io/unreachable"
+        spec["taints"] = [{"effect": effect, "key": key, "timeAdded": since}]
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "annotations": {
+                "machineconfiguration.openshift.io/controlPlaneTopology": "HighlyAvailable",
+                "machineconfiguration.openshift.io/currentConfig": "rendered-worker-5d4c0ef2b0b4d1f3a1c9e0b7e8d2a641",
+                "machineconfiguration.openshift.io/desiredConfig": "rendered-worker-5d4c0ef2b0b4d1f3a1c9e0b7e8d2a641",
+                "machineconfiguration.openshift.io/state": "Done",
+                "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+            },
+            "creationTimestamp": "2026-01-01T00:05:00Z",
+            "labels": {
+                "beta.kubernetes.io/arch": "amd64",
+                "beta.kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/hostname": short,
+                "kubernetes.io/os": "linux",
+                "node-role.kubernetes.io/worker": "",
+                "node.openshift.io/os_id": "rhcos",
+            },
+            "name": name,
+            "resourceVersion": "48213",
+            "uid": "0b0f3c0e-8f7a-4f55-9a53-" + format(zlib.crc32(name.encode()), "012x"),
+        },
+        "spec": spec,
+        "status": {
+            "addresses": [{"address": a, "type": t} for t, a in addresses],
+            "allocatable": {"cpu": "7500m", "ephemeral-storage": "114396791822", "hugepages-1Gi": "0",
+                            "hugepages-2Mi": "0", "memory": "15225576Ki", "pods": "250"},
+            "capacity": {"cpu": "8", "ephemeral-storage": "125293548Ki", "hugepages-1Gi": "0",
+                         "hugepages-2Mi": "0", "memory": "16376552Ki", "pods": "250"},
+            "conditions": [
+                cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                cond("Ready", ready, reason, message),
+            ],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "nodeInfo": {
+                "architecture": "amd64",
+                "bootID": "3c5e6d0a-51a4-4c1e-9a5e-6f0f2d1b7a90",
+                "containerRuntimeVersion": "cri-o://1.29.2-3.rhaos4.16.gitd8d2bd1.el9",
+                "kernelVersion": "5.14.0-427.13.1.el9_4.x86_64",
+                "kubeProxyVersion": "v1.29.4+6c10b2d",
+                "kubeletVersion": "v1.29.4+6c10b2d",
+                "machineID": "9f1b8a2c7d3e4f5a8b6c0d1e2f3a4b5c",
+                "operatingSystem": "linux",
+                "osImage": "Red Hat Enterprise Linux CoreOS 416.94.202405291527-0",
+                "systemUUID": "3f6c1a52-7d0e-4b1c-9f2a-5e8d6c4b3a21",
+            },
+        },
+    }
+
+
+def nodes_doc(*items: dict[str, Any]) -> dict[str, Any]:
+    """What `oc get nodes -o json` prints around the Nodes."""
+    return {"apiVersion": "v1", "items": list(items), "kind": "List", "metadata": {"resourceVersion": ""}}

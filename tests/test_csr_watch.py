@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_csr_support import client_item, node_list, serving_item
+from test_csr_support import client_item, node_item, node_list, serving_item
 
 from ignkit.cli import main
 
@@ -25,7 +25,9 @@ W2 = "worker-2.example.com"
 #   csrs: the current CSR objects; stages: CSRs that appear at the n-th `get csr`;
 #   on_approve: CSR name -> CSRs the node files once that one is approved (its serving CSR);
 #   fail_approve: names whose approval fails; fail_get / fail_gets: make every / the n-th `get csr` fail;
-#   nodes: Node objects, listed from the nodes_from_get-th `get csr` on.
+#   nodes: Node objects, listed from the nodes_from_get-th `get csr` on;
+#   node_stages: instead, the Nodes of the n-th `get nodes` (the last stage repeats), e.g. NotReady then Ready;
+#   fail_nodes: the `get nodes` calls (0-based) that fail.
 # Every call is appended to calls.log, every successful approval to approvals.log.
 OC_STANDIN = r'''
 import json, os, sys
@@ -53,8 +55,19 @@ if args == ["get", "csr", "-o", "json"]:
     save()
     json.dump({"apiVersion": "v1", "kind": "List", "items": st["csrs"]}, sys.stdout)
 elif args == ["get", "nodes", "-o", "json"]:
-    visible = st.get("gets", 0) >= st.get("nodes_from_get", 0)
-    json.dump({"apiVersion": "v1", "kind": "List", "items": st.get("nodes", []) if visible else []}, sys.stdout)
+    n = st.get("node_gets", 0)
+    st["node_gets"] = n + 1
+    save()
+    if n in st.get("fail_nodes", []):
+        sys.stderr.write('Error from server (Forbidden): nodes is forbidden: User "system:serviceaccount:x:y" '
+                         'cannot list resource "nodes" in API group "" at the cluster scope\n')
+        sys.exit(1)
+    if "node_stages" in st:
+        items = st["node_stages"][min(n, len(st["node_stages"]) - 1)]
+    else:
+        visible = st.get("gets", 0) >= st.get("nodes_from_get", 0)
+        items = st.get("nodes", []) if visible else []
+    json.dump({"apiVersion": "v1", "kind": "List", "items": items}, sys.stdout)
 elif args[:3] == ["adm", "certificate", "approve"] and len(args) == 4:
     name = args[3]
     found = [c for c in st["csrs"] if c["metadata"]["name"] == name]
@@ -253,3 +266,59 @@ def test_watch_ctrl_c_prints_the_summary(cluster: Path, tmp_path: Path) -> None:
     assert f"{W0}: client ok, serving MISSING" in text
     assert re.search(r"^interrupted after \d+ s: 0 of 1 hosts have both certificates", text, re.M), text
     assert b"Traceback" not in err
+
+
+def test_watch_until_ready_waits_for_nodes_and_survives_a_failing_node_list(
+        cluster: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv = inventory(tmp_path, f"{{hostname: {W0}, ip: 192.0.2.10/24}}", f"{{hostname: {W1}, ip: 192.0.2.11/24}}")
+    w0 = [("InternalIP", "192.0.2.10"), ("Hostname", W0)]
+    w1 = [("InternalIP", "192.0.2.11"), ("Hostname", "worker-1")]
+    set_state(
+        cluster,
+        csrs=[client_item("c-w0", W0), client_item("c-w1", "worker-1")],
+        on_approve={"c-w0": [serving_item("s-w0", W0, dns=[W0], ips=["192.0.2.10"])],
+                    "c-w1": [serving_item("s-w1", "worker-1", dns=["worker-1"], ips=["192.0.2.11"])]},
+        node_stages=[
+            [],                                                              # nobody registered yet
+            [node_item(W0, w0, ready="False", since="2026-01-01T00:10:00Z")],
+            [node_item(W0, w0, ready="False", since="2026-01-01T00:10:00Z"),  # (this listing fails)
+             node_item("worker-1", w1, ready="False")],
+            [node_item(W0, w0, since="2026-01-01T00:11:30Z"),
+             node_item("worker-1", w1, ready="False")],
+            [node_item(W0, w0, since="2026-01-01T00:11:30Z"),
+             node_item("worker-1", w1, since="2026-01-01T00:12:05Z")],
+        ],
+        fail_nodes=[2],
+    )
+    code = main(["csr", "watch", "--hosts", str(inv), "--until-ready", "--interval", "0.05", "--timeout", "30"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    node_gets = [c for c in lines(cluster, "calls.log") if c == "get nodes -o json"]
+    assert len(node_gets) == 5     # went on after both certificates (round 2) until both Nodes were Ready
+    assert lines(cluster, "approvals.log") == ["c-w0", "c-w1", "s-w0", "s-w1"]
+    assert err.count("warning: oc get nodes failed: Error from server (Forbidden)") == 1   # not the end
+    assert f"{W0}: node NotReady (KubeletNotReady) since 2026-01-01T00:10:00Z\n" in out
+    assert f"{W0}: node Ready since 2026-01-01T00:11:30Z\n" in out
+    assert f"{W1}: node Ready since 2026-01-01T00:12:05Z (registered as worker-1)\n" in out
+    assert f"waiting for {W0} (node Ready), {W1} (node Ready)\n" in out
+    assert f"{W0}: client ok, serving ok, node Ready since 2026-01-01T00:11:30Z\n" in out
+    assert ("all inventory hosts (2) have both certificates and a Ready node; approved 4 CSRs, refused 0\n"
+            in out)
+
+
+def test_watch_until_ready_times_out_on_a_not_ready_node(
+        cluster: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inv = inventory(tmp_path, f"{{hostname: {W0}, ip: 192.0.2.10/24}}")
+    set_state(cluster, csrs=[client_item("c", W0, state="Approved"),
+                             serving_item("s", W0, dns=[W0], ips=["192.0.2.10"], state="Approved")],
+              node_stages=[[node_item(W0, [("InternalIP", "192.0.2.10")], ready="Unknown")]])
+    code = main(["csr", "watch", "--hosts", str(inv), "--until-ready", "--interval", "0.1", "--timeout", "1"])
+    out, _ = capsys.readouterr()
+    assert code == 1, out
+    assert f"{W0}: client ok, serving ok, node NotReady (NodeStatusUnknown) since 2026-01-01T00:10:00Z\n" in out
+    assert re.search(r"^timed out after \d+ s: 1 of 1 hosts have both certificates, 0 of 1 a Ready node;",
+                     out, re.M), out
+    # Without --until-ready the same cluster is done at once, and nodes are not listed (no DHCP host).
+    (cluster / "calls.log").unlink()
+    assert main(["csr", "watch", "--hosts", str(inv), "--interval", "0.1", "--timeout", "1"]) == 0
+    assert "get nodes -o json" not in lines(cluster, "calls.log")
