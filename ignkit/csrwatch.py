@@ -104,6 +104,7 @@ class WatchResult:
     interrupted: bool = False      # stopped by Ctrl-C (KeyboardInterrupt) after the first round
     until_ready: bool = False      # the goal included every host's Node being Ready
     nodes_watched: bool = False    # `oc get nodes` ran every round: HostStatus.node is meaningful
+    problems: list[str] = field(default_factory=list)   # the last round's failures to list CSRs or Nodes
 
     @property
     def complete(self) -> bool:
@@ -152,7 +153,8 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
                clock: Callable[[], float] = time.monotonic,
                on_round: Optional[Callable[[Mapping[str, HostStatus]], None]] = None,
                until_ready: bool = False, watch_nodes: bool = False,
-               keep_watching: bool = False) -> WatchResult:
+               keep_watching: bool = False,
+               on_update: Optional[Callable[[WatchResult], None]] = None) -> WatchResult:
     """Approve, with ``oc adm certificate approve``, what :func:`review_csrs` approves, until every host
     has an approved client and serving CSR (and, with ``until_ready``, a Ready Node) or ``timeout``
     seconds pass.
@@ -165,7 +167,8 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
     later failures, and failures of ``oc get nodes``, are reported and retried. Ctrl-C after the first
     round ends the watch with ``interrupted`` set. ``keep_watching`` goes on after the goal is reached,
     until ``timeout`` (a server shows nodes that turn NotReady later). ``on_round`` receives every
-    host's status after each round that listed the CSRs.
+    host's status after each round that listed the CSRs; ``on_update`` receives the result so far after
+    every round (with that round's :attr:`WatchResult.problems`).
     """
     if not hosts:
         raise UsageError("the inventory has no hosts")
@@ -204,6 +207,7 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
                 raise FetchError(f"oc get nodes failed: {_oc_message(nproc)}")
             nodes = parse_nodes(nproc.stdout, what="oc get nodes")
         except (FetchError, InputError) as e:
+            result.problems.append(str(e))
             if str(e) != nodes_warning:
                 echo(f"warning: {e}")
                 nodes_warning = str(e)
@@ -242,12 +246,14 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
     try:
         while True:
             result.rounds += 1
+            result.problems = []
             records: Optional[list[CSRRecord]] = None
             try:
                 records = fetch()
             except (FetchError, InputError) as e:
                 if not fetched_once:
                     raise
+                result.problems.append(str(e))
                 echo(f"warning: {e} (retrying)")
             if records is not None:
                 fetched_once = True
@@ -267,6 +273,8 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
                     report_nodes(result.status)
                 if on_round is not None:
                     on_round(result.status)
+                if on_update is not None:
+                    on_update(result)
                 if result.done and not keep_watching:
                     break
                 waiting = _waiting_for(result.status, until_ready)
@@ -274,6 +282,8 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
                     echo(f"waiting for {waiting}" if waiting else "every host has both certificates"
                          + (" and a Ready node" if until_ready else ""))
                     last_waiting = waiting
+            elif on_update is not None:
+                on_update(result)
             elapsed = clock() - start
             if elapsed >= timeout:
                 result.timed_out = True

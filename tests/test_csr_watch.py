@@ -27,7 +27,9 @@ W2 = "worker-2.example.com"
 #   fail_approve: names whose approval fails; fail_get / fail_gets: make every / the n-th `get csr` fail;
 #   nodes: Node objects, listed from the nodes_from_get-th `get csr` on;
 #   node_stages: instead, the Nodes of the n-th `get nodes` (the last stage repeats), e.g. NotReady then Ready;
-#   fail_nodes: the `get nodes` calls (0-based) that fail.
+#   fail_nodes: the `get nodes` calls (0-based) that fail;
+#   $OC_STATE/nodes.json, when it exists, is what every `get nodes` lists (a test swaps it: see set_nodes);
+#   while $OC_STATE/nodes.fail exists, every `get nodes` fails.
 # Every call is appended to calls.log, every successful approval to approvals.log.
 OC_STANDIN = r'''
 import json, os, sys
@@ -58,11 +60,14 @@ elif args == ["get", "nodes", "-o", "json"]:
     n = st.get("node_gets", 0)
     st["node_gets"] = n + 1
     save()
-    if n in st.get("fail_nodes", []):
+    if n in st.get("fail_nodes", []) or os.path.exists(os.path.join(state_dir, "nodes.fail")):
         sys.stderr.write('Error from server (Forbidden): nodes is forbidden: User "system:serviceaccount:x:y" '
                          'cannot list resource "nodes" in API group "" at the cluster scope\n')
         sys.exit(1)
-    if "node_stages" in st:
+    if os.path.exists(os.path.join(state_dir, "nodes.json")):
+        with open(os.path.join(state_dir, "nodes.json")) as f:
+            items = json.load(f)
+    elif "node_stages" in st:
         items = st["node_stages"][min(n, len(st["node_stages"]) - 1)]
     else:
         visible = st.get("gets", 0) >= st.get("nodes_from_get", 0)
@@ -105,6 +110,13 @@ def set_state(state: Path, **kw: Any) -> None:
     doc = {"csrs": [], "stages": [], "on_approve": {}, "fail_approve": []}
     doc.update(kw)
     (state / "state.json").write_text(json.dumps(doc))
+
+
+def set_nodes(state: Path, *items: dict[str, Any]) -> None:
+    """From now on every `oc get nodes` lists ``items`` (the file is replaced whole, never seen half written)."""
+    tmp = state / "nodes.json.tmp"
+    tmp.write_text(json.dumps(list(items)))
+    os.replace(tmp, state / "nodes.json")
 
 
 def lines(state: Path, name: str) -> list[str]:

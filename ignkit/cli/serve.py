@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 @click.option("--access-log", metavar="FILE", type=click.Path(dir_okay=False),
               help="Append the access log (Combined Log Format) to FILE instead of stderr.")
 @click.option("--approve-csrs", is_flag=True, help="Run `ignkit csr watch`'s loop in the server and show "
-              "each host's client/serving CSR approval on the status page (needs oc and a kubeconfig).")
+              "each host's client/serving CSR approval and node state (Ready, NotReady, not registered) on the "
+              "status page (needs oc and a kubeconfig).")
 @click.option("--csr-interval", type=click.FloatRange(min=0.01), default=10.0, show_default=True, metavar="SECONDS",
               help="With --approve-csrs: seconds between rounds.")
 @click.option("-f", "--force", is_flag=True, help="Serve an ISO that is already customized (its areas replaced).")

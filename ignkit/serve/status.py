@@ -82,7 +82,8 @@ class Progress:
         self._lock = threading.Lock()
         self.fetches: dict[str, dict[str, Fetch]] = {name: {} for name in catalog.hosts}
         self.peers: dict[str, str] = catalog.by_address()   # client address -> host name
-        self.csr: dict[str, dict[str, Any]] = {}            # host -> CSR/node state (--approve-csrs)
+        self.csr: dict[str, dict[str, Any]] = {}            # host -> client/serving CSR state (--approve-csrs)
+        self.nodes: dict[str, dict[str, Any]] = {}          # host -> its Node's state (--approve-csrs)
         self.csr_note: Optional[str] = None
 
     def replace_catalog(self, catalog: Catalog) -> None:
@@ -118,10 +119,14 @@ class Progress:
             rec.add_span(start, end)
             rec.last = self.clock()
 
-    def set_csr(self, states: dict[str, dict[str, Any]], note: Optional[str] = None) -> None:
+    def set_csr(self, states: dict[str, dict[str, Any]], note: Optional[str] = None,
+                nodes: Optional[dict[str, dict[str, Any]]] = None) -> None:
+        """The CSR watch's view: per host its CSR approvals and (``nodes``) its Node's state."""
         with self._lock:
             self.csr = states
             self.csr_note = note
+            if nodes is not None:
+                self.nodes = nodes
 
     def snapshot(self) -> dict[str, Any]:
         """The JSON document of ``GET /status``."""
@@ -135,6 +140,8 @@ class Progress:
                 }
                 if self.csr:
                     entry["csr"] = self.csr.get(name)
+                if self.nodes:
+                    entry["node"] = self.nodes.get(name)
                 hosts.append(entry)
             doc: dict[str, Any] = {"started": _iso8601(self.started), "now": _iso8601(self.clock()), "hosts": hosts}
             if self.csr_note:
@@ -145,7 +152,7 @@ class Progress:
 def _cell(rec: Optional[dict[str, Any]]) -> str:
     if rec is None:
         return "<td class=none>&ndash;</td>"
-    when = html.escape(str(rec["last"] or "")).replace("T", " ").rstrip("Z")
+    when = _when(rec["last"])
     if "size" not in rec:
         return f"<td class=done>{when}</td>"
     pct = rec.get("percent") or 0.0
@@ -154,16 +161,44 @@ def _cell(rec: Optional[dict[str, Any]]) -> str:
             f"{pct:.1f}% <small>({mib:.1f} MiB sent, {rec['requests']} req, {when})</small></td>")
 
 
+def _when(stamp: Optional[str]) -> str:
+    return html.escape(str(stamp or "")).replace("T", " ").rstrip("Z")
+
+
+def _csr_cell(state: Optional[str]) -> str:
+    if state == "approved":
+        return "<td class=done>approved</td>"
+    return f"<td class=none>{html.escape(state or 'waiting')}</td>"
+
+
+def _node_cell(node: Optional[dict[str, Any]]) -> str:
+    """Ready since ... / NotReady (reason) since ... / not registered."""
+    if not node or node.get("state") in (None, "not registered"):
+        return "<td class=none>not registered</td>"
+    state = str(node["state"])
+    text = state if state == "Ready" or not node.get("reason") else f"{state} ({node['reason']})"
+    since = f" <small>since {_when(node['since'])}</small>" if node.get("since") else ""
+    title = f" title=\"{html.escape(node['message'])}\"" if node.get("message") else ""
+    return f"<td class={'done' if state == 'Ready' else 'busy'}{title}>{html.escape(text)}{since}</td>"
+
+
 def render_html(doc: dict[str, Any], *, refresh: int = 5) -> str:
-    """The operator's page: one row per host, one column per install step."""
+    """The operator's page: one row per host, one column per install step (then CSRs and node, if watched)."""
     show_csr = any("csr" in h for h in doc["hosts"])
+    show_node = any("node" in h for h in doc["hosts"])
     head = "".join(f"<th>{html.escape(s)}</th>" for s in STEPS)
+    if show_csr:
+        head += "<th>client CSR</th><th>serving CSR</th>"
+    if show_node:
+        head += "<th>node</th>"
     rows = []
     for h in doc["hosts"]:
         cells = "".join(_cell(h["fetched"].get(s)) for s in STEPS)
         if show_csr:
             c = h.get("csr") or {}
-            cells += f"<td>{html.escape(', '.join(f'{k}: {v}' for k, v in c.items()) or '-')}</td>"
+            cells += _csr_cell(c.get("client")) + _csr_cell(c.get("serving"))
+        if show_node:
+            cells += _node_cell(h.get("node"))
         rows.append(f"<tr id=\"host-{html.escape(h['hostname'])}\"><th scope=row>{html.escape(h['hostname'])}</th>"
                     f"<td>{html.escape(h['arch'])}</td><td>{html.escape(' '.join(h['macs']))}</td>{cells}</tr>")
     note = f"<p>{html.escape(doc['csr_note'])}</p>" if doc.get("csr_note") else ""
@@ -174,6 +209,5 @@ def render_html(doc: dict[str, Any], *, refresh: int = 5) -> str:
             "</style></head><body>"
             f"<h1>ignkit serve</h1><p>Started {html.escape(doc['started'])}; now {html.escape(doc['now'])}. "
             "JSON: <a href=\"/status\">/status</a>.</p>"
-            f"<table><thead><tr><th>host</th><th>arch</th><th>MAC</th>{head}"
-            f"{'<th>CSRs / node</th>' if show_csr else ''}</tr></thead><tbody>\n"
+            f"<table><thead><tr><th>host</th><th>arch</th><th>MAC</th>{head}</tr></thead><tbody>\n"
             + "\n".join(rows) + f"\n</tbody></table>{note}</body></html>\n")
