@@ -56,9 +56,12 @@ class HostStatus:
         """Its Node is registered and Ready."""
         return self.node is not None and self.node.is_ready
 
-    def node_text(self) -> str:
-        """``Ready``, ``NotReady (reason)`` or ``not registered``."""
-        return self.node.describe() if self.node is not None else "not registered"
+    def node_text(self, since: bool = False) -> str:
+        """``Ready``, ``NotReady (reason)`` or ``not registered`` (with ``since``: `` since <lastTransitionTime>``)."""
+        if self.node is None:
+            return "not registered"
+        text = self.node.describe()
+        return f"{text} since {self.node.since}" if since and self.node.since else text
 
 
 def host_status(records: Iterable[CSRRecord], hosts: Sequence[Host],
@@ -152,15 +155,14 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
                sleep: Callable[[float], None] = time.sleep,
                clock: Callable[[], float] = time.monotonic,
                on_round: Optional[Callable[[Mapping[str, HostStatus]], None]] = None,
-               until_ready: bool = False, watch_nodes: bool = False,
-               keep_watching: bool = False,
+               until_ready: bool = False, keep_watching: bool = False,
                on_update: Optional[Callable[[WatchResult], None]] = None) -> WatchResult:
     """Approve, with ``oc adm certificate approve``, what :func:`review_csrs` approves, until every host
     has an approved client and serving CSR (and, with ``until_ready``, a Ready Node) or ``timeout``
     seconds pass.
 
-    Each round runs ``oc get csr -o json``, and ``oc get nodes -o json`` when some host uses DHCP,
-    ``watch_nodes`` or ``until_ready`` is set; its one output serves both the DHCP checks and each
+    Each round runs ``oc get csr -o json``, and ``oc get nodes -o json`` when some host uses DHCP or
+    ``until_ready`` is set; its one output serves both the DHCP checks and each
     host's :attr:`HostStatus.node` (kept from the last good listing when a later one fails).
     ``echo`` receives one line per approval, refusal (once per CSR), change of what is still missing,
     change of a node's state, and problem. The first failing ``oc get csr`` raises :class:`FetchError`;
@@ -177,7 +179,7 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
     if not math.isfinite(timeout) or timeout < 0:
         raise UsageError(f"--timeout must be a finite number of seconds, zero or more, not {timeout!r}")
     oc_path = _resolve_oc(oc)
-    track_nodes = until_ready or watch_nodes
+    track_nodes = until_ready
     need_nodes = track_nodes or any(not h.addresses for h in hosts)
     result = WatchResult(until_ready=until_ready, nodes_watched=track_nodes)
     approved_names: set[str] = set()
@@ -217,9 +219,7 @@ def watch_csrs(hosts: Sequence[Host], *, oc: str = "oc", interval: float = 10.0,
 
     def report_nodes(status: Mapping[str, HostStatus]) -> None:
         for name, st in status.items():
-            text = st.node_text()
-            if st.node is not None and st.node.since:
-                text += f" since {st.node.since}"
+            text = st.node_text(since=True)
             if text != node_text[name]:
                 node_text[name] = text
                 alias = f" (registered as {st.node.name})" if st.node is not None and st.node.name != name else ""
@@ -322,9 +322,7 @@ def format_watch_summary(result: WatchResult) -> str:
         serving = "serving ok" if s.serving else "serving MISSING"
         node = ""
         if result.nodes_watched:
-            node = f", node {s.node_text()}"
-            if s.node is not None and s.node.since:
-                node += f" since {s.node.since}"
+            node = f", node {s.node_text(since=True)}"
         lines.append(f"{s.hostname}: {client}, {serving}{node}")
     if result.done:
         head = f"all inventory hosts ({total}) have both certificates"
