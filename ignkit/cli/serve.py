@@ -55,6 +55,7 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
         --listen 192.0.2.1:8080
     """
     import logging
+    import os
     import sys
 
     from ..arch import normalize_arch
@@ -62,6 +63,7 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
     from ..inventory import load_inventory
     from ..live.customize import resolve_dest_ignition_hash
     from ..serve.catalog import build_catalog, open_isos, pxe_dir_artifacts, stream_artifacts
+    from ..serve.minimal import MinimalStore
     from ..serve.server import bind, default_base_url, parse_listen, run, tls_context
 
     ctx = tls_context(tls_cert, tls_key)
@@ -73,6 +75,13 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
         raise UsageError("--stream and --cache go together")
     sock = bind(host, port)
     url = base_url or default_base_url(sock, ctx is not None)
+    try:
+        # Each arch's minimal ISO base: under --cache, else in a private directory removed at exit.
+        store = MinimalStore(os.path.join(cache_dir, "minimal") if cache_dir else None)
+    except BaseException:
+        sock.close()
+        raise
+    click.get_current_context().call_on_close(store.close)
 
     def load() -> Catalog:
         """Everything from the inputs: at start-up, and again on SIGHUP."""
@@ -84,7 +93,7 @@ def serve(hosts_file: str, isos: tuple[str, ...], pxe_dirs: tuple[str, ...], lis
                                    insecure=insecure)
         else:
             pxe = pxe_dir_artifacts(pxe_dirs, next(iter(opened), "x86_64"))
-        return build_catalog(inventory, options, opened, pxe, base_url=url, force=force)
+        return build_catalog(inventory, options, opened, pxe, base_url=url, force=force, minimal_store=store)
 
     try:
         catalog = load()

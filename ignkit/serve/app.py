@@ -19,6 +19,7 @@ from aiohttp import web
 from ..errors import InputError
 from .catalog import ARTIFACTS, Catalog, ServedHost
 from .media import ByteView
+from .minimal import SUFFIX as MINIMAL_SUFFIX
 from .ranges import Unsatisfiable, none_match, not_modified_since, parse_range, range_applies
 from .status import Progress, render_html
 
@@ -144,8 +145,14 @@ def _host(request: web.Request, name: str) -> Optional[ServedHost]:
 
 
 async def host_file(request: web.Request) -> web.StreamResponse:
-    """``/hosts/<name>.iso`` and ``/hosts/<name>.ign``."""
+    """``/hosts/<name>.iso``, ``/hosts/<name>-minimal.iso`` and ``/hosts/<name>.ign``."""
     file = request.match_info["file"]
+    if file.endswith(MINIMAL_SUFFIX) and _host(request, file[:-4]) is None:
+        # A host actually named "<x>-minimal" keeps its full ISO at that path.
+        sh = _host(request, file[: -len(MINIMAL_SUFFIX)])
+        if sh is None:
+            return _not_found(request, "unknown host")
+        return await _minimal_iso(request, sh)
     for suffix in (".iso", ".ign"):
         if file.endswith(suffix):
             sh = _host(request, file[: -len(suffix)])
@@ -180,14 +187,23 @@ async def _iso(request: web.Request, sh: ServedHost) -> web.StreamResponse:
     return await send_view(request, sh.iso, content_type="application/x-iso9660-image", host=sh.name, step="iso")
 
 
+async def _minimal_iso(request: web.Request, sh: ServedHost) -> web.StreamResponse:
+    if sh.minimal is None:
+        return _not_found(request, sh.minimal_note or f"{sh.name}: no minimal ISO")
+    return await send_view(request, sh.minimal, content_type="application/x-iso9660-image", host=sh.name,
+                           step="minimal iso")
+
+
 async def mac_iso(request: web.Request) -> web.StreamResponse:
-    """``/mac/<mac>.iso``."""
+    """``/mac/<mac>.iso`` and ``/mac/<mac>-minimal.iso``."""
     file = request.match_info["file"]
-    mac = _norm_mac(file[:-4]) if file.endswith(".iso") else None
+    minimal = file.endswith(MINIMAL_SUFFIX)
+    mac = _norm_mac(file[: -len(MINIMAL_SUFFIX) if minimal else -4]) if file.endswith(".iso") else None
     name = _catalog(request).by_mac.get(mac or "")
     if name is None:
         return _not_found(request, "unknown MAC")
-    return await _iso(request, _catalog(request).hosts[name])
+    sh = _catalog(request).hosts[name]
+    return await (_minimal_iso(request, sh) if minimal else _iso(request, sh))
 
 
 async def host_initramfs(request: web.Request) -> web.StreamResponse:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..live.customize import CustomizeOptions
     from ..live.features import OsFeatures
     from ..live.image import LiveIso
+    from .minimal import MinimalBase, MinimalStore
 
 #: Artifact names served under /artifacts/<arch>/ and the file-name words that pick them in --pxe-dir.
 ARTIFACTS = {"kernel": ("kernel", "vmlinuz"), "initramfs": ("initramfs", "initrd"), "rootfs": ("rootfs",)}
@@ -44,6 +45,8 @@ class ServedHost:
     ipxe: dict[str, str] = field(default_factory=dict)   # mac -> iPXE script
     grub: dict[str, str] = field(default_factory=dict)   # mac -> GRUB config
     notes: list[str] = field(default_factory=list)       # why something is not served
+    minimal: Optional[ByteView] = None       # /hosts/<name>-minimal.iso (see serve/minimal.py)
+    minimal_note: Optional[str] = None       # why there is none
 
     @property
     def name(self) -> str:
@@ -59,6 +62,7 @@ class Catalog:
     artifacts: dict[str, dict[str, ByteView]]           # arch -> kind -> view
     base_url: Optional[str]
     warnings: list[str] = field(default_factory=list)
+    minimal: dict[str, MinimalBase] = field(default_factory=dict)   # arch -> minimal base, or why none
 
     def by_address(self) -> dict[str, str]:
         """Static addresses of the inventory -> host name (to attribute shared artifacts to hosts)."""
@@ -198,8 +202,9 @@ def _boot_scripts(sh: ServedHost, options: CustomizeOptions, base_url: str) -> N
 
 def build_catalog(hosts: Sequence[Host], options: CustomizeOptions, isos: dict[str, LiveIso],
                   pxe_files: Optional[dict[str, dict[str, str]]] = None, *, base_url: Optional[str] = None,
-                  force: bool = False) -> Catalog:
-    """Compose every host once: ISO patches (as a view over the base ISO), PXE layer, installed config, boot scripts."""
+                  force: bool = False, minimal_store: Optional[MinimalStore] = None) -> Catalog:
+    """Compose every host once: ISO patches (as a view over the base ISO), PXE layer, installed config, boot scripts,
+    and, with ``minimal_store``, the minimal ISO's patches (as a view over the arch's minimal base)."""
     from ..digests import digest_bytes
     from ..ignition import build
     from ..live.hosts import check_host_arch, pxe_host_layer, stage_iso_host
@@ -228,6 +233,10 @@ def build_catalog(hosts: Sequence[Host], options: CustomizeOptions, isos: dict[s
                 warnings.append(f"no per-host initramfs for {arch}: {e.message}")
         features[arch] = feats
     iso_ident = {arch: file_identity(iso.path) for arch, iso in isos.items()}
+    from .minimal import minimal_bases, stage_minimal
+
+    minimal = minimal_bases(isos, artifacts, base_url, minimal_store)
+    warnings += [f"minimal ISOs for {arch} are not served: {m.reason}" for arch, m in minimal.items() if m.reason]
     served: dict[str, ServedHost] = {}
     by_mac: dict[str, str] = {}
     for h in hosts:
@@ -250,6 +259,9 @@ def build_catalog(hosts: Sequence[Host], options: CustomizeOptions, isos: dict[s
             # open_isos checked once that the image is pristine (or -f): no need to scan it per host.
             result, staged = stage_iso_host(isos[arch], options, h, force=True)
             sh.iso = patched_view(iso_ident[arch], staged.patches, staged.new_size)
+            sh.minimal, sh.minimal_note = stage_minimal(minimal[arch], options, h)
+        else:
+            sh.minimal_note = f"no minimal ISO: no live ISO for {arch}"
         feats = features.get(arch)
         if feats is not None:
             pxe_result, layer = pxe_host_layer(feats, options, h)
@@ -265,7 +277,7 @@ def build_catalog(hosts: Sequence[Host], options: CustomizeOptions, isos: dict[s
         if base_url and sh.ignition is not None and {"kernel", "initramfs", "rootfs"} <= set(artifacts[arch]):
             _boot_scripts(sh, options, base_url)
         served[h.hostname] = sh
-    return Catalog(served, by_mac, artifacts, base_url, warnings)
+    return Catalog(served, by_mac, artifacts, base_url, warnings, minimal)
 
 
 def _append(view: ByteView, layer: bytes) -> ByteView:

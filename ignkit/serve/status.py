@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 from .catalog import Catalog
 
 #: What a host fetches, in install order (the columns of the page).
-STEPS = ("boot script", "kernel", "initramfs", "rootfs", "iso", "config")
+STEPS = ("boot script", "kernel", "initramfs", "rootfs", "iso", "minimal iso", "config")
 
 
 def _iso8601(t: Optional[float]) -> Optional[str]:
@@ -136,6 +136,7 @@ class Progress:
                 entry: dict[str, Any] = {
                     "hostname": name, "arch": sh.arch, "macs": sh.macs,
                     "iso_size": sh.iso.size if sh.iso else None,
+                    "minimal_iso_size": sh.minimal.size if sh.minimal else None,
                     "fetched": {step: rec.to_dict() for step, rec in self.fetches.get(name, {}).items()},
                 }
                 if self.csr:
@@ -144,6 +145,7 @@ class Progress:
                     entry["node"] = self.nodes.get(name)
                 hosts.append(entry)
             doc: dict[str, Any] = {"started": _iso8601(self.started), "now": _iso8601(self.clock()), "hosts": hosts}
+            doc["minimal_iso"] = {arch: m.to_dict() for arch, m in self.catalog.minimal.items()}
             if self.csr_note:
                 doc["csr_note"] = self.csr_note
             return doc
@@ -202,6 +204,8 @@ def render_html(doc: dict[str, Any], *, refresh: int = 5) -> str:
         rows.append(f"<tr id=\"host-{html.escape(h['hostname'])}\"><th scope=row>{html.escape(h['hostname'])}</th>"
                     f"<td>{html.escape(h['arch'])}</td><td>{html.escape(' '.join(h['macs']))}</td>{cells}</tr>")
     note = f"<p>{html.escape(doc['csr_note'])}</p>" if doc.get("csr_note") else ""
+    note += "".join(f"<p>Minimal ISOs for {html.escape(arch)}: not served: {html.escape(m['reason'])}</p>"
+                    for arch, m in doc.get("minimal_iso", {}).items() if m.get("reason"))
     return ("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
             f"<meta http-equiv=refresh content={refresh}><title>ignkit serve</title>"
             "<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
