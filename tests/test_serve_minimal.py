@@ -1,0 +1,259 @@
+"""`ignkit serve`'s minimal ISOs (/hosts/<name>-minimal.iso, /mac/<mac>-minimal.iso), real server on 127.0.0.1.
+
+The served bytes are compared with `ignkit iso extract minimal-iso BASE --rootfs-url URL -o m.iso` followed by
+`ignkit embed -f m.iso --hosts ...` (the minimal ISO's kargs carry the URL, so embed needs -f, as with
+coreos-installer) for every fixture ISO that carries coreos/miniso.dat, x86_64 and s390x.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import CI_FIXTURES
+from conftest import run_ignkit as run
+from servelib import Served, start_fails
+from test_miniso import WITH_MINISO
+
+C = CI_FIXTURES / "customize"
+
+HOSTS = """\
+hosts:
+  - hostname: w1
+    mac: 52:54:00:00:00:01
+    install_dev: /dev/vda
+    console: ttyS0,115200n8
+  - hostname: w2.example.com
+    mac: 52:54:00:00:00:02
+    install_dev: /dev/sda
+    ip: 192.0.2.2/24
+    gateway: 192.0.2.1
+    kargs: nosmt
+"""
+PLAIN = "hosts:\n  - hostname: w1\n    mac: 52:54:00:00:00:01\n  - hostname: w2.example.com\n    mac: 52:54:00:00:00:02\n"
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def curl(*args: object) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["curl", "-sS", "--max-time", "60", *map(str, args)], capture_output=True, timeout=90)
+
+
+@pytest.fixture
+def hosts(tmp_path: Path) -> Path:
+    p = tmp_path / "hosts.yaml"
+    p.write_text(HOSTS)
+    return p
+
+
+def _arch(iso: Path) -> str:
+    from ignkit.live import open_iso
+
+    return open_iso(iso).arch
+
+
+def test_minimal_iso_equals_extract_then_embed(fixture_isos: dict[str, Path], hosts: Path, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(PLAIN)
+    # Images older than installer configs take a live config only (as in test_serve).
+    variants = [(hosts, ["--dest-ignition", C / "dest.ign", "--dest-karg-append", "quiet"]),
+                (plain, ["--live-ignition", C / "live.ign"])]
+    arches = set()
+    for name in WITH_MINISO:
+        iso = fixture_isos[name]
+        arch = _arch(iso)
+        pxe = tmp_path / name / "pxe"
+        assert run("iso", "extract", "pxe", "-C", pxe, iso).returncode == 0
+        rootfs = next(pxe.glob("*rootfs*")).read_bytes()
+        for inv, custom in variants:
+            if run("embed", iso, "--hosts", inv, "--output-dir", tmp_path / name / "probe", *custom).returncode == 0:
+                break
+        else:
+            pytest.fail(f"{name}: embed refuses every variant")
+        with Served(["--hosts", inv, "--iso", iso, *custom]) as s:
+            url = f"{s.url}/artifacts/{arch}/rootfs"
+            m = tmp_path / name / "m.iso"
+            r = run("iso", "extract", "minimal-iso", iso, "--rootfs-url", url, "-o", m)
+            assert r.returncode == 0, r.stderr
+            out = tmp_path / name / "out"
+            r = run("embed", "-f", m, "--hosts", inv, "--output-dir", out, *custom)
+            assert r.returncode == 0, r.stderr
+            for host, mac in (("w1", "52-54-00-00-00-01"), ("w2.example.com", "52:54:00:00:00:02")):
+                want = sha((out / f"{host}.iso").read_bytes())
+                got = requests.get(f"{s.url}/hosts/{host}-minimal.iso", timeout=60)
+                assert got.status_code == 200 and got.headers["Content-Type"] == "application/x-iso9660-image"
+                assert sha(got.content) == want, (name, host)
+                assert sha(requests.get(f"{s.url}/mac/{mac}-minimal.iso", timeout=60).content) == want, (name, host)
+                # The full ISO is still the full one.
+                full = requests.get(f"{s.url}/hosts/{host}.iso", timeout=60).content
+                assert sha(full) != want and len(full) == iso.stat().st_size
+            # The karg read back from the served image names this server's rootfs, and that URL serves it.
+            served_iso = tmp_path / name / "served.iso"
+            served_iso.write_bytes(requests.get(f"{s.url}/hosts/w1-minimal.iso", timeout=60).content)
+            shown = run("iso", "kargs", "show", served_iso)
+            assert shown.returncode == 0, shown.stderr
+            assert f"coreos.live.rootfs_url={url}" in shown.stdout.decode().split()
+            assert "coreos.liveiso=" not in shown.stdout.decode()
+            fetched = requests.get(url, timeout=60)
+            assert fetched.status_code == 200 and fetched.content == rootfs
+            doc = requests.get(f"{s.url}/status", timeout=10).json()
+            assert doc["minimal_iso"][arch] == {"available": True, "rootfs_url": url, "size": m.stat().st_size}
+        arches.add(arch)
+    assert arches == {"x86_64", "s390x"}
+
+
+@pytest.fixture
+def served(fixture_isos: dict[str, Path], hosts: Path) -> Served:
+    with Served(["--hosts", hosts, "--iso", fixture_isos["embed-areas-2023-07.x86_64"],
+                 "--dest-ignition", C / "dest.ign"]) as s:
+        yield s
+
+
+def test_http_semantics_curl_and_requests(served: Served, tmp_path: Path) -> None:
+    url = f"{served.url}/hosts/w2.example.com-minimal.iso"
+    whole = curl(url).stdout
+    size = len(whole)
+    assert size > 500_000
+    head = curl("-I", url).stdout.decode()
+    assert "HTTP/1.1 200" in head and f"Content-Length: {size}" in head and "Accept-Ranges: bytes" in head
+    etag = next(line.split(": ", 1)[1].strip() for line in head.splitlines() if line.startswith("ETag"))
+    full_etag = requests.head(f"{served.url}/hosts/w2.example.com.iso", timeout=10).headers["ETag"]
+    assert etag != full_etag
+    for spec, (a, b) in (("0-99", (0, 100)), ("1000-", (1000, size)), ("-4096", (size - 4096, size)),
+                         (f"{size - 10}-{size + 1000}", (size - 10, size))):
+        r = curl("-D", "-", "-o", tmp_path / "part", "-r", spec, url)
+        hdr = r.stdout.decode()
+        assert "HTTP/1.1 206" in hdr and f"Content-Range: bytes {a}-{b - 1}/{size}" in hdr, spec
+        assert (tmp_path / "part").read_bytes() == whole[a:b], spec
+    r = curl("-D", "-", "-o", "/dev/null", "-H", f"Range: bytes={size}-", url).stdout.decode()
+    assert "HTTP/1.1 416" in r and f"Content-Range: bytes */{size}" in r
+    assert "HTTP/1.1 304" in curl("-D", "-", "-H", f"If-None-Match: {etag}", url).stdout.decode()
+    r = curl("-D", "-", "-o", tmp_path / "p", "-r", "0-9", "-H", f"If-Range: {etag}", url).stdout.decode()
+    assert "HTTP/1.1 206" in r
+    r = curl("-D", "-", "-o", tmp_path / "p", "-r", "0-9", "-H", f"If-Range: {full_etag}", url).stdout.decode()
+    assert "HTTP/1.1 200" in r and (tmp_path / "p").read_bytes() == whole
+    # curl -C - resumes a partial download; requests reads a range and streams the whole.
+    part = tmp_path / "resume.iso"
+    part.write_bytes(whole[:300_000])
+    r = curl("-C", "-", "-o", part, url)
+    assert r.returncode == 0, r.stderr
+    assert sha(part.read_bytes()) == sha(whole)
+    got = requests.get(url, headers={"Range": "bytes=123-456789"}, timeout=60)
+    assert got.status_code == 206 and got.content == whole[123:456790]
+    with requests.get(f"{served.url}/mac/52-54-00-00-00-02-minimal.iso", stream=True, timeout=60) as resp:
+        assert sha(b"".join(resp.iter_content(1 << 14))) == sha(whole)
+    assert "HTTP/1.1 405" in curl("-D", "-", "-X", "PUT", "--data", "x", url).stdout.decode()
+
+
+def test_status_counts_minimal_iso_bytes(served: Served) -> None:
+    url = f"{served.url}/hosts/w1-minimal.iso"
+    size = int(requests.head(url, timeout=10).headers["Content-Length"])
+    assert requests.get(url, headers={"Range": f"bytes=0-{size // 4 - 1}"}, timeout=30).status_code == 206
+    w1 = next(h for h in requests.get(f"{served.url}/status", timeout=10).json()["hosts"] if h["hostname"] == "w1")
+    rec = w1["fetched"]["minimal iso"]
+    assert w1["minimal_iso_size"] == size and rec["size"] == size and rec["covered"] == size // 4
+    assert rec["percent"] == round(100.0 * (size // 4) / size, 1) and "iso" not in w1["fetched"]
+    requests.get(url, timeout=30)
+    w1 = next(h for h in requests.get(f"{served.url}/status", timeout=10).json()["hosts"] if h["hostname"] == "w1")
+    assert w1["fetched"]["minimal iso"]["percent"] == 100.0 and w1["fetched"]["minimal iso"]["requests"] == 2
+    page = requests.get(served.url + "/", timeout=10).text
+    assert "<th>minimal iso</th>" in page and "100.0%" in page
+
+
+def test_unavailable_minimal_isos_are_404_with_the_reason(fixture_isos: dict[str, Path], hosts: Path,
+                                                          tmp_path: Path) -> None:
+    # No coreos/miniso.dat (2021-09): 404 with coreos-installer's refusal, in the body, the log and /status.
+    old = fixture_isos["embed-areas-2021-09"]
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(PLAIN)
+    with Served(["--hosts", plain, "--iso", old, "--live-ignition", C / "live.ign"]) as s:
+        r = requests.get(f"{s.url}/hosts/w1-minimal.iso", timeout=10)
+        assert r.status_code == 404 and r.text.count("\n") == 1
+        assert "does not support extracting a minimal ISO" in r.text
+        assert requests.get(f"{s.url}/mac/52:54:00:00:00:02-minimal.iso", timeout=10).text == r.text
+        assert requests.get(f"{s.url}/hosts/w1.iso", timeout=10).status_code == 200
+        assert "127.0.0.1: 404 /hosts/w1-minimal.iso (no minimal ISO for x86_64: " in s.log()
+        assert "ignkit: warning: minimal ISOs for x86_64 are not served: " in s.log()
+        doc = requests.get(f"{s.url}/status", timeout=10).json()
+        assert not doc["minimal_iso"]["x86_64"]["available"]
+        assert "does not support extracting" in doc["minimal_iso"]["x86_64"]["reason"]
+        assert "Minimal ISOs for x86_64: not served" in requests.get(s.url + "/", timeout=10).text
+        for path in ("/hosts/nope-minimal.iso", "/mac/52-54-00-99-99-99-minimal.iso", "/mac/zz-minimal.iso",
+                     "/hosts/-minimal.iso"):
+            r = requests.get(s.url + path, timeout=10)
+            assert r.status_code == 404 and "unknown" in r.text, path
+
+    # No rootfs to point at: an image whose images/pxeboot has no rootfs.img (renamed) and no --pxe-dir.
+    src = fixture_isos["embed-areas-2023-07.x86_64"].read_bytes()
+    assert src.count(b"ROOTFS.IMG;1") == 1 and src.count(b"rootfs.img") == 1
+    norootfs = tmp_path / "norootfs.iso"
+    norootfs.write_bytes(src.replace(b"ROOTFS.IMG;1", b"ROOTFX.IMG;1").replace(b"rootfs.img", b"rootfx.img"))
+    with Served(["--hosts", hosts, "--iso", norootfs, "--dest-ignition", C / "dest.ign"]) as s:
+        assert requests.get(f"{s.url}/artifacts/x86_64/rootfs", timeout=10).status_code == 404
+        r = requests.get(f"{s.url}/hosts/w1-minimal.iso", timeout=10)
+        assert r.status_code == 404 and "no rootfs for x86_64 to point coreos.live.rootfs_url= at" in r.text
+        assert requests.get(f"{s.url}/hosts/w1.iso", timeout=10).status_code == 200
+        # --pxe-dir gives it one: then the minimal ISO points at it.
+    pxe = tmp_path / "pxe"
+    assert run("iso", "extract", "pxe", "-C", pxe, fixture_isos["embed-areas-2023-07.x86_64"]).returncode == 0
+    with Served(["--hosts", hosts, "--iso", norootfs, "--pxe-dir", pxe, "--dest-ignition", C / "dest.ign"]) as s:
+        r = requests.get(f"{s.url}/hosts/w1-minimal.iso", timeout=10)
+        assert r.status_code == 200
+        served_iso = tmp_path / "w1-minimal.iso"
+        served_iso.write_bytes(r.content)
+        assert f"coreos.live.rootfs_url={s.url}/artifacts/x86_64/rootfs" in run("iso", "kargs", "show",
+                                                                                served_iso).stdout.decode()
+        rootfs = requests.get(f"{s.url}/artifacts/x86_64/rootfs", timeout=10).content
+        assert rootfs == next(pxe.glob("*rootfs*")).read_bytes()
+
+
+def test_live_karg_options_that_drop_the_rootfs_url(fixture_isos: dict[str, Path], hosts: Path,
+                                                    tmp_path: Path) -> None:
+    """--live-karg-* start from the image's default kargs (as embed does): on the minimal ISO that drops the
+    rootfs URL, so serve offers no minimal ISO rather than one that cannot boot, and says why."""
+    iso = fixture_isos["embed-areas-2023-07.x86_64"]
+    custom = ["--dest-ignition", C / "dest.ign", "--live-karg-append", "console=ttyS0"]
+    with Served(["--hosts", hosts, "--iso", iso, *custom]) as s:
+        r = requests.get(f"{s.url}/hosts/w1-minimal.iso", timeout=10)
+        assert r.status_code == 404 and "lack coreos.live.rootfs_url=" in r.text
+        # embed -f on the extracted minimal ISO does the same: the URL is gone.
+        m = tmp_path / "m.iso"
+        assert run("iso", "extract", "minimal-iso", iso, "--rootfs-url", f"{s.url}/artifacts/x86_64/rootfs",
+                   "-o", m).returncode == 0
+        assert run("embed", "-f", m, "--hosts", hosts, "--output-dir", tmp_path / "out", *custom).returncode == 0
+        kargs = run("iso", "kargs", "show", tmp_path / "out" / "w1.iso").stdout.decode()
+        assert "console=ttyS0" in kargs and "coreos.live.rootfs_url=" not in kargs
+        assert requests.get(f"{s.url}/hosts/w1.iso", timeout=10).status_code == 200
+
+
+def test_rootfs_url_that_does_not_fit_refuses_startup(fixture_isos: dict[str, Path], hosts: Path) -> None:
+    iso = fixture_isos["embed-areas-2023-07.x86_64"]
+    long_url = "http://127.0.0.1:9/" + "a" * 1100
+    r = start_fails(["--hosts", hosts, "--iso", iso, "--dest-ignition", C / "dest.ign", "--base-url", long_url])
+    err = r.stderr.decode()
+    assert r.returncode == 2 and err.startswith("ignkit: error: minimal ISO for x86_64 (coreos.live.rootfs_url=")
+    assert "kargs too large for area" in err and len(err.strip().splitlines()) == 1 and "listening" not in err
+    # The same URL is what `iso extract minimal-iso --rootfs-url` refuses too.
+    r = run("iso", "extract", "minimal-iso", iso, "--rootfs-url", f"{long_url}/artifacts/x86_64/rootfs")
+    assert r.returncode == 2 and b"kargs too large for area" in r.stderr
+
+
+def test_state_directory_is_private_and_removed_at_exit(fixture_isos: dict[str, Path], hosts: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    with Served(["--hosts", hosts, "--iso", fixture_isos["embed-areas-2023-07.x86_64"],
+                 "--dest-ignition", C / "dest.ign"]) as s:
+        built = [p for p in tmp.rglob("*-minimal.iso")]
+        assert len(built) == 1 and built[0].parent.name.startswith("ignkit-serve-minimal-")
+        # Built once: its modification time is the base image's (stable Last-Modified across restarts).
+        assert built[0].stat().st_mtime == fixture_isos["embed-areas-2023-07.x86_64"].stat().st_mtime
+        lm = requests.head(f"{s.url}/hosts/w1-minimal.iso", timeout=10).headers["Last-Modified"]
+        assert lm == requests.head(f"{s.url}/hosts/w1.iso", timeout=10).headers["Last-Modified"]
+    assert list(tmp.iterdir()) == []
