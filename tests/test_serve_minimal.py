@@ -33,7 +33,8 @@ hosts:
     gateway: 192.0.2.1
     kargs: nosmt
 """
-PLAIN = "hosts:\n  - hostname: w1\n    mac: 52:54:00:00:00:01\n  - hostname: w2.example.com\n    mac: 52:54:00:00:00:02\n"
+PLAIN = ("hosts:\n  - hostname: w1\n    mac: 52:54:00:00:00:01\n"
+         "  - hostname: w2.example.com\n    mac: 52:54:00:00:00:02\n")
 
 
 def sha(data: bytes) -> str:
