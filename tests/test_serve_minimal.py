@@ -258,3 +258,32 @@ def test_state_directory_is_private_and_removed_at_exit(fixture_isos: dict[str, 
         lm = requests.head(f"{s.url}/hosts/w1-minimal.iso", timeout=10).headers["Last-Modified"]
         assert lm == requests.head(f"{s.url}/hosts/w1.iso", timeout=10).headers["Last-Modified"]
     assert list(tmp.iterdir()) == []
+
+
+def test_a_host_named_minimal_keeps_its_full_iso(fixture_isos: dict[str, Path], tmp_path: Path) -> None:
+    inv = tmp_path / "h.yaml"
+    inv.write_text("hosts:\n  - hostname: a\n    mac: 52:54:00:00:00:01\n"
+                   "  - hostname: a-minimal\n    mac: 52:54:00:00:00:02\n")
+    with Served(["--hosts", inv, "--iso", fixture_isos["embed-areas-2023-07.x86_64"], "--live-ignition",
+                 C / "live.ign"]) as s:
+        tags = {p: requests.head(s.url + p, timeout=10).headers["ETag"]
+                for p in ("/hosts/a-minimal.iso", "/mac/52-54-00-00-00-02.iso", "/mac/52-54-00-00-00-01-minimal.iso",
+                          "/hosts/a-minimal-minimal.iso", "/mac/52-54-00-00-00-02-minimal.iso")}
+    assert tags["/hosts/a-minimal.iso"] == tags["/mac/52-54-00-00-00-02.iso"]          # the host a-minimal's ISO
+    assert tags["/hosts/a-minimal-minimal.iso"] == tags["/mac/52-54-00-00-00-02-minimal.iso"]
+    assert len(set(tags.values())) == 3
+
+
+def test_minimal_etag_and_last_modified_survive_a_restart(fixture_isos: dict[str, Path], hosts: Path) -> None:
+    """A restart rebuilds the minimal base: same bytes, same ETag and Last-Modified, so If-Range resumes work."""
+    args = ["--hosts", hosts, "--iso", fixture_isos["embed-areas-2023-07.x86_64"], "--dest-ignition", C / "dest.ign",
+            "--base-url", "http://192.0.2.1:8080"]
+    seen = []
+    for _ in range(2):
+        with Served(args) as s:
+            h = requests.head(f"{s.url}/hosts/w1-minimal.iso", timeout=10).headers
+            seen.append((h["ETag"], h["Last-Modified"], h["Content-Length"]))
+            # --base-url is what the minimal ISO points at (and boot scripts use).
+            assert (requests.get(f"{s.url}/status", timeout=10).json()["minimal_iso"]["x86_64"]["rootfs_url"]
+                    == "http://192.0.2.1:8080/artifacts/x86_64/rootfs")
+    assert seen[0] == seen[1]
