@@ -287,3 +287,59 @@ def test_minimal_etag_and_last_modified_survive_a_restart(fixture_isos: dict[str
             assert (requests.get(f"{s.url}/status", timeout=10).json()["minimal_iso"]["x86_64"]["rootfs_url"]
                     == "http://192.0.2.1:8080/artifacts/x86_64/rootfs")
     assert seen[0] == seen[1]
+
+
+def test_minimal_bytes_go_by_sendfile_and_a_reload_reuses_the_base(fixture_isos: dict[str, Path], hosts: Path,
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """strace the server: the minimal base's unpatched spans leave by sendfile(2) from the state file. SIGHUP
+    rebuilds the table without rebuilding the base (one file in the state directory), and the bytes stay."""
+    import re
+    import signal
+    import time
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    trace = tmp_path / "strace.log"
+    prefix = ("strace", "-f", "-qq", "-e", "trace=sendfile,sendto,write,writev,sendmsg,openat,accept4,close",
+              "-o", str(trace))
+    args = ["--hosts", hosts, "--iso", fixture_isos["embed-areas-2023-07.x86_64"], "--dest-ignition", C / "dest.ign"]
+    with Served(args, prefix=prefix) as s:
+        before = requests.get(f"{s.url}/hosts/w1-minimal.iso", timeout=60).content
+        assert requests.get(f"{s.url}/hosts/w1-minimal.iso", timeout=60).content == before
+    with Served(args) as s:   # (without strace, which would take the SIGHUP itself)
+        first = requests.get(f"{s.url}/hosts/w1-minimal.iso", timeout=60).content
+        built = list(tmp.rglob("*-minimal.iso"))
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while "reloaded: 2 hosts" not in s.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "reloaded: 2 hosts" in s.log()
+        assert list(tmp.rglob("*-minimal.iso")) == built and len(built) == 1
+        assert requests.get(f"{s.url}/hosts/w1-minimal.iso", timeout=60).content == first
+    fds: dict[str, str] = {}   # open descriptors: file path, or "socket" for accepted connections
+    sent = {"sendfile": 0, "other": 0}
+    for line in trace.read_text().splitlines():
+        m = re.search(r'^\d+\s+openat\(AT_FDCWD, "([^"]*)".*= (\d+)$', line)
+        if m:
+            fds[m.group(2)] = m.group(1)
+            continue
+        m = re.search(r"^\d+\s+accept4\(.*= (\d+)$", line)
+        if m:
+            fds[m.group(1)] = "socket"
+            continue
+        m = re.search(r"^\d+\s+close\((\d+)\)", line)
+        if m:
+            fds.pop(m.group(1), None)
+            continue
+        m = re.search(r"^\d+\s+(\w+)\((\d+), (\d+)?.*= (\d+)$", line)
+        if not m or fds.get(m.group(2)) != "socket":
+            continue   # the log, and the minimal base being built at start-up
+        if m.group(1) == "sendfile":
+            assert fds.get(m.group(3) or "", "").endswith("-minimal.iso"), line
+        sent["sendfile" if m.group(1) == "sendfile" else "other"] += int(m.group(4))
+    size = len(before)
+    # Two downloads: all but the Ignition area (mostly zeros, sent from memory) and the kargs by sendfile.
+    assert sent["sendfile"] >= 2 * (size - (300 << 10)), sent
+    assert sent["other"] < 2 * (300 << 10) + (64 << 10), sent
