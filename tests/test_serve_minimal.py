@@ -343,3 +343,55 @@ def test_minimal_bytes_go_by_sendfile_and_a_reload_reuses_the_base(fixture_isos:
     # Two downloads: all but the Ignition area (mostly zeros, sent from memory) and the kargs by sendfile.
     assert sent["sendfile"] >= 2 * (size - (300 << 10)), sent
     assert sent["other"] < 2 * (300 << 10) + (64 << 10), sent
+
+
+def test_stream_cache_holds_the_minimal_base(fixture_isos: dict[str, Path], hosts: Path, tmp_path: Path,
+                                             artifact_server: object) -> None:
+    """With --stream --cache the minimal base goes to CACHE/minimal/ (kept after exit) and points at the
+    downloaded rootfs."""
+    from test_stream import StreamSite, make_fixtures
+
+    site = StreamSite(artifact_server, "rhcos-4.19.json")  # type: ignore[arg-type]
+    cache = tmp_path / "cache"
+    iso = fixture_isos["embed-areas-2023-07.x86_64"]
+    with Served(["--hosts", hosts, "--iso", iso, "--stream", site.url, "--cache", cache,
+                 "--dest-ignition", C / "dest.ign"]) as s:
+        url = f"{s.url}/artifacts/x86_64/rootfs"
+        got = requests.get(f"{s.url}/hosts/w1-minimal.iso", timeout=60)
+        assert got.status_code == 200
+        (name,) = [p.name for p in (cache / "x86_64").iterdir() if "rootfs" in p.name]
+        assert requests.get(url, timeout=30).content == make_fixtures.artifact_content(name)
+        m = tmp_path / "m.iso"
+        assert run("iso", "extract", "minimal-iso", iso, "--rootfs-url", url, "-o", m).returncode == 0
+        r = run("embed", "-f", m, "--hosts", hosts, "--output-dir", tmp_path / "out", "--dest-ignition", C / "dest.ign")
+        assert r.returncode == 0, r.stderr
+        assert sha(got.content) == sha((tmp_path / "out" / "w1.iso").read_bytes())
+    (built,) = (cache / "minimal").iterdir()
+    assert built.name.startswith("x86_64-") and built.name.endswith("-minimal.iso")
+    assert built.read_bytes() == m.read_bytes()    # the extracted base, before any host's edits
+
+
+def test_grow_area_grows_the_minimal_iso_too(fixture_isos: dict[str, Path], hosts: Path, tmp_path: Path) -> None:
+    import base64
+    import json
+    import os
+
+    big = tmp_path / "big.ign"
+    payload = base64.b64encode(os.urandom(400_000)).decode()
+    big.write_text(json.dumps({"ignition": {"version": "3.4.0"}, "storage": {"files": [
+        {"path": "/var/big", "contents": {"source": "data:;base64," + payload}}]}}))
+    iso = fixture_isos["embed-areas-2023-07.x86_64"]
+    opts = ["--dest-ignition", big, "--grow-area"]
+    with Served(["--hosts", hosts, "--iso", iso, *opts]) as s:
+        m = tmp_path / "m.iso"
+        assert run("iso", "extract", "minimal-iso", iso, "--rootfs-url", f"{s.url}/artifacts/x86_64/rootfs",
+                   "-o", m).returncode == 0
+        r = run("embed", "-f", m, "--hosts", hosts, "--output-dir", tmp_path / "out", *opts)
+        assert r.returncode == 0, r.stderr
+        for host in ("w1", "w2.example.com"):
+            want = (tmp_path / "out" / f"{host}.iso").read_bytes()
+            assert len(want) > m.stat().st_size
+            got = requests.get(f"{s.url}/hosts/{host}-minimal.iso", timeout=60)
+            assert int(got.headers["Content-Length"]) == len(want) and sha(got.content) == sha(want)
+            tail = requests.get(f"{s.url}/hosts/{host}-minimal.iso", headers={"Range": "bytes=-300000"}, timeout=60)
+            assert tail.status_code == 206 and tail.content == want[-300000:]
