@@ -395,3 +395,35 @@ def test_grow_area_grows_the_minimal_iso_too(fixture_isos: dict[str, Path], host
             assert int(got.headers["Content-Length"]) == len(want) and sha(got.content) == sha(want)
             tail = requests.get(f"{s.url}/hosts/{host}-minimal.iso", headers={"Range": "bytes=-300000"}, timeout=60)
             assert tail.status_code == 206 and tail.content == want[-300000:]
+
+
+def test_hosts_are_staged_on_first_request_when_the_minimal_image_has_the_full_ones_room(
+        fixture_isos: dict[str, Path], hosts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Library level: each fixture's minimal image has the full image's areas and features, so hosts are staged
+    lazily (start-up costs what it did without minimal ISOs); staging them all at start-up instead (the
+    fallback for an image with less room) gives the same bytes."""
+    import ignkit.serve.minimal as minimal
+    from ignkit.inventory import load_inventory
+    from ignkit.live.options import CustomizeOptions
+    from ignkit.serve.catalog import build_catalog, open_isos
+
+    inv = load_inventory(hosts)
+    with minimal.MinimalStore() as store:
+        for name in ("embed-areas-2022-09", "embed-areas-2023-07.x86_64", "embed-areas-2023-07.s390x"):
+            # (2022-09 predates installer configs: a live config only)
+            opts = (CustomizeOptions(live_ignition=[str(C / "live.ign")]) if name == "embed-areas-2022-09"
+                    else CustomizeOptions(dest_ignition=[str(C / "dest.ign")]))
+            lazy = build_catalog(inv, opts, open_isos([str(fixture_isos[name])]), base_url="http://192.0.2.1:8080",
+                                 minimal_store=store)
+            (base,) = lazy.minimal.values()
+            assert base.lazy and all(sh.minimal is None and sh.minimal_note is None for sh in lazy.hosts.values())
+            with monkeypatch.context() as m:
+                m.setattr(minimal, "_same_room", lambda full, mini: False)
+                eager = build_catalog(inv, opts, open_isos([str(fixture_isos[name])]),
+                                      base_url="http://192.0.2.1:8080", minimal_store=store)
+            assert all(sh.minimal is not None for sh in eager.hosts.values())
+            for host, sh in lazy.hosts.items():
+                view, note = minimal.host_minimal(sh)
+                assert view is not None and note is None and minimal.host_minimal(sh)[0] is view
+                other = eager.hosts[host].minimal
+                assert other is not None and view.etag == other.etag and view.read() == other.read()

@@ -20,6 +20,7 @@ from ..errors import InputError
 from .catalog import ARTIFACTS, Catalog, ServedHost
 from .media import ByteView
 from .minimal import SUFFIX as MINIMAL_SUFFIX
+from .minimal import host_minimal
 from .ranges import Unsatisfiable, none_match, not_modified_since, parse_range, range_applies
 from .status import Progress, render_html
 
@@ -188,9 +189,10 @@ async def _iso(request: web.Request, sh: ServedHost) -> web.StreamResponse:
 
 
 async def _minimal_iso(request: web.Request, sh: ServedHost) -> web.StreamResponse:
-    if sh.minimal is None:
-        return _not_found(request, sh.minimal_note or f"{sh.name}: no minimal ISO")
-    return await send_view(request, sh.minimal, content_type="application/x-iso9660-image", host=sh.name,
+    view, note = host_minimal(sh)
+    if view is None:
+        return _not_found(request, note or f"{sh.name}: no minimal ISO")
+    return await send_view(request, view, content_type="application/x-iso9660-image", host=sh.name,
                            step="minimal iso")
 
 

@@ -47,6 +47,7 @@ class ServedHost:
     notes: list[str] = field(default_factory=list)       # why something is not served
     minimal: Optional[ByteView] = None       # /hosts/<name>-minimal.iso (see serve/minimal.py)
     minimal_note: Optional[str] = None       # why there is none
+    minimal_base: Optional[MinimalBase] = None   # staged on first request when its base is lazy
 
     @property
     def name(self) -> str:
@@ -235,7 +236,7 @@ def build_catalog(hosts: Sequence[Host], options: CustomizeOptions, isos: dict[s
     iso_ident = {arch: file_identity(iso.path) for arch, iso in isos.items()}
     from .minimal import minimal_bases, stage_minimal
 
-    minimal = minimal_bases(isos, artifacts, base_url, minimal_store)
+    minimal = minimal_bases(isos, artifacts, base_url, minimal_store, options)
     warnings += [f"minimal ISOs for {arch} are not served: {m.reason}" for arch, m in minimal.items() if m.reason]
     served: dict[str, ServedHost] = {}
     by_mac: dict[str, str] = {}
@@ -259,7 +260,9 @@ def build_catalog(hosts: Sequence[Host], options: CustomizeOptions, isos: dict[s
             # open_isos checked once that the image is pristine (or -f): no need to scan it per host.
             result, staged = stage_iso_host(isos[arch], options, h, force=True)
             sh.iso = patched_view(iso_ident[arch], staged.patches, staged.new_size)
-            sh.minimal, sh.minimal_note = stage_minimal(minimal[arch], options, h)
+            sh.minimal_base = minimal[arch]
+            if not minimal[arch].lazy:
+                sh.minimal, sh.minimal_note = stage_minimal(minimal[arch], options, h)
         else:
             sh.minimal_note = f"no minimal ISO: no live ISO for {arch}"
         feats = features.get(arch)

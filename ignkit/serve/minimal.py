@@ -19,13 +19,14 @@ import os
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import IgnkitError, ImageError
 
 if TYPE_CHECKING:
     from ..live.image import LiveIso
+    from .catalog import ServedHost
     from .media import ByteView, FileIdentity
 
 #: What a host's minimal ISO path ends with: ``/hosts/<name>-minimal.iso``, ``/mac/<mac>-minimal.iso``.
@@ -46,6 +47,12 @@ class MinimalBase:
     iso: Optional[LiveIso] = None       # opened from the state directory; hosts are staged on copies
     ident: Optional[FileIdentity] = None
     reason: Optional[str] = None        # why minimal ISOs are unavailable for this arch
+    #: Hosts are staged on their first request (see :func:`host_minimal`) when the minimal image has at least
+    #: the full one's room (Ignition area, kargs areas) and the same features: whatever fitted the full ISO
+    #: at start-up then fits the minimal one. Otherwise every host is staged at start-up.
+    lazy: bool = False
+    options: Any = None                 # the CustomizeOptions hosts are staged with
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"available": self.iso is not None, "rootfs_url": self.rootfs_url}
@@ -123,8 +130,17 @@ def _unavailable(full: LiveIso, arch: str, artifacts: dict[str, Any], base_url: 
     return None
 
 
+def _same_room(full: LiveIso, minimal: LiveIso) -> bool:
+    """Whether every customization that fits ``full`` fits ``minimal`` too (its default kargs are shorter:
+    they lack ``coreos.liveiso=``)."""
+    if full.kargs is None or minimal.kargs is None or minimal.features != full.features:
+        return False
+    return (minimal.ignition_area.length >= full.ignition_area.length and minimal.allow_grow == full.allow_grow
+            and min(a.size for a in minimal.kargs_areas) >= min(a.size for a in full.kargs_areas))
+
+
 def minimal_bases(isos: dict[str, LiveIso], artifacts: dict[str, dict[str, ByteView]], base_url: Optional[str],
-                  store: Optional[MinimalStore]) -> dict[str, MinimalBase]:
+                  store: Optional[MinimalStore], options: Any = None) -> dict[str, MinimalBase]:
     """Every served architecture's minimal base: built into ``store``, or the reason it is unavailable.
 
     Raises (a one-line error naming the architecture) when the base cannot be built although it should
@@ -138,7 +154,7 @@ def minimal_bases(isos: dict[str, LiveIso], artifacts: dict[str, dict[str, ByteV
     out: dict[str, MinimalBase] = {}
     for arch, full in sorted(isos.items()):
         url = rootfs_url(base_url, arch) if base_url else None
-        base = out[arch] = MinimalBase(arch, url)
+        base = out[arch] = MinimalBase(arch, url, options=options)
         if store is None:
             base.reason = "no state directory for minimal ISOs"
             continue
@@ -154,6 +170,7 @@ def minimal_bases(isos: dict[str, LiveIso], artifacts: dict[str, dict[str, ByteV
         base.iso = open_iso(path, arch=arch)
         base.iso.allow_grow = full.allow_grow
         base.ident = file_identity(path)
+        base.lazy = _same_room(full, base.iso)
     return out
 
 
@@ -172,3 +189,17 @@ def stage_minimal(base: MinimalBase, options: Any, host: Any) -> tuple[Optional[
         return None, (f"{host.hostname}: no minimal ISO: the --live-karg-* options start from the image's default "
                       f"kernel arguments, which lack {ROOTFS_URL_KARG}")
     return patched_view(base.ident, staged.patches, staged.new_size), None
+
+
+def host_minimal(sh: ServedHost) -> tuple[Optional[ByteView], Optional[str]]:
+    """A host's minimal ISO view (staged now if its arch's base is lazy and this is the first request), or
+    why there is none. Staging takes a few milliseconds, once per host; later calls return the cached view."""
+    base = sh.minimal_base
+    if sh.minimal is None and sh.minimal_note is None and base is not None:
+        with base.lock:
+            if sh.minimal is None and sh.minimal_note is None:
+                try:
+                    sh.minimal, sh.minimal_note = stage_minimal(base, base.options, sh.host)
+                except IgnkitError as e:   # cannot happen when the base has the full ISO's room; say so if it does
+                    sh.minimal_note = f"{sh.name}: no minimal ISO: {e.message}"
+    return sh.minimal, sh.minimal_note
