@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any, Optional
 from ..errors import IgnkitError, ImageError
 
 if TYPE_CHECKING:
+    from ..inventory import Host
     from ..live.image import LiveIso
+    from ..live.options import CustomizeOptions
     from .catalog import ServedHost
     from .media import ByteView, FileIdentity
 
@@ -51,7 +53,7 @@ class MinimalBase:
     #: the full one's room (Ignition area, kargs areas) and the same features: whatever fitted the full ISO
     #: at start-up then fits the minimal one. Otherwise every host is staged at start-up.
     lazy: bool = False
-    options: Any = None                 # the CustomizeOptions hosts are staged with
+    options: Optional[CustomizeOptions] = None   # what hosts are staged with
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,7 +142,8 @@ def _same_room(full: LiveIso, minimal: LiveIso) -> bool:
 
 
 def minimal_bases(isos: dict[str, LiveIso], artifacts: dict[str, dict[str, ByteView]], base_url: Optional[str],
-                  store: Optional[MinimalStore], options: Any = None) -> dict[str, MinimalBase]:
+                  store: Optional[MinimalStore], options: Optional[CustomizeOptions] = None
+                  ) -> dict[str, MinimalBase]:
     """Every served architecture's minimal base: built into ``store``, or the reason it is unavailable.
 
     Raises (a one-line error naming the architecture) when the base cannot be built although it should
@@ -174,7 +177,7 @@ def minimal_bases(isos: dict[str, LiveIso], artifacts: dict[str, dict[str, ByteV
     return out
 
 
-def stage_minimal(base: MinimalBase, options: Any, host: Any) -> tuple[Optional[ByteView], Optional[str]]:
+def stage_minimal(base: MinimalBase, options: CustomizeOptions, host: Host) -> tuple[Optional[ByteView], Optional[str]]:
     """One host's minimal ISO as a view over the arch's minimal base (``embed -f`` on it, as for the full
     ISO), or the reason there is none."""
     from ..live.hosts import stage_iso_host
@@ -195,7 +198,7 @@ def host_minimal(sh: ServedHost) -> tuple[Optional[ByteView], Optional[str]]:
     """A host's minimal ISO view (staged now if its arch's base is lazy and this is the first request), or
     why there is none. Staging takes a few milliseconds, once per host; later calls return the cached view."""
     base = sh.minimal_base
-    if sh.minimal is None and sh.minimal_note is None and base is not None:
+    if sh.minimal is None and sh.minimal_note is None and base is not None and base.options is not None:
         with base.lock:
             if sh.minimal is None and sh.minimal_note is None:
                 try:
