@@ -427,3 +427,23 @@ def test_hosts_are_staged_on_first_request_when_the_minimal_image_has_the_full_o
                 assert view is not None and note is None and minimal.host_minimal(sh)[0] is view
                 other = eager.hosts[host].minimal
                 assert other is not None and view.etag == other.etag and view.read() == other.read()
+
+
+def test_no_base_url_no_minimal_iso(fixture_isos: dict[str, Path], hosts: Path) -> None:
+    """Library level (a wildcard --listen without --base-url): the rootfs URL is unknown, so no minimal ISO
+    is built, and each host's lookup says why."""
+    import ignkit.serve.minimal as minimal
+    from ignkit.inventory import load_inventory
+    from ignkit.live.options import CustomizeOptions
+    from ignkit.serve.catalog import build_catalog, open_isos
+
+    opts = CustomizeOptions(dest_ignition=[str(C / "dest.ign")])
+    with minimal.MinimalStore() as store:
+        cat = build_catalog(load_inventory(hosts), opts, open_isos([str(fixture_isos["embed-areas-2023-07.x86_64"])]),
+                            base_url=None, minimal_store=store)
+        assert list(Path(store.directory).iterdir()) == []
+    base = cat.minimal["x86_64"]
+    assert base.iso is None and base.rootfs_url is None and "no --base-url" in str(base.reason)
+    assert any(w.startswith("minimal ISOs for x86_64 are not served: no --base-url") for w in cat.warnings)
+    view, note = minimal.host_minimal(cat.hosts["w1"])
+    assert view is None and note is not None and "no --base-url" in note
