@@ -213,22 +213,35 @@ def test_unavailable_minimal_isos_are_404_with_the_reason(fixture_isos: dict[str
         assert rootfs == next(pxe.glob("*rootfs*")).read_bytes()
 
 
-def test_live_karg_options_that_drop_the_rootfs_url(fixture_isos: dict[str, Path], hosts: Path,
-                                                    tmp_path: Path) -> None:
-    """--live-karg-* start from the image's default kargs (as embed does): on the minimal ISO that drops the
-    rootfs URL, so serve offers no minimal ISO rather than one that cannot boot, and says why."""
+def test_live_karg_options_keep_the_rootfs_url(fixture_isos: dict[str, Path], hosts: Path, tmp_path: Path) -> None:
+    """--live-karg-* start from the image's default kargs (as embed -f does), which lack the rootfs URL: serve
+    appends it as one more --live-karg-append, so the minimal ISO still finds its rootfs; bytes equal that
+    embed command's. A host whose options delete the URL gets a 404 with the reason instead."""
     iso = fixture_isos["embed-areas-2023-07.x86_64"]
     custom = ["--dest-ignition", C / "dest.ign", "--live-karg-append", "console=ttyS0"]
     with Served(["--hosts", hosts, "--iso", iso, *custom]) as s:
+        url = f"{s.url}/artifacts/x86_64/rootfs"
+        m = tmp_path / "m.iso"
+        assert run("iso", "extract", "minimal-iso", iso, "--rootfs-url", url, "-o", m).returncode == 0
+        # embed -f alone drops the URL ...
+        assert run("embed", "-f", m, "--hosts", hosts, "--output-dir", tmp_path / "plain", *custom).returncode == 0
+        kargs = run("iso", "kargs", "show", tmp_path / "plain" / "w1.iso").stdout.decode()
+        assert "console=ttyS0" in kargs and "coreos.live.rootfs_url=" not in kargs
+        # ... so serve appends it after the host's own appends.
+        out = tmp_path / "out"
+        r = run("embed", "-f", m, "--hosts", hosts, "--output-dir", out, *custom,
+                "--live-karg-append", f"coreos.live.rootfs_url={url}")
+        assert r.returncode == 0, r.stderr
+        got = requests.get(f"{s.url}/hosts/w1-minimal.iso", timeout=60)
+        assert got.status_code == 200 and sha(got.content) == sha((out / "w1.iso").read_bytes())
+        served_iso = tmp_path / "served.iso"
+        served_iso.write_bytes(got.content)
+        shown = run("iso", "kargs", "show", served_iso).stdout.decode().split()
+        assert "console=ttyS0" in shown and f"coreos.live.rootfs_url={url}" in shown
+    drop = ["--dest-ignition", C / "dest.ign", "--live-karg-delete", "coreos.live.rootfs_url"]
+    with Served(["--hosts", hosts, "--iso", iso, *drop]) as s:
         r = requests.get(f"{s.url}/hosts/w1-minimal.iso", timeout=10)
         assert r.status_code == 404 and "lack coreos.live.rootfs_url=" in r.text
-        # embed -f on the extracted minimal ISO does the same: the URL is gone.
-        m = tmp_path / "m.iso"
-        assert run("iso", "extract", "minimal-iso", iso, "--rootfs-url", f"{s.url}/artifacts/x86_64/rootfs",
-                   "-o", m).returncode == 0
-        assert run("embed", "-f", m, "--hosts", hosts, "--output-dir", tmp_path / "out", *custom).returncode == 0
-        kargs = run("iso", "kargs", "show", tmp_path / "out" / "w1.iso").stdout.decode()
-        assert "console=ttyS0" in kargs and "coreos.live.rootfs_url=" not in kargs
         assert requests.get(f"{s.url}/hosts/w1.iso", timeout=10).status_code == 200
 
 
