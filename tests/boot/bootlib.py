@@ -66,6 +66,9 @@ class BootReport:
     keyfiles: dict[str, bytes]
     dmesg: list[str] = field(default_factory=list)
     rootfs: list[str] = field(default_factory=list)
+    # URL -> (sha256 hex, size) of what the guest fetched, or (None, wget's exit status) when it failed
+    # (the minimal-ISO variant's init fetches coreos.live.rootfs_url: testdata/bootiso/fetch-rootfs.sh)
+    fetched: dict[str, tuple[str | None, int]] = field(default_factory=dict)
     seconds: float = 0.0
     log: str = ""
 
@@ -152,7 +155,8 @@ def parse_report(text: str, mode: str = "") -> BootReport:
     if "begin" not in lines or "end" not in lines:
         raise BootError(f"{mode}: the guest printed no complete report; serial log ends with:\n{tail(text)}")
     lines = lines[lines.index("begin") + 1:lines.index("end")]
-    records = [ln for ln in lines if ln.split(" ", 1)[0] in ("cmdline-b64", "config-b64", "config", "keyfile-b64")]
+    records = [ln for ln in lines if ln.split(" ", 1)[0] in ("cmdline-b64", "config-b64", "config", "keyfile-b64",
+                                                              "fetched", "fetch-failed")]
     sums = [ln.split(" ", 1)[1] for ln in lines if ln.startswith("sha256 ")]
     digest = hashlib.sha256("".join(r + "\n" for r in records).encode()).hexdigest()
     if sums != [digest]:
@@ -162,6 +166,7 @@ def parse_report(text: str, mode: str = "") -> BootReport:
     keyfiles: dict[str, bytes] = {}
     dmesg: list[str] = []
     rootfs: list[str] = []
+    fetched: dict[str, tuple[str | None, int]] = {}
     for ln in lines:
         key, _, value = ln.partition(" ")
         if key == "cmdline-b64":
@@ -175,8 +180,14 @@ def parse_report(text: str, mode: str = "") -> BootReport:
             dmesg.append(value)
         elif key == "ROOTFS":
             rootfs = value.split()
+        elif key == "fetched":
+            url, digest, size = value.split(" ")
+            fetched[base64.b64decode(url).decode()] = (digest, int(size))
+        elif key == "fetch-failed":
+            url, status = value.split(" ")
+            fetched[base64.b64decode(url).decode()] = (None, int(status))
     return BootReport(mode=mode, cmdline=cmdline, config=config, keyfiles=keyfiles, dmesg=dmesg, rootfs=rootfs,
-                      log=text)
+                      fetched=fetched, log=text)
 
 
 def expected_words(mode: str, kargs: str | list[str]) -> list[str]:

@@ -146,7 +146,7 @@ http {{
 
 def qemu_command(mode: str, log: Path, workdir: Path, *, tftp: Path | None = None, bootfile: str = "",
                  mac: str = "52:54:00:12:34:56", cdrom_url: str = "", ipv6: bool = False,
-                 lkrn: Path | None = None, script: Path | None = None) -> list[str]:
+                 lkrn: Path | None = None, script: Path | None = None, nic_mac: str = "") -> list[str]:
     binary, firmware = NET_MODES[mode]
     cmd = [binary, "-accel", "tcg", "-display", "none", "-monitor", "none", "-no-reboot", "-serial", f"file:{log}"]
     if binary == "qemu-system-x86_64":
@@ -174,7 +174,11 @@ def qemu_command(mode: str, log: Path, workdir: Path, *, tftp: Path | None = Non
         cmd += ["-netdev", "user,id=n0,ipv4=on,ipv6=off", "-device", f"virtio-net-pci,netdev=n0,mac={mac},romfile=",
                 "-kernel", str(lkrn), "-initrd", str(script)]
     else:
-        cmd += ["-nic", "none", "-drive", f"file={cdrom_url},format=raw,media=cdrom,readonly=on"]
+        # nic_mac: an e1000 NIC (no option ROM: nothing to network-boot) on the user network, for a guest whose
+        # init fetches from the host (10.0.2.2); otherwise no network at all.
+        net = ["-netdev", "user,id=n0,ipv4=on,ipv6=off", "-device", f"e1000,netdev=n0,mac={nic_mac},romfile="] \
+            if nic_mac else ["-nic", "none"]
+        cmd += [*net, "-drive", f"file={cdrom_url},format=raw,media=cdrom,readonly=on"]
     return cmd
 
 
