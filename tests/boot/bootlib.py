@@ -3,9 +3,10 @@
 The guest side is testdata/bootiso/init: between ``IGNKIT-BOOT: begin`` and ``IGNKIT-BOOT: end`` it prints
 ``/proc/cmdline``, ``/config.ign`` and ``/etc/coreos-firstboot-network/*`` base64-encoded, and a sha256 over
 those records, then powers off (qemu exits by itself); the minimal-ISO variant's init also reports what it
-fetched from ``coreos.live.rootfs_url`` (``fetched``, ``fetch-failed``: testdata/bootiso/fetch-rootfs.sh). This module runs qemu under a timeout, parses that
-report and compares it with what a test expects (kernel arguments word by word, config and keyfiles byte for
-byte). It is also a small command line tool: ``python3 tests/boot/bootlib.py MODE IMAGE``.
+fetched from ``coreos.live.rootfs_url`` (``fetched``, ``fetch-failed``: testdata/bootiso/fetch-rootfs.sh).
+This module runs qemu under a timeout, parses that report and compares it with what a test expects (kernel
+arguments word by word, config and keyfiles byte for byte). It is also a small command line tool:
+``python3 tests/boot/bootlib.py MODE IMAGE``.
 """
 
 from __future__ import annotations
