@@ -1,0 +1,844 @@
+"""Go's ``compress/gzip`` at ``BestCompression``, byte for byte (the Go release upstream Butane is built with).
+
+Butane writes gzip data URLs with ``gzip.NewWriterLevel(w, gzip.BestCompression)``, one ``Write`` and
+``Close``; the Ignition JSON therefore contains the exact bytes Go's compressor makes, and whether gzip
+is chosen at all depends on their length. zlib at level 9 makes different (valid) bytes, so this
+module reimplements the Go (1.27) ``compress/flate`` level-9 compressor: lazy matching over 4-byte hash
+chains (at most 1024 candidates, matches scored by an estimated bit gain against a per-window literal
+Huffman code), the "better match at the end of the previous match" check, literal-run skipping,
+blocks of at most 32768 tokens and the block writer's choice between stored, fixed and dynamic
+Huffman blocks (re-using the previous table when that is estimated to be cheaper).
+
+The search is done in stream coordinates over the whole input: the hash chains Go walks hold every
+earlier position with the same 17-bit hash of its next 4 bytes, so a candidate that extends the
+current best match is exactly an earlier occurrence of the best match plus one byte; those are found
+with ``bytes.rfind`` instead of walking the chain, and the chain's 1024-entry limit is applied through
+each position's rank among the positions sharing its hash.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+import zlib
+from array import array
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
+from typing import Optional
+
+__all__ = ["go_gzip", "go_deflate"]
+
+_WINDOW = 1 << 15
+_MIN_MATCH = 4
+_MAX_MATCH = 258
+_MAX_BLOCK_TOKENS = 1 << 15
+_CHAIN = 1024  # level 9: good 32, lazy 258, nice 258, chain 1024
+_LAZY = 258
+_NICE = 258
+_TABLE_PENALTY = 8  # logNewTablePenalty for levels 7-9
+_MAX_PREDEFINED = 250
+_PRIME4 = 2654435761
+_MATCH = 1 << 30
+_EOB = 256
+
+_LEN_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0, 0, 0, 0]
+_LEN_BASE = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112,
+             128, 160, 192, 224, 255, 0, 0, 0]
+_OFF_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12,
+              13, 13, 14, 14]
+_OFF_BASE = [0x0, 0x1, 0x2, 0x3, 0x4, 0x6, 0x8, 0xc, 0x10, 0x18, 0x20, 0x30, 0x40, 0x60, 0x80, 0xc0,
+             0x100, 0x180, 0x200, 0x300, 0x400, 0x600, 0x800, 0xc00, 0x1000, 0x1800, 0x2000, 0x3000,
+             0x4000, 0x6000, 0x8000, 0xc000]
+_CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
+
+
+def _length_code_table() -> list[int]:
+    """Length code (0-28) for xlength = length - 3, 0..255."""
+    out = []
+    for xl in range(256):
+        code = 0
+        for c in range(29):
+            if _LEN_BASE[c] <= xl:
+                code = c
+        out.append(code)
+    return out
+
+
+_LEN_CODE = _length_code_table()
+
+
+def _offset_code_small() -> list[int]:
+    out = []
+    for off in range(256):
+        code = 0
+        for c in range(30):
+            if _OFF_BASE[c] <= off:
+                code = c
+        out.append(code)
+    return out
+
+
+_OFF_CODE_SMALL = _offset_code_small()
+
+
+def _offset_code(off: int) -> int:
+    """Go's ``offsetCode``: the table lookup with its 8-bit index (32768 >> 7 wraps to 0)."""
+    if off < 256:
+        return _OFF_CODE_SMALL[off]
+    return _OFF_CODE_SMALL[(off >> 7) & 255] + 14
+
+
+# Match-gain penalty per distance (findMatch scores the distance itself, not distance - 1).
+_OFF_PENALTY = [0] + [_OFF_EXTRA[_offset_code(d)] + 3 for d in range(1, _WINDOW + 1)]
+_LEN_PENALTY = [0] * 3 + [_LEN_EXTRA[_LEN_CODE[(n - 3) & 255]] for n in range(3, _MAX_MATCH + 1)]
+
+
+def _reverse(code: int, nbits: int) -> int:
+    return int(format(code, f"0{nbits}b")[::-1], 2) if nbits else 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Huffman code construction (huffman_code.go)
+
+
+def _bit_counts(freqs: list[int], max_bits: int) -> list[int]:
+    """Number of symbols per code length; ``freqs`` sorted ascending, at least 3 of them."""
+    n = len(freqs)
+    big = 0x7FFFFFFF
+    if max_bits > n - 1:
+        max_bits = n - 1
+    # per level: [lastFreq, nextCharFreq, nextPairFreq, needed]
+    last = [0] * 17
+    next_char = [0] * 17
+    next_pair = [0] * 17
+    needed = [0] * 17
+    leaf = [[0] * 17 for _ in range(17)]
+    for lv in range(1, max_bits + 1):
+        last[lv] = freqs[1]
+        next_char[lv] = freqs[2]
+        next_pair[lv] = freqs[0] + freqs[1]
+        leaf[lv][lv] = 2
+        if lv == 1:
+            next_pair[lv] = big
+    needed[max_bits] = 2 * n - 4
+    level = max_bits
+    while level < 16:
+        if next_pair[level] == big and next_char[level] == big:
+            needed[level] = 0
+            next_pair[level + 1] = big
+            level += 1
+            continue
+        prev_freq = last[level]
+        if next_char[level] < next_pair[level]:
+            cnt = leaf[level][level] + 1
+            last[level] = next_char[level]
+            leaf[level][level] = cnt
+            next_char[level] = freqs[cnt] if cnt < n else big
+        else:
+            last[level] = next_pair[level]
+            save = leaf[level][level]
+            leaf[level] = leaf[level - 1][:]
+            leaf[level][level] = save
+            needed[level - 1] = 2
+        needed[level] -= 1
+        if needed[level] == 0:
+            if level == max_bits:
+                break
+            next_pair[level + 1] = prev_freq + last[level]
+            level += 1
+        else:
+            while needed[level - 1] > 0:
+                level -= 1
+    counts = leaf[max_bits]
+    if counts[max_bits] != n:
+        raise AssertionError("huffman: leaf count mismatch")
+    bit_count = [0] * (max_bits + 1)
+    bits = 1
+    for lv in range(max_bits, 0, -1):
+        bit_count[bits] = counts[lv] - counts[lv - 1]
+        bits += 1
+    return bit_count
+
+
+class _Huff:
+    """A Huffman code: ``lens[sym]`` (0 = absent) and bit-reversed ``codes[sym]``."""
+
+    __slots__ = ("lens", "codes")
+
+    def __init__(self, size: int) -> None:
+        self.lens = [0] * size
+        self.codes = [0] * size
+
+    def generate(self, freq: list[int], max_bits: int) -> None:
+        lens = self.lens
+        codes = self.codes
+        nodes = []
+        for i, f in enumerate(freq):
+            if f:
+                nodes.append((f, i))
+            else:
+                lens[i] = 0
+                codes[i] = 0
+        if len(nodes) <= 2:
+            for k, (_, sym) in enumerate(nodes):
+                lens[sym] = 1
+                codes[sym] = k
+            return
+        nodes.sort()
+        bit_count = _bit_counts([f for f, _ in nodes], max_bits)
+        code = 0
+        end = len(nodes)
+        for nb, cnt in enumerate(bit_count):
+            code <<= 1
+            if nb == 0 or cnt == 0:
+                continue
+            for sym in sorted(s for _, s in nodes[end - cnt:end]):
+                codes[sym] = _reverse(code, nb)
+                lens[sym] = nb
+                code += 1
+            end -= cnt
+
+    def bit_length(self, freq: list[int]) -> int:
+        lens = self.lens
+        return sum(f * lens[i] for i, f in enumerate(freq) if f)
+
+
+def _fixed_literal() -> _Huff:
+    h = _Huff(286)
+    for ch in range(286):
+        if ch < 144:
+            bits, size = ch + 48, 8
+        elif ch < 256:
+            bits, size = ch + 400 - 144, 9
+        elif ch < 280:
+            bits, size = ch - 256, 7
+        else:
+            bits, size = ch + 192 - 280, 8
+        h.codes[ch] = _reverse(bits, size)
+        h.lens[ch] = size
+    return h
+
+
+def _fixed_offset() -> _Huff:
+    h = _Huff(30)
+    for ch in range(30):
+        h.codes[ch] = _reverse(ch, 5)
+        h.lens[ch] = 5
+    return h
+
+
+_FIXED_LIT = _fixed_literal()
+_FIXED_OFF = _fixed_offset()
+
+
+# ---------------------------------------------------------------------------------------------
+# float32 arithmetic for tokens.EstimatedBits
+
+
+_F32 = struct.Struct("<f")
+_U32 = struct.Struct("<I")
+
+
+def _f32(x: float) -> float:
+    return float(_F32.unpack(_F32.pack(x))[0])
+
+
+_C1 = _f32(-0.34484843)
+_C2 = _f32(2.02466578)
+_C3 = _f32(0.67487759)
+
+
+def _fast_log2(val: float) -> float:
+    ux = _U32.unpack(_F32.pack(val))[0]
+    if ux >= 1 << 31:
+        ux -= 1 << 32
+    log2 = float(((ux >> 23) & 255) - 128)
+    ux &= -0x7F800001
+    ux += 127 << 23
+    uval = float(_F32.unpack(_U32.pack(ux & 0xFFFFFFFF))[0])
+    t = _f32(_C1 * uval)
+    t = _f32(t + _C2)
+    t = _f32(t * uval)
+    t = _f32(t - _C3)
+    return _f32(log2 + t)
+
+
+def _at_least_one(v: float) -> float:
+    return min(15.0, max(1.0, v))
+
+
+def _estimated_bits(ntok: int, lit_hist: list[int], extra_hist: list[int], off_hist: list[int]) -> int:
+    shannon = 0.0
+    bits = 0
+    nmatches = 0
+    if ntok > 0:
+        inv = _f32(1.0 / _f32(float(ntok)))
+        for v in lit_hist:
+            if v:
+                n = float(v)
+                shannon = _f32(shannon + _f32(_at_least_one(-_fast_log2(_f32(n * inv))) * n))
+        shannon = _f32(shannon + 15.0)
+        for i in range(29):
+            v = extra_hist[i + 1]
+            if v:
+                n = float(v)
+                shannon = _f32(shannon + _f32(_at_least_one(-_fast_log2(_f32(n * inv))) * n))
+                bits += _LEN_EXTRA[i] * v
+                nmatches += v
+    if nmatches > 0:
+        inv = _f32(1.0 / _f32(float(nmatches)))
+        for i in range(30):
+            v = off_hist[i]
+            if v:
+                n = float(v)
+                shannon = _f32(shannon + _f32(_at_least_one(-_fast_log2(_f32(n * inv))) * n))
+                bits += _OFF_EXTRA[i] * v
+    return int(shannon) + bits
+
+
+# ---------------------------------------------------------------------------------------------
+# Block writer (huffman_bit_writer.go)
+
+
+class _BitWriter:
+    def __init__(self) -> None:
+        self.out = bytearray()
+        self.bits = 0
+        self.nbits = 0
+        self.lit = _Huff(286)
+        self.off = _Huff(30)
+        self.cg = _Huff(19)
+        self.last_header = 0
+        self.last_huffman = False
+        self.lit_freq = [0] * 289
+        self.off_freq = [0] * 32
+        self.cg_freq = [0] * 19
+        self.codegen: list[int] = []
+
+    # -- raw bits
+    def write_bits(self, value: int, nb: int) -> None:
+        self.bits |= value << self.nbits
+        self.nbits += nb
+        if self.nbits >= 48:
+            self.out += (self.bits & 0xFFFFFFFFFFFF).to_bytes(6, "little")
+            self.bits >>= 48
+            self.nbits -= 48
+
+    def write_code(self, h: _Huff, sym: int) -> None:
+        self.write_bits(h.codes[sym], h.lens[sym])
+
+    def flush(self) -> None:
+        if self.last_header > 0:
+            self.write_code(self.lit, _EOB)
+            self.last_header = 0
+        nbytes = (self.nbits + 7) >> 3
+        if nbytes:
+            self.out += self.bits.to_bytes(nbytes, "little")
+        self.bits = 0
+        self.nbits = 0
+
+    def write_bytes(self, data: bytes) -> None:
+        if self.nbits & 7:
+            raise AssertionError("writeBytes with unfinished bits")
+        if self.nbits:
+            self.out += self.bits.to_bytes(self.nbits >> 3, "little")
+            self.bits = 0
+            self.nbits = 0
+        self.out += data
+
+    # -- headers
+    def write_stored_header(self, length: int, eof: bool) -> None:
+        if self.last_header > 0:
+            self.write_code(self.lit, _EOB)
+            self.last_header = 0
+        if length == 0 and eof:
+            self.write_fixed_header(eof)
+            self.write_bits(0, 7)
+            self.flush()
+            return
+        self.write_bits(1 if eof else 0, 3)
+        self.flush()
+        self.write_bits(length, 16)
+        self.write_bits(~length & 0xFFFF, 16)
+
+    def write_fixed_header(self, eof: bool) -> None:
+        if self.last_header > 0:
+            self.write_code(self.lit, _EOB)
+            self.last_header = 0
+        self.write_bits(3 if eof else 2, 3)
+
+    def generate_codegen(self, num_lit: int, num_off: int, lit: _Huff, off: _Huff) -> None:
+        freq = [0] * 19
+        sizes = lit.lens[:num_lit] + off.lens[:num_off]
+        out: list[int] = []
+        i = 0
+        total = len(sizes)
+        while i < total:
+            size = sizes[i]
+            j = i + 1
+            while j < total and sizes[j] == size:
+                j += 1
+            count = j - i
+            if size != 0:
+                out.append(size)
+                freq[size] += 1
+                count -= 1
+                while count >= 3:
+                    n = min(6, count)
+                    out.append(16)
+                    out.append(n - 3)
+                    freq[16] += 1
+                    count -= n
+            else:
+                while count >= 11:
+                    n = min(138, count)
+                    out.append(18)
+                    out.append(n - 11)
+                    freq[18] += 1
+                    count -= n
+                if count >= 3:
+                    out.append(17)
+                    out.append(count - 3)
+                    freq[17] += 1
+                    count = 0
+            for _ in range(count):
+                out.append(size)
+                freq[size] += 1
+            i = j
+        self.codegen = out
+        self.cg_freq = freq
+
+    def header_size(self) -> tuple[int, int]:
+        freq = self.cg_freq
+        num = 19
+        while num > 4 and freq[_CODEGEN_ORDER[num - 1]] == 0:
+            num -= 1
+        return (3 + 5 + 5 + 4 + 3 * num + self.cg.bit_length(freq)
+                + freq[16] * 2 + freq[17] * 3 + freq[18] * 7), num
+
+    def write_dynamic_header(self, num_lit: int, num_off: int, num_cg: int, eof: bool) -> None:
+        self.write_bits(5 if eof else 4, 3)
+        self.write_bits(num_lit - 257, 5)
+        self.write_bits(num_off - 1, 5)
+        self.write_bits(num_cg - 4, 4)
+        cg = self.cg
+        for i in range(num_cg):
+            self.write_bits(cg.lens[_CODEGEN_ORDER[i]], 3)
+        seq = self.codegen
+        i = 0
+        n = len(seq)
+        while i < n:
+            sym = seq[i]
+            i += 1
+            self.write_bits(cg.codes[sym], cg.lens[sym])
+            if sym == 16:
+                self.write_bits(seq[i], 2)
+                i += 1
+            elif sym == 17:
+                self.write_bits(seq[i], 3)
+                i += 1
+            elif sym == 18:
+                self.write_bits(seq[i], 7)
+                i += 1
+
+    # -- sizes
+    def extra_bit_size(self) -> int:
+        lf = self.lit_freq
+        of = self.off_freq
+        total = 0
+        for i in range(29):
+            total += lf[257 + i] * _LEN_EXTRA[i]
+        for i in range(30):
+            total += of[i] * _OFF_EXTRA[i]
+        return total
+
+    def fixed_size(self, extra: int) -> int:
+        return 3 + _FIXED_LIT.bit_length(self.lit_freq[:286]) + _FIXED_OFF.bit_length(self.off_freq[:30]) + extra
+
+    def can_reuse(self, lit_hist: list[int], extra_hist: list[int], off_hist: list[int]) -> bool:
+        ol = self.off.lens
+        for i in range(30):
+            if off_hist[i] and not ol[i]:
+                return False
+        ll = self.lit.lens
+        for i in range(30):
+            if extra_hist[i] and not ll[256 + i]:
+                return False
+        for i in range(256):
+            if lit_hist[i] and not ll[i]:
+                return False
+        return True
+
+    def index_tokens(self, ntok: int, lit_hist: list[int], extra_hist: list[int],
+                     off_hist: list[int]) -> tuple[int, int]:
+        lf = lit_hist + extra_hist + [0]
+        self.lit_freq = lf
+        of = off_hist[:]
+        self.off_freq = of
+        if ntok == 0:
+            return 0, 0
+        num_lit = 289
+        while lf[num_lit - 1] == 0:
+            num_lit -= 1
+        num_off = 32
+        while num_off > 0 and of[num_off - 1] == 0:
+            num_off -= 1
+        if num_off == 0:
+            of[0] = 1
+            num_off = 1
+        return num_lit, num_off
+
+    # -- blocks
+    def write_block_dynamic(self, toks: list[int], eof: bool, data: Optional[memoryview], sync: bool) -> None:
+        lit_hist = [0] * 256
+        extra_hist = [0] * 32
+        off_hist = [0] * 32
+        for t in toks:
+            if t < 256:
+                lit_hist[t] += 1
+            else:
+                extra_hist[_LEN_CODE[(t >> 22) & 255] + 1] += 1
+                off_hist[(t >> 16) & 31] += 1
+        sync = sync or eof
+        if sync:
+            toks.append(_EOB)
+            extra_hist[0] += 1
+        else:
+            extra_hist[0] = 1
+        ntok = len(toks)
+        if (self.last_huffman or eof) and self.last_header > 0:
+            self.write_code(self.lit, _EOB)
+            self.last_header = 0
+            self.last_huffman = False
+        if self.last_header > 0 and not self.can_reuse(lit_hist, extra_hist, off_hist):
+            self.write_code(self.lit, _EOB)
+            self.last_header = 0
+        num_lit, num_off = self.index_tokens(ntok, lit_hist, extra_hist, off_hist)
+        extra = 0
+        storable = data is not None and len(data) <= 65535
+        ssize = (len(data) + 5) * 8 if storable and data is not None else 0
+        if storable or self.last_header > 0:
+            extra = self.extra_bit_size()
+        size = 0
+        if self.last_header > 0:
+            new_size = self.last_header + _estimated_bits(ntok, lit_hist, extra_hist, off_hist)
+            new_size += self.lit.lens[_EOB] + (new_size >> _TABLE_PENALTY)
+            reuse_size = self.lit.bit_length(self.lit_freq[:286]) + self.off.bit_length(self.off_freq[:30]) + extra
+            if new_size < reuse_size:
+                self.write_code(self.lit, _EOB)
+                size = new_size
+                self.last_header = 0
+            else:
+                size = reuse_size
+            if ntok < _MAX_PREDEFINED:
+                pre = self.fixed_size(extra) + 7
+                if pre < size:
+                    if storable and ssize <= size:
+                        self._stored(data, eof)
+                        return
+                    self.write_fixed_header(eof)
+                    if not sync:
+                        toks.append(_EOB)
+                    self.write_tokens(toks, _FIXED_LIT, _FIXED_OFF)
+                    return
+            if storable and ssize <= size:
+                self._stored(data, eof)
+                return
+        if self.last_header == 0:
+            self.lit_freq[_EOB] = 1
+            self.lit.generate(self.lit_freq[:286], 15)
+            self.off.generate(self.off_freq[:30], 15)
+            self.generate_codegen(num_lit, num_off, self.lit, self.off)
+            self.cg.generate(self.cg_freq, 7)
+            hsize, num_cg = self.header_size()
+            size = (hsize + self.lit.bit_length(self.lit_freq[:286])
+                    + self.off.bit_length(self.off_freq[:30]) + extra)
+            if ntok < _MAX_PREDEFINED:
+                pre = self.fixed_size(extra)
+                if pre <= size:
+                    if storable and ssize <= pre:
+                        self._stored(data, eof)
+                        return
+                    self.write_fixed_header(eof)
+                    if not sync:
+                        toks.append(_EOB)
+                    self.write_tokens(toks, _FIXED_LIT, _FIXED_OFF)
+                    return
+            if storable and ssize <= size:
+                self._stored(data, eof)
+                return
+            self.write_dynamic_header(num_lit, num_off, num_cg, eof)
+            if not sync:
+                self.last_header = hsize
+            self.last_huffman = False
+        if sync:
+            self.last_header = 0
+        self.write_tokens(toks, self.lit, self.off)
+
+    def _stored(self, data: Optional[memoryview], eof: bool) -> None:
+        assert data is not None
+        self.write_stored_header(len(data), eof)
+        self.write_bytes(bytes(data))
+
+    def write_tokens(self, toks: list[int], lit: _Huff, off: _Huff) -> None:
+        lcodes = lit.codes
+        llens = lit.lens
+        ocodes = off.codes
+        olens = off.lens
+        out = self.out
+        bits = self.bits
+        nbits = self.nbits
+        for t in toks:
+            if t < 256 or t == _EOB:
+                bits |= lcodes[t] << nbits
+                nbits += llens[t]
+            else:
+                xl = (t >> 22) & 255
+                lc = _LEN_CODE[xl]
+                sym = 257 + lc
+                bits |= lcodes[sym] << nbits
+                nbits += llens[sym]
+                eb = _LEN_EXTRA[lc]
+                if eb:
+                    bits |= (xl - _LEN_BASE[lc]) << nbits
+                    nbits += eb
+                oc = (t >> 16) & 31
+                bits |= ocodes[oc] << nbits
+                nbits += olens[oc]
+                eb = _OFF_EXTRA[oc]
+                if eb:
+                    bits |= ((t & 0xFFFF) - _OFF_BASE[oc]) << nbits
+                    nbits += eb
+            if nbits >= 48:
+                out += (bits & 0xFFFFFFFFFFFF).to_bytes(6, "little")
+                bits >>= 48
+                nbits -= 48
+        self.bits = bits
+        self.nbits = nbits
+
+
+# ---------------------------------------------------------------------------------------------
+# Match finder and lazy matcher (deflate.go, deflateLazy/findMatch)
+
+
+def _hashes(data: bytes) -> list[int]:
+    """The 17-bit hash of the little-endian 4 bytes at every position that has 4 bytes."""
+    n4 = len(data) - 3
+    if n4 <= 0:
+        return []
+    vals = [0] * n4
+    for k in range(4):
+        cnt = (n4 - k + 3) // 4
+        if cnt <= 0:
+            continue
+        a = array("I")
+        a.frombytes(data[k:k + cnt * 4])
+        if sys.byteorder == "big":
+            a.byteswap()
+        vals[k::4] = a.tolist()
+    return [((v * _PRIME4) & 0xFFFFFFFF) >> 15 for v in vals]
+
+
+def _match_len(data: bytes, a: int, b: int, known: int, limit: int) -> int:
+    """Length of the common prefix of data[a:] and data[b:], at least ``known``, at most ``limit``."""
+    if data[a:a + limit] == data[b:b + limit]:
+        return limit
+    x = int.from_bytes(data[a + known:a + limit], "little") ^ int.from_bytes(data[b + known:b + limit], "little")
+    return known + (((x & -x).bit_length() - 1) >> 3)
+
+
+def _huff_lens_table(window: bytes) -> bytes:
+    hist = [0] * 256
+    for b, c in _count_bytes(window).items():
+        hist[b] = c
+    h = _Huff(256)
+    h.generate(hist, 15)
+    return bytes(h.lens)
+
+
+def _count_bytes(b: bytes) -> dict[int, int]:
+    return {v: b.count(v) for v in set(b)}
+
+
+def go_deflate(data: bytes) -> bytes:
+    """Raw DEFLATE stream as Go's ``flate.NewWriter(w, 9)`` writes it for one ``Write`` of ``data``."""
+    data = bytes(data)
+    total = len(data)
+    mv = memoryview(data)
+    bw = _BitWriter()
+    hashes = _hashes(data)
+    groups: dict[int, list[int]] = {}
+    for p, hv in enumerate(hashes):
+        g = groups.get(hv)
+        if g is None:
+            groups[hv] = [p]
+        else:
+            g.append(p)
+
+    toks: list[int] = []
+    # persistent compressor state, stream coordinates
+    index = 0
+    length = _MIN_MATCH - 1
+    offset = 0
+    ii = 0
+    byte_available = False
+    block_start: Optional[int] = 0
+    base = 0
+
+    def write_block(at: int) -> None:
+        nonlocal block_start, toks
+        if at > 0:
+            window = mv[block_start:at] if block_start is not None and block_start <= at else None
+            block_start = at
+            bw.write_block_dynamic(toks, False, window, sync_flag)
+        toks = []
+
+    # call schedule: non-final calls while input remains beyond a full window
+    calls: list[tuple[int, bool]] = []
+    wend = min(total, 2 * _WINDOW)
+    while total > wend:
+        calls.append((wend, False))
+        wend = min(total, wend + _WINDOW)
+    calls.append((total, True))
+
+    sync_flag = False
+    for call_no, (wend, sync_flag) in enumerate(calls):
+        if call_no > 0:
+            base += _WINDOW  # the window slid by 32 KiB before this call's bytes were added
+            if block_start is not None and block_start < base:
+                block_start = None
+        if wend - index < _MIN_MATCH + _MAX_MATCH and not sync_flag:
+            continue
+        # literal code lengths estimated from the next (up to) 32768 bytes
+        prefix: list[int] = [0]
+        pbase = index
+        if wend != index:
+            table = _huff_lens_table(data[index:min(wend, index + _MAX_BLOCK_TOKENS)])
+            prefix = list(accumulate(data[index:wend].translate(table), initial=0))
+        max_insert = wend - 3
+        while True:
+            lookahead = wend - index
+            if lookahead < _MIN_MATCH + _MAX_MATCH:
+                if not sync_flag:
+                    break
+                if lookahead == 0:
+                    if byte_available:
+                        toks.append(data[index - 1])
+                        byte_available = False
+                    if toks:
+                        write_block(index)
+                    break
+            prev_length = length
+            prev_offset = offset
+            length = _MIN_MATCH - 1
+            offset = 0
+            min_index = index - _WINDOW
+            if min_index < base:
+                min_index = base
+            if index < max_insert and lookahead > prev_length and prev_length < _LAZY:
+                hv = hashes[index]
+                g = groups[hv]
+                r = bisect_left(g, index)
+                if r > 0 and g[r - 1] >= min_index:
+                    # findMatch
+                    mml = lookahead if lookahead < _MAX_MATCH else _MAX_MATCH
+                    nice = mml if mml < _NICE else _NICE
+                    lo = min_index
+                    if r > _CHAIN and g[r - _CHAIN] > lo:
+                        lo = g[r - _CHAIN]
+                    pos = index
+                    best = 3
+                    gain = 4
+                    hi = pos - 1  # highest candidate start still to look at
+                    p0 = prefix[pos - pbase]
+                    while hi >= lo:
+                        j = data.rfind(data[pos:pos + best + 1], lo, hi + best + 1)
+                        if j < 0:
+                            break
+                        n = _match_len(data, j, pos, best + 1, mml)
+                        ng = prefix[pos + n - pbase] - p0 - _OFF_PENALTY[pos - j] - _LEN_PENALTY[n]
+                        if ng > gain:
+                            best = n
+                            gain = ng
+                            length = n
+                            offset = pos - j
+                            if n >= nice:
+                                break
+                        hi = j - 1
+            if prev_length >= _MIN_MATCH and length <= prev_length:
+                # the previous position's match stands; look for a longer one ending where it ends
+                if prev_length < _MAX_MATCH - 2:
+                    prev_index = index - 1
+                    if prev_index + prev_length < max_insert:
+                        end = prev_index + (lookahead if lookahead < _MAX_MATCH + 2 else _MAX_MATCH + 2)
+                        q = prev_index + prev_length
+                        g = groups[hashes[q]]
+                        k = bisect_right(g, index) - 1
+                        if k >= 0:
+                            ch2 = g[k] - prev_length
+                            if prev_index - ch2 != prev_offset and ch2 > min_index + 2:
+                                a0 = prev_index + 2
+                                limit = end - a0
+                                if data[a0] != data[ch2 + 2]:
+                                    ml = 0
+                                else:
+                                    ml = _match_len(data, ch2 + 2, a0, 1, limit) if limit > 0 else 0
+                                if ml > prev_length:
+                                    prev_length = ml
+                                    prev_offset = prev_index - ch2
+                                    for i in (1, 0):
+                                        if prev_length >= _MAX_MATCH or data[prev_index + i] != data[ch2 + i]:
+                                            for jj in range(i + 1):
+                                                toks.append(data[prev_index + jj])
+                                                if len(toks) == _MAX_BLOCK_TOKENS:
+                                                    write_block(index)
+                                                index += 1
+                                            break
+                                        prev_length += 1
+                xoff = prev_offset - 1
+                oc = _offset_code(xoff)
+                toks.append(_MATCH | (prev_length - 3) << 22 | oc << 16 | xoff)
+                index += prev_length - 1
+                byte_available = False
+                length = _MIN_MATCH - 1
+                if len(toks) == _MAX_BLOCK_TOKENS:
+                    write_block(index)
+                ii = 0
+            else:
+                if length >= _MIN_MATCH:
+                    ii = 0
+                if byte_available:
+                    ii = (ii + 1) & 0xFFFF
+                    toks.append(data[index - 1])
+                    if len(toks) == _MAX_BLOCK_TOKENS:
+                        write_block(index)
+                    index += 1
+                    skip = ii - _CHAIN
+                    if skip > 0:
+                        skip = 1 + (skip >> 6)
+                        for _ in range(skip):
+                            if index >= wend - 1:
+                                break
+                            toks.append(data[index - 1])
+                            if len(toks) == _MAX_BLOCK_TOKENS:
+                                write_block(index)
+                            index += 1
+                        toks.append(data[index - 1])
+                        byte_available = False
+                        if len(toks) == _MAX_BLOCK_TOKENS:
+                            write_block(index)
+                else:
+                    index += 1
+                    byte_available = True
+    # close: an empty final block
+    bw.write_stored_header(0, True)
+    return bytes(bw.out)
+
+
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+
+
+def go_gzip(data: bytes) -> bytes:
+    """``data`` compressed as Go's ``gzip.NewWriterLevel(w, gzip.BestCompression)`` does (zero Header)."""
+    return (_GZIP_HEADER + go_deflate(data)
+            + struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF))
