@@ -11,9 +11,10 @@ compression), ``"gzip"`` when they are, and None when the user's own compression
 from __future__ import annotations
 
 import base64
-import gzip
 import urllib.parse
 from typing import Optional
+
+from ignkit.gocompat.flate import go_gzip
 
 __all__ = ["make_data_url", "escape"]
 
@@ -26,8 +27,7 @@ def escape(data: bytes) -> str:
 
 
 def _gzip(data: bytes) -> bytes:
-    # Header as Go's gzip.Writer writes it with no name and no time: XFL 2 (best), OS 255 (unknown).
-    return gzip.compress(data, compresslevel=9, mtime=0)
+    return go_gzip(data)
 
 
 def make_data_url(contents: bytes, current_compression: Optional[str] = None,

@@ -23,6 +23,7 @@ import sys
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from itertools import accumulate
 from typing import Optional
 
@@ -40,6 +41,7 @@ _MAX_PREDEFINED = 250
 _PRIME4 = 2654435761
 _MATCH = 1 << 30
 _EOB = 256
+_GROUPS_FROM = 16384  # input length from which hash positions are grouped
 
 _LEN_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0, 0, 0, 0]
 _LEN_BASE = [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112,
@@ -93,8 +95,12 @@ _OFF_PENALTY = [0] + [_OFF_EXTRA[_offset_code(d)] + 3 for d in range(1, _WINDOW 
 _LEN_PENALTY = [0] * 3 + [_LEN_EXTRA[_LEN_CODE[(n - 3) & 255]] for n in range(3, _MAX_MATCH + 1)]
 
 
+_REV8 = [int(format(i, "08b")[::-1], 2) for i in range(256)]
+
+
 def _reverse(code: int, nbits: int) -> int:
-    return int(format(code, f"0{nbits}b")[::-1], 2) if nbits else 0
+    """The low ``nbits`` bits of ``code`` in reverse order (``nbits`` <= 16)."""
+    return ((_REV8[code & 0xFF] << 8) | _REV8[(code >> 8) & 0xFF]) >> (16 - nbits)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,61 +108,38 @@ def _reverse(code: int, nbits: int) -> int:
 
 
 def _bit_counts(freqs: list[int], max_bits: int) -> list[int]:
-    """Number of symbols per code length; ``freqs`` sorted ascending, at least 3 of them."""
+    """Number of symbols per code length for ``freqs`` (ascending, at least 3 of them).
+
+    Go computes this with the boundary package-merge algorithm; the full package-merge below makes
+    the same choices (a leaf is taken before a package only when its frequency is strictly lower),
+    level by level: each level's list is the leaves merged with the pairs of the level below.
+    """
     n = len(freqs)
-    big = 0x7FFFFFFF
     if max_bits > n - 1:
         max_bits = n - 1
-    # per level: [lastFreq, nextCharFreq, nextPairFreq, needed]
-    last = [0] * 17
-    next_char = [0] * 17
-    next_pair = [0] * 17
-    needed = [0] * 17
-    leaf = [[0] * 17 for _ in range(17)]
-    for lv in range(1, max_bits + 1):
-        last[lv] = freqs[1]
-        next_char[lv] = freqs[2]
-        next_pair[lv] = freqs[0] + freqs[1]
-        leaf[lv][lv] = 2
-        if lv == 1:
-            next_pair[lv] = big
-    needed[max_bits] = 2 * n - 4
-    level = max_bits
-    while level < 16:
-        if next_pair[level] == big and next_char[level] == big:
-            needed[level] = 0
-            next_pair[level + 1] = big
-            level += 1
-            continue
-        prev_freq = last[level]
-        if next_char[level] < next_pair[level]:
-            cnt = leaf[level][level] + 1
-            last[level] = next_char[level]
-            leaf[level][level] = cnt
-            next_char[level] = freqs[cnt] if cnt < n else big
-        else:
-            last[level] = next_pair[level]
-            save = leaf[level][level]
-            leaf[level] = leaf[level - 1][:]
-            leaf[level][level] = save
-            needed[level - 1] = 2
-        needed[level] -= 1
-        if needed[level] == 0:
-            if level == max_bits:
-                break
-            next_pair[level + 1] = prev_freq + last[level]
-            level += 1
-        else:
-            while needed[level - 1] > 0:
-                level -= 1
-    counts = leaf[max_bits]
-    if counts[max_bits] != n:
-        raise AssertionError("huffman: leaf count mismatch")
+    keep = 2 * n - 2
+    leaves = [(f, 1) for f in freqs]  # (frequency, 1 = leaf); packages sort first on ties
+    levels: list[list[tuple[int, int]]] = []
+    cur = leaves[:keep]
+    levels.append(cur)
+    for _ in range(1, max_bits):
+        pairs = [(a[0] + b[0], 0) for a, b in zip(cur[0::2], cur[1::2])]
+        cur = sorted(pairs + leaves)[:keep]
+        levels.append(cur)
+    # walk down from the top level: how many leaves each level contributes
+    take = keep
+    counts = []
+    for lv in range(max_bits - 1, -1, -1):
+        items = levels[lv][:take]
+        nleaves = sum(t for _, t in items)
+        counts.append(nleaves)
+        take = 2 * (len(items) - nleaves)
+    # counts[k]: leaves selected at depth k from the top (k = 0 is the top level); a leaf's code
+    # length is the number of levels that select it, and the selections are prefixes.
     bit_count = [0] * (max_bits + 1)
-    bits = 1
-    for lv in range(max_bits, 0, -1):
-        bit_count[bits] = counts[lv] - counts[lv - 1]
-        bits += 1
+    for k in range(max_bits):
+        upper = counts[k + 1] if k + 1 < max_bits else 0
+        bit_count[k + 1] = counts[k] - upper
     return bit_count
 
 
@@ -621,11 +604,13 @@ class _BitWriter:
 # Match finder and lazy matcher (deflate.go, deflateLazy/findMatch)
 
 
-def _hashes(data: bytes) -> list[int]:
-    """The 17-bit hash of the little-endian 4 bytes at every position that has 4 bytes."""
+def _hash_slots(data: bytes) -> bytes:
+    """Go's 17-bit hash of the little-endian 4 bytes at every position that has 4 bytes, one 4-byte slot
+    per position: three 7-bit digits and a 0xFF marker, so that ``bytes.rfind``/``count`` of a slot can
+    only match at slot boundaries (0xFF never occurs in a digit)."""
     n4 = len(data) - 3
     if n4 <= 0:
-        return []
+        return b""
     vals = [0] * n4
     for k in range(4):
         cnt = (n4 - k + 3) // 4
@@ -636,7 +621,12 @@ def _hashes(data: bytes) -> list[int]:
         if sys.byteorder == "big":
             a.byteswap()
         vals[k::4] = a.tolist()
-    return [((v * _PRIME4) & 0xFFFFFFFF) >> 15 for v in vals]
+    prime = _PRIME4
+    slots = array("I", [((x := (v * prime) & 0xFFFFFFFF) >> 15 & 0x7F) | (x >> 14 & 0x7F00) | (x >> 13 & 0x70000)
+                        | 0xFF000000 for v in vals])
+    if sys.byteorder == "big":
+        slots.byteswap()
+    return slots.tobytes()
 
 
 def _match_len(data: bytes, a: int, b: int, known: int, limit: int) -> int:
@@ -657,6 +647,8 @@ def _huff_lens_table(window: bytes) -> bytes:
 
 
 def _count_bytes(b: bytes) -> dict[int, int]:
+    if len(b) > 4096:
+        return dict(Counter(b))
     return {v: b.count(v) for v in set(b)}
 
 
@@ -666,14 +658,18 @@ def go_deflate(data: bytes) -> bytes:
     total = len(data)
     mv = memoryview(data)
     bw = _BitWriter()
-    hashes = _hashes(data)
-    groups: dict[int, list[int]] = {}
-    for p, hv in enumerate(hashes):
-        g = groups.get(hv)
-        if g is None:
-            groups[hv] = [p]
-        else:
-            g.append(p)
+    hb = _hash_slots(data)
+    # Long inputs: the positions of each hash in order, so that the chain's start, its 1024-entry limit
+    # and hashHead lookups are bisections instead of scans of the slot string.
+    groups: Optional[dict[bytes, list[int]]] = None
+    if total > _GROUPS_FROM:
+        groups = {}
+        for p, sl in enumerate(map(hb.__getitem__, map(slice, range(0, len(hb), 4), range(4, len(hb) + 4, 4)))):
+            g = groups.get(sl)
+            if g is None:
+                groups[sl] = [p]
+            else:
+                g.append(p)
 
     toks: list[int] = []
     # persistent compressor state, stream coordinates
@@ -736,16 +732,22 @@ def go_deflate(data: bytes) -> bytes:
             if min_index < base:
                 min_index = base
             if index < max_insert and lookahead > prev_length and prev_length < _LAZY:
-                hv = hashes[index]
-                g = groups[hv]
-                r = bisect_left(g, index)
-                if r > 0 and g[r - 1] >= min_index:
-                    # findMatch
-                    mml = lookahead if lookahead < _MAX_MATCH else _MAX_MATCH
-                    nice = mml if mml < _NICE else _NICE
-                    lo = min_index
+                s4 = 4 * index
+                slot = hb[s4:s4 + 4]
+                lo = min_index
+                if groups is None:
+                    found = hb.rfind(slot, 4 * min_index, s4) >= 0
+                else:
+                    g = groups[slot]
+                    r = bisect_left(g, index)
+                    found = r > 0 and g[r - 1] >= min_index
                     if r > _CHAIN and g[r - _CHAIN] > lo:
                         lo = g[r - _CHAIN]
+                if found:
+                    # findMatch: the chain holds every earlier position with this hash, newest first,
+                    # of which Go looks at _CHAIN
+                    mml = lookahead if lookahead < _MAX_MATCH else _MAX_MATCH
+                    nice = mml if mml < _NICE else _NICE
                     pos = index
                     best = 3
                     gain = 4
@@ -754,6 +756,8 @@ def go_deflate(data: bytes) -> bytes:
                     while hi >= lo:
                         j = data.rfind(data[pos:pos + best + 1], lo, hi + best + 1)
                         if j < 0:
+                            break
+                        if groups is None and pos - j > _CHAIN and hb.count(slot, 4 * j, s4) > _CHAIN:
                             break
                         n = _match_len(data, j, pos, best + 1, mml)
                         ng = prefix[pos + n - pbase] - p0 - _OFF_PENALTY[pos - j] - _LEN_PENALTY[n]
@@ -771,12 +775,18 @@ def go_deflate(data: bytes) -> bytes:
                     prev_index = index - 1
                     if prev_index + prev_length < max_insert:
                         end = prev_index + (lookahead if lookahead < _MAX_MATCH + 2 else _MAX_MATCH + 2)
-                        q = prev_index + prev_length
-                        g = groups[hashes[q]]
-                        k = bisect_right(g, index) - 1
+                        q4 = 4 * (prev_index + prev_length)
+                        # hashHead of the 4 bytes there: the newest position so far with their hash
+                        if groups is None:
+                            k = hb.rfind(hb[q4:q4 + 4], 4 * (min_index + 3 + prev_length), 4 * index + 4) >> 2
+                        else:
+                            g = groups[hb[q4:q4 + 4]]
+                            k = g[bisect_right(g, index) - 1] if g[0] <= index else -1
+                            if k < min_index + 3 + prev_length:
+                                k = -1
                         if k >= 0:
-                            ch2 = g[k] - prev_length
-                            if prev_index - ch2 != prev_offset and ch2 > min_index + 2:
+                            ch2 = k - prev_length
+                            if prev_index - ch2 != prev_offset:
                                 a0 = prev_index + 2
                                 limit = end - a0
                                 if data[a0] != data[ch2 + 2]:
