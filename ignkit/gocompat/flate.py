@@ -107,40 +107,74 @@ def _reverse(code: int, nbits: int) -> int:
 # Huffman code construction (huffman_code.go)
 
 
+def _huffman_counts(freqs: list[int]) -> list[int]:
+    """Symbols per code length of the Huffman tree built with two queues (leaves ascending, then the
+    merged nodes in creation order; on equal frequencies the merged node is taken first). When its
+    depth is within the limit this is what the package-merge below yields (checked on tens of
+    thousands of random and tie-heavy frequency sets), at a fraction of the cost."""
+    n = len(freqs)
+    merged: list[int] = []
+    parent = [0] * (2 * n - 1)
+    li = mi = 0
+    for node in range(n, 2 * n - 1):
+        total = 0
+        for _ in (0, 1):
+            if li < n and (mi >= len(merged) or freqs[li] < merged[mi]):
+                total += freqs[li]
+                parent[li] = node
+                li += 1
+            else:
+                total += merged[mi]
+                parent[n + mi] = node
+                mi += 1
+        merged.append(total)
+    depth = [0] * (2 * n - 1)
+    for v in range(2 * n - 3, -1, -1):
+        depth[v] = depth[parent[v]] + 1
+    counts = [0] * 17
+    for v in range(n):
+        d = depth[v]
+        if d > 16:
+            d = 16
+        counts[d] += 1
+    return counts
+
+
 def _bit_counts(freqs: list[int], max_bits: int) -> list[int]:
     """Number of symbols per code length for ``freqs`` (ascending, at least 3 of them).
 
     Go computes this with the boundary package-merge algorithm; the full package-merge below makes
     the same choices (a leaf is taken before a package only when its frequency is strictly lower),
-    level by level: each level's list is the leaves merged with the pairs of the level below.
+    level by level: each level's list is the leaves merged with the pairs of the level below. Items
+    are ints ``2 * frequency + is_leaf`` so that packages sort before leaves of equal frequency.
     """
     n = len(freqs)
     if max_bits > n - 1:
         max_bits = n - 1
+    quick = _huffman_counts(freqs)
+    if not any(quick[max_bits + 1:]):
+        return quick[:max_bits + 1]
     keep = 2 * n - 2
-    leaves = [(f, 1) for f in freqs]  # (frequency, 1 = leaf); packages sort first on ties
-    levels: list[list[tuple[int, int]]] = []
+    leaves = [2 * f + 1 for f in freqs]
     cur = leaves[:keep]
-    levels.append(cur)
+    levels = [cur]
     for _ in range(1, max_bits):
-        pairs = [(a[0] + b[0], 0) for a, b in zip(cur[0::2], cur[1::2])]
-        cur = sorted(pairs + leaves)[:keep]
+        half = [x >> 1 for x in cur]
+        nxt = sorted([(a + b) << 1 for a, b in zip(half[0::2], half[1::2])] + leaves)[:keep]
+        if nxt == cur:
+            levels.extend([cur] * (max_bits - len(levels)))
+            break
+        cur = nxt
         levels.append(cur)
-    # walk down from the top level: how many leaves each level contributes
     take = keep
     counts = []
     for lv in range(max_bits - 1, -1, -1):
         items = levels[lv][:take]
-        nleaves = sum(t for _, t in items)
+        nleaves = sum([x & 1 for x in items])
         counts.append(nleaves)
         take = 2 * (len(items) - nleaves)
-    # counts[k]: leaves selected at depth k from the top (k = 0 is the top level); a leaf's code
-    # length is the number of levels that select it, and the selections are prefixes.
-    bit_count = [0] * (max_bits + 1)
-    for k in range(max_bits):
-        upper = counts[k + 1] if k + 1 < max_bits else 0
-        bit_count[k + 1] = counts[k] - upper
-    return bit_count
+    counts.append(0)
+    return [0] + [counts[k] - counts[k + 1] for k in range(max_bits)]
 
 
 class _Huff:
@@ -607,26 +641,26 @@ class _BitWriter:
 def _hash_slots(data: bytes) -> bytes:
     """Go's 17-bit hash of the little-endian 4 bytes at every position that has 4 bytes, one 4-byte slot
     per position: three 7-bit digits and a 0xFF marker, so that ``bytes.rfind``/``count`` of a slot can
-    only match at slot boundaries (0xFF never occurs in a digit)."""
+    only match at slot boundaries (0xFF never occurs in a digit).
+
+    Computed on big integers with one lane per position (the products need no more than 64 bits, the
+    hashes no more than 32), so that no per-byte Python code runs."""
     n4 = len(data) - 3
     if n4 <= 0:
         return b""
-    vals = [0] * n4
+    lanes = bytearray(8 * n4)
     for k in range(4):
-        cnt = (n4 - k + 3) // 4
-        if cnt <= 0:
-            continue
-        a = array("I")
-        a.frombytes(data[k:k + cnt * 4])
-        if sys.byteorder == "big":
-            a.byteswap()
-        vals[k::4] = a.tolist()
-    prime = _PRIME4
-    slots = array("I", [((x := (v * prime) & 0xFFFFFFFF) >> 15 & 0x7F) | (x >> 14 & 0x7F00) | (x >> 13 & 0x70000)
-                        | 0xFF000000 for v in vals])
-    if sys.byteorder == "big":
-        slots.byteswap()
-    return slots.tobytes()
+        lanes[k::8] = data[k:k + n4]
+    prod = (int.from_bytes(lanes, "little") * _PRIME4).to_bytes(8 * n4 + 8, "little")
+    low = bytearray(4 * n4)
+    for k in range(4):
+        low[k::4] = prod[k:8 * n4:8]
+    h = (int.from_bytes(low, "little") >> 15) & int.from_bytes(b"\xff\xff\x01\x00" * n4, "little")
+    slots = ((h & int.from_bytes(b"\x7f\x00\x00\x00" * n4, "little"))
+             | ((h << 1) & int.from_bytes(b"\x00\x7f\x00\x00" * n4, "little"))
+             | ((h << 2) & int.from_bytes(b"\x00\x00\x07\x00" * n4, "little"))
+             | int.from_bytes(b"\x00\x00\x00\xff" * n4, "little"))
+    return slots.to_bytes(4 * n4, "little")
 
 
 def _match_len(data: bytes, a: int, b: int, known: int, limit: int) -> int:
