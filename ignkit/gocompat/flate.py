@@ -92,6 +92,7 @@ def _offset_code(off: int) -> int:
 
 # Match-gain penalty per distance (findMatch scores the distance itself, not distance - 1).
 _OFF_PENALTY = [0] + [_OFF_EXTRA[_offset_code(d)] + 3 for d in range(1, _WINDOW + 1)]
+_FAR_PENALTY = _OFF_PENALTY[_WINDOW]  # the 32768 quirk: lower than for 8193..32767
 _LEN_PENALTY = [0] * 3 + [_LEN_EXTRA[_LEN_CODE[(n - 3) & 255]] for n in range(3, _MAX_MATCH + 1)]
 
 
@@ -766,20 +767,22 @@ def go_deflate(data: bytes) -> bytes:
             if min_index < base:
                 min_index = base
             if index < max_insert and lookahead > prev_length and prev_length < _LAZY:
-                s4 = 4 * index
-                slot = hb[s4:s4 + 4]
                 lo = min_index
                 if groups is None:
-                    found = hb.rfind(slot, 4 * min_index, s4) >= 0
+                    # a chain holding only other 4-byte strings (hash collisions) finds nothing, so
+                    # the first search below stands in for Go's chain-head check
+                    found = True
                 else:
-                    g = groups[slot]
+                    g = groups[hb[4 * index:4 * index + 4]]
                     r = bisect_left(g, index)
                     found = r > 0 and g[r - 1] >= min_index
                     if r > _CHAIN and g[r - _CHAIN] > lo:
                         lo = g[r - _CHAIN]
                 if found:
                     # findMatch: the chain holds every earlier position with this hash, newest first,
-                    # of which Go looks at _CHAIN
+                    # of which Go looks at _CHAIN. A candidate replaces the best so far when it is
+                    # longer and its estimated gain (literal bits saved less distance and length extra
+                    # bits and 3) is higher, so only occurrences of a long enough prefix can matter.
                     mml = lookahead if lookahead < _MAX_MATCH else _MAX_MATCH
                     nice = mml if mml < _NICE else _NICE
                     pos = index
@@ -787,13 +790,24 @@ def go_deflate(data: bytes) -> bytes:
                     gain = 4
                     hi = pos - 1  # highest candidate start still to look at
                     p0 = prefix[pos - pbase]
+                    far = pos - lo >= _WINDOW
                     while hi >= lo:
-                        j = data.rfind(data[pos:pos + best + 1], lo, hi + best + 1)
+                        pen = _OFF_PENALTY[pos - hi]
+                        if far and pen > _FAR_PENALTY:
+                            pen = _FAR_PENALTY
+                        need = best + 1
+                        limit = gain + pen + p0
+                        while need <= mml and prefix[pos + need - pbase] - _LEN_PENALTY[need] <= limit:
+                            need += 1
+                        if need > mml:
+                            break
+                        j = data.rfind(data[pos:pos + need], lo, hi + need)
                         if j < 0:
                             break
-                        if groups is None and pos - j > _CHAIN and hb.count(slot, 4 * j, s4) > _CHAIN:
+                        if groups is None and pos - j > _CHAIN and \
+                                hb.count(hb[4 * pos:4 * pos + 4], 4 * j, 4 * pos) > _CHAIN:
                             break
-                        n = _match_len(data, j, pos, best + 1, mml)
+                        n = _match_len(data, j, pos, need, mml)
                         ng = prefix[pos + n - pbase] - p0 - _OFF_PENALTY[pos - j] - _LEN_PENALTY[n]
                         if ng > gain:
                             best = n
