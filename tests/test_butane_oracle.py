@@ -590,11 +590,8 @@ def test_openshift(files_dir: Path) -> None:
 
 
 def test_data_url_encoding_against_butane(tmp_path: Path) -> None:
-    """600 local files of every kind near the thresholds: the percent-encoded and base64 URLs must be Butane's
-    byte for byte; gzip URLs must carry the same bytes; the choice of encoding is printed as a figure (zlib's
-    and Go's deflate sizes differ by a few bytes, which can tip a choice made at the threshold)."""
-    import base64
-    import gzip
+    """600 local files of every kind near the thresholds: every data URL (percent-encoded, base64 or gzip)
+    and its ``compression`` must be Butane's byte for byte, the encoding choice included."""
     import json
     import random
     import subprocess
@@ -623,16 +620,9 @@ def test_data_url_encoding_against_butane(tmp_path: Path) -> None:
                                        capture_output=True, check=True).stdout)["storage"]["files"]
     cfg, _ = translate(doc, files_dir=str(tmp_path))
     mine = json.loads(to_json(cfg, "3.4.0"))["storage"]["files"]
-    same_choice = exact = 0
-    for d, a, b in zip(datas, mine, theirs):
-        ca, cb = a["contents"], b["contents"]
-        if ca["compression"] == "gzip":
-            assert gzip.decompress(base64.b64decode(ca["source"].split(",", 1)[1])) == d
-        if ca["compression"] == cb["compression"]:
-            same_choice += 1
-            if cb["compression"] != "gzip":
-                assert ca == cb  # byte for byte
-                exact += 1
-    print(f"\ndata URLs: {len(datas)} files; same encoding chosen as butane {same_choice}/{len(datas)} "
-          f"({100.0 * same_choice / len(datas):.1f}%), identical non-gzip URLs {exact}/{exact}")
-    assert same_choice >= 0.98 * len(datas)
+    same = sum(a["contents"] == b["contents"] for a, b in zip(mine, theirs))
+    gz = sum(b["contents"]["compression"] == "gzip" for b in theirs)
+    print(f"\ndata URLs: {len(datas)} files ({gz} gzip); identical to butane's {same}/{len(datas)} "
+          f"({100.0 * same / len(datas):.1f}%)")
+    assert gz >= 100
+    assert same == len(datas)
