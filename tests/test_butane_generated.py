@@ -156,10 +156,11 @@ def test_generated_documents(files_dir: Path) -> None:
         print("--- mismatch:\n" + doc + f"ours:   {mine.verdict} {mine.lines} {mine.reason!r}\n"
               f"butane: {theirs.verdict} {theirs.lines} {theirs.reason!r}")
     assert TALLY.n >= 300
-    # The goal is every verdict; the examples depend on hypothesis's version (CI takes the newest), and rare
-    # generated corners still disagree (printed above), so the bar is 98 % of verdicts and outputs.
-    assert TALLY.verdicts >= 0.98 * TALLY.n
-    assert TALLY.outputs >= 0.98 * TALLY.outputs_n
+    # Every output must be Butane's, data URLs byte for byte (gzip included: ignkit.gocompat.flate). The goal
+    # is every verdict too; the examples depend on hypothesis's version (CI takes the newest), and rare
+    # generated corners still disagree (printed above), so the verdict bar is 99 %.
+    assert TALLY.verdicts >= 0.99 * TALLY.n
+    assert TALLY.outputs == TALLY.outputs_n
     assert TALLY.messages >= 0.95 * TALLY.n
 
 
