@@ -19,9 +19,7 @@ each position's rank among the positions sharing its hash.
 from __future__ import annotations
 
 import struct
-import sys
 import zlib
-from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from itertools import accumulate
