@@ -23,6 +23,7 @@ import zlib
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from itertools import accumulate
+from operator import mul
 from typing import Optional
 
 __all__ = ["go_gzip", "go_deflate"]
@@ -186,15 +187,10 @@ class _Huff:
         self.codes = [0] * size
 
     def generate(self, freq: list[int], max_bits: int) -> None:
-        lens = self.lens
-        codes = self.codes
-        nodes = []
-        for i, f in enumerate(freq):
-            if f:
-                nodes.append((f, i))
-            else:
-                lens[i] = 0
-                codes[i] = 0
+        size = len(self.lens)
+        lens = self.lens = [0] * size
+        codes = self.codes = [0] * size
+        nodes = [(f, i) for i, f in enumerate(freq) if f]
         if len(nodes) <= 2:
             for k, (_, sym) in enumerate(nodes):
                 lens[sym] = 1
@@ -204,19 +200,20 @@ class _Huff:
         bit_count = _bit_counts([f for f, _ in nodes], max_bits)
         code = 0
         end = len(nodes)
+        rev8 = _REV8
         for nb, cnt in enumerate(bit_count):
             code <<= 1
             if nb == 0 or cnt == 0:
                 continue
-            for sym in sorted(s for _, s in nodes[end - cnt:end]):
-                codes[sym] = _reverse(code, nb)
+            shift = 16 - nb
+            for sym in sorted([s for _, s in nodes[end - cnt:end]]):
+                codes[sym] = ((rev8[code & 0xFF] << 8) | rev8[code >> 8]) >> shift
                 lens[sym] = nb
                 code += 1
             end -= cnt
 
     def bit_length(self, freq: list[int]) -> int:
-        lens = self.lens
-        return sum(f * lens[i] for i, f in enumerate(freq) if f)
+        return sum(map(mul, freq, self.lens))
 
 
 def _fixed_literal() -> _Huff:
@@ -715,12 +712,21 @@ def go_deflate(data: bytes) -> bytes:
     base = 0
 
     def write_block(at: int) -> None:
-        nonlocal block_start, toks
+        nonlocal block_start
         if at > 0:
             window = mv[block_start:at] if block_start is not None and block_start <= at else None
             block_start = at
             bw.write_block_dynamic(toks, False, window, sync_flag)
-        toks = []
+        toks.clear()
+
+    # hot-loop locals
+    append = toks.append
+    rfind = data.rfind
+    from_bytes = int.from_bytes
+    off_pen = _OFF_PENALTY
+    len_pen = _LEN_PENALTY
+    far_pen = _FAR_PENALTY
+    max_tokens = _MAX_BLOCK_TOKENS
 
     # call schedule: non-final calls while input remains beyond a full window
     calls: list[tuple[int, bool]] = []
@@ -752,7 +758,7 @@ def go_deflate(data: bytes) -> bytes:
                     break
                 if lookahead == 0:
                     if byte_available:
-                        toks.append(data[index - 1])
+                        append(data[index - 1])
                         byte_available = False
                     if toks:
                         write_block(index)
@@ -790,23 +796,29 @@ def go_deflate(data: bytes) -> bytes:
                     p0 = prefix[pos - pbase]
                     far = pos - lo >= _WINDOW
                     while hi >= lo:
-                        pen = _OFF_PENALTY[pos - hi]
-                        if far and pen > _FAR_PENALTY:
-                            pen = _FAR_PENALTY
+                        pen = off_pen[pos - hi]
+                        if far and pen > far_pen:
+                            pen = far_pen
                         need = best + 1
                         limit = gain + pen + p0
-                        while need <= mml and prefix[pos + need - pbase] - _LEN_PENALTY[need] <= limit:
+                        while need <= mml and prefix[pos + need - pbase] - len_pen[need] <= limit:
                             need += 1
                         if need > mml:
                             break
-                        j = data.rfind(data[pos:pos + need], lo, hi + need)
+                        j = rfind(data[pos:pos + need], lo, hi + need)
                         if j < 0:
                             break
                         if groups is None and pos - j > _CHAIN and \
                                 hb.count(hb[4 * pos:4 * pos + 4], 4 * j, 4 * pos) > _CHAIN:
                             break
-                        n = _match_len(data, j, pos, need, mml)
-                        ng = prefix[pos + n - pbase] - p0 - _OFF_PENALTY[pos - j] - _LEN_PENALTY[n]
+                        ca = data[j + need:j + mml]
+                        cb = data[pos + need:pos + mml]
+                        if ca == cb:
+                            n = mml
+                        else:
+                            x = from_bytes(ca, "little") ^ from_bytes(cb, "little")
+                            n = need + (((x & -x).bit_length() - 1) >> 3)
+                        ng = prefix[pos + n - pbase] - p0 - off_pen[pos - j] - len_pen[n]
                         if ng > gain:
                             best = n
                             gain = ng
@@ -845,19 +857,19 @@ def go_deflate(data: bytes) -> bytes:
                                     for i in (1, 0):
                                         if prev_length >= _MAX_MATCH or data[prev_index + i] != data[ch2 + i]:
                                             for jj in range(i + 1):
-                                                toks.append(data[prev_index + jj])
-                                                if len(toks) == _MAX_BLOCK_TOKENS:
+                                                append(data[prev_index + jj])
+                                                if len(toks) == max_tokens:
                                                     write_block(index)
                                                 index += 1
                                             break
                                         prev_length += 1
                 xoff = prev_offset - 1
                 oc = _offset_code(xoff)
-                toks.append(_MATCH | (prev_length - 3) << 22 | oc << 16 | xoff)
+                append(_MATCH | (prev_length - 3) << 22 | oc << 16 | xoff)
                 index += prev_length - 1
                 byte_available = False
                 length = _MIN_MATCH - 1
-                if len(toks) == _MAX_BLOCK_TOKENS:
+                if len(toks) == max_tokens:
                     write_block(index)
                 ii = 0
             else:
@@ -865,8 +877,8 @@ def go_deflate(data: bytes) -> bytes:
                     ii = 0
                 if byte_available:
                     ii = (ii + 1) & 0xFFFF
-                    toks.append(data[index - 1])
-                    if len(toks) == _MAX_BLOCK_TOKENS:
+                    append(data[index - 1])
+                    if len(toks) == max_tokens:
                         write_block(index)
                     index += 1
                     skip = ii - _CHAIN
@@ -875,13 +887,13 @@ def go_deflate(data: bytes) -> bytes:
                         for _ in range(skip):
                             if index >= wend - 1:
                                 break
-                            toks.append(data[index - 1])
-                            if len(toks) == _MAX_BLOCK_TOKENS:
+                            append(data[index - 1])
+                            if len(toks) == max_tokens:
                                 write_block(index)
                             index += 1
-                        toks.append(data[index - 1])
+                        append(data[index - 1])
                         byte_available = False
-                        if len(toks) == _MAX_BLOCK_TOKENS:
+                        if len(toks) == max_tokens:
                             write_block(index)
                 else:
                     index += 1
