@@ -753,7 +753,7 @@ def go_deflate(data: bytes) -> bytes:
         max_insert = wend - 3
         while True:
             lookahead = wend - index
-            if lookahead < _MIN_MATCH + _MAX_MATCH:
+            if lookahead < 262:  # minMatchLength + maxMatchLength
                 if not sync_flag:
                     break
                 if lookahead == 0:
@@ -765,12 +765,12 @@ def go_deflate(data: bytes) -> bytes:
                     break
             prev_length = length
             prev_offset = offset
-            length = _MIN_MATCH - 1
+            length = 3
             offset = 0
-            min_index = index - _WINDOW
+            min_index = index - 32768
             if min_index < base:
                 min_index = base
-            if index < max_insert and lookahead > prev_length and prev_length < _LAZY:
+            if index < max_insert and lookahead > prev_length and prev_length < 258:  # lazy
                 lo = min_index
                 if groups is None:
                     # a chain holding only other 4-byte strings (hash collisions) finds nothing, so
@@ -782,19 +782,26 @@ def go_deflate(data: bytes) -> bytes:
                     found = r > 0 and g[r - 1] >= min_index
                     if r > _CHAIN and g[r - _CHAIN] > lo:
                         lo = g[r - _CHAIN]
+                if found and prev_length >= 4:
+                    # The match found at the previous position stands unless this one finds a longer
+                    # one, and what findMatch returns otherwise is not used: skip it when no earlier
+                    # occurrence of prev_length + 1 bytes from here exists.
+                    need = prev_length + 1
+                    found = (need <= lookahead and need <= 258
+                             and rfind(data[index:index + need], lo, index - 1 + need) >= 0)
                 if found:
                     # findMatch: the chain holds every earlier position with this hash, newest first,
                     # of which Go looks at _CHAIN. A candidate replaces the best so far when it is
                     # longer and its estimated gain (literal bits saved less distance and length extra
                     # bits and 3) is higher, so only occurrences of a long enough prefix can matter.
-                    mml = lookahead if lookahead < _MAX_MATCH else _MAX_MATCH
-                    nice = mml if mml < _NICE else _NICE
+                    mml = lookahead if lookahead < 258 else 258
+                    nice = mml  # nice is 258 too
                     pos = index
                     best = 3
                     gain = 4
                     hi = pos - 1  # highest candidate start still to look at
                     p0 = prefix[pos - pbase]
-                    far = pos - lo >= _WINDOW
+                    far = pos - lo >= 32768
                     while hi >= lo:
                         pen = off_pen[pos - hi]
                         if far and pen > far_pen:
@@ -827,7 +834,7 @@ def go_deflate(data: bytes) -> bytes:
                             if n >= nice:
                                 break
                         hi = j - 1
-            if prev_length >= _MIN_MATCH and length <= prev_length:
+            if prev_length >= 4 and length <= prev_length:
                 # the previous position's match stands; look for a longer one ending where it ends
                 if prev_length < _MAX_MATCH - 2:
                     prev_index = index - 1
@@ -868,12 +875,12 @@ def go_deflate(data: bytes) -> bytes:
                 append(_MATCH | (prev_length - 3) << 22 | oc << 16 | xoff)
                 index += prev_length - 1
                 byte_available = False
-                length = _MIN_MATCH - 1
+                length = 3
                 if len(toks) == max_tokens:
                     write_block(index)
                 ii = 0
             else:
-                if length >= _MIN_MATCH:
+                if length >= 4:
                     ii = 0
                 if byte_available:
                     ii = (ii + 1) & 0xFFFF
