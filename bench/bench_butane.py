@@ -113,9 +113,11 @@ def main() -> int:
         a = json.loads(subprocess.run(ours, capture_output=True, env=ENV, check=True).stdout)
         b = json.loads(subprocess.run(theirs, capture_output=True, check=True).stdout)
         same = _contents(a) == _contents(b) and a.get("systemd") == b.get("systemd")
+        identical = a == b  # gzip data URLs included (ignkit writes Go's deflate bytes)
         size = sum(p.stat().st_size for p in Path(files_dir).rglob("*") if p.is_file())
         print(f"# python {sys.version.split()[0]}, {os.cpu_count()} CPUs; document {bu.stat().st_size / 1e3:.0f} kB, "
-              f"3130 files ({size / 1e6:.2f} MB local), 100 units; outputs equal as data: {same}")
+              f"3130 files ({size / 1e6:.2f} MB local), 100 units; outputs equal as data: {same}, "
+              f"identical JSON (data URLs byte for byte): {identical}")
         t_ours = timeit(ours, args.runs)
         t_go = timeit(theirs, args.runs)
         print(f"  ignkit butane  {t_ours * 1000:8.1f} ms wall, {CPU[' '.join(ours)] * 1000:8.1f} ms CPU "
@@ -123,7 +125,7 @@ def main() -> int:
         print(f"  butane (Go)    {t_go * 1000:8.1f} ms wall, {CPU[' '.join(theirs)] * 1000:8.1f} ms CPU")
         print(f"  ratio ignkit/butane = {t_ours / t_go:.2f} wall, "
               f"{CPU[' '.join(ours)] / CPU[' '.join(theirs)]:.2f} CPU (target <= 1.5)")
-        return 0 if same else 1
+        return 0 if same and identical else 1
 
 
 if __name__ == "__main__":

@@ -139,3 +139,18 @@ def test_zlib_shortcut_never_skips_a_paying_gzip() -> None:
             skipped += 1
             assert len(";base64,") + len(base64.b64encode(go_gzip(b))) + 4 >= best
     assert skipped >= 50
+
+
+def test_zlib_above_the_size_limit() -> None:
+    """Over GO_GZIP_MAX the pure-Python compressor would take seconds per MiB; zlib writes the member instead
+    (same header, same contents)."""
+    import ignkit.butane.dataurl as dataurl
+
+    big = _text(random.Random(1), dataurl.GO_GZIP_MAX + 1)
+    url, comp = make_data_url(big)
+    assert comp == "gzip"
+    member = base64.b64decode(url.split(",", 1)[1])
+    z = zlib.compressobj(9, zlib.DEFLATED, -15)
+    assert member[10:-8] == z.compress(big) + z.flush()
+    assert member[:10] == go_gzip(b"")[:10]
+    assert gzip.decompress(member) == big

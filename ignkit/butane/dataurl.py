@@ -5,7 +5,8 @@ Percent-encoding keeps ASCII letters, digits and ``-_.!~*'()``; every other byte
 base64 text plus the four characters of ``gzip`` is shorter than the best plain form, and never when
 the resource already declares a compression. The gzip bytes are Go's (:mod:`ignkit.gocompat.flate`),
 so both the choice and the URL are Butane's; that compressor is pure Python, so zlib's (C) size is
-used first to skip it where gzip cannot pay by a wide margin (see ``_gzip_could_pay``).
+used first to skip it where gzip cannot pay by a wide margin (see ``_gzip_could_pay``), and contents
+over ``GO_GZIP_MAX`` (2 MiB) are compressed with zlib (same contents, other bytes than Butane's).
 ``compression`` is returned as ``""`` when the contents are not compressed (written explicitly so
 that a child config does not inherit a parent's compression), ``"gzip"`` when they are, and None
 when the user's own compression stands.
@@ -18,7 +19,7 @@ import urllib.parse
 import zlib
 from typing import Optional
 
-from ignkit.gocompat.flate import go_gzip
+from ignkit.gocompat.flate import go_gzip, gzip_member
 
 __all__ = ["make_data_url", "escape"]
 
@@ -30,7 +31,15 @@ def escape(data: bytes) -> str:
     return urllib.parse.quote(data, safe=_SAFE)
 
 
+# Go's compressor in Python manages 0.25-1 MB/s (text-like input, see ignkit.gocompat.flate); above this size
+# zlib (level 9, the same gzip header) is used instead: the URL then carries the same contents in other bytes.
+GO_GZIP_MAX = 2 << 20
+
+
 def _gzip(data: bytes) -> bytes:
+    if len(data) > GO_GZIP_MAX:
+        z = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return gzip_member(z.compress(data) + z.flush(), data)
     return go_gzip(data)
 
 

@@ -26,7 +26,7 @@ from itertools import accumulate
 from operator import mul
 from typing import Optional
 
-__all__ = ["go_gzip", "go_deflate"]
+__all__ = ["go_gzip", "go_deflate", "gzip_member"]
 
 _WINDOW = 1 << 15
 _MIN_MATCH = 4
@@ -913,7 +913,12 @@ def go_deflate(data: bytes) -> bytes:
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
 
 
+def gzip_member(deflated: bytes, data: bytes) -> bytes:
+    """A gzip member around a raw deflate stream of ``data``, with the header Go writes for a zero Header at
+    ``BestCompression`` (no name, no time, XFL 2, OS unknown)."""
+    return _GZIP_HEADER + deflated + struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF)
+
+
 def go_gzip(data: bytes) -> bytes:
     """``data`` compressed as Go's ``gzip.NewWriterLevel(w, gzip.BestCompression)`` does (zero Header)."""
-    return (_GZIP_HEADER + go_deflate(data)
-            + struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF))
+    return gzip_member(go_deflate(data), data)
