@@ -71,7 +71,9 @@ def test_shapes_and_sizes(tmp_path: Path) -> None:
     blobs = [b"", b"a", b"ab", b"abc" * 7, b"\x00" * 40, bytes(range(256)), b"hello world " * 30]
     blobs += [_text(rnd, n) for n in (30, 64, 100, 257, 1000, 4000)]
     blobs += [bytes(rnd.choice(b"ab") for _ in range(n)) for n in (50, 500, 5000)]
-    blobs += [bytes(rnd.choice(b"abcdefgh \n") for _ in range(20000))]
+    # 20000 bytes: one block; 200000: five of 32768 tokens, the next ones re-using the previous Huffman table
+    # (the float32 size estimate decides), the last one begun before the window slid (no stored fallback)
+    blobs += [bytes(rnd.choice(b"abcdefgh \n") for _ in range(n)) for n in (20000, 200000)]
     for n in (65535, 65536, 65537, 98304, 98305, 140000):
         blobs.append(_text(rnd, n))
     mixed = bytearray()
