@@ -854,10 +854,12 @@ def go_deflate(data: bytes) -> bytes:
                             if prev_index - ch2 != prev_offset:
                                 a0 = prev_index + 2
                                 limit = end - a0
-                                if data[a0] != data[ch2 + 2]:
-                                    ml = 0
+                                # only a length above prev_length matters
+                                if limit > prev_length and \
+                                        data[a0:a0 + prev_length + 1] == data[ch2 + 2:ch2 + 3 + prev_length]:
+                                    ml = _match_len(data, ch2 + 2, a0, prev_length + 1, limit)
                                 else:
-                                    ml = _match_len(data, ch2 + 2, a0, 1, limit) if limit > 0 else 0
+                                    ml = 0
                                 if ml > prev_length:
                                     prev_length = ml
                                     prev_offset = prev_index - ch2
