@@ -22,7 +22,7 @@ import struct
 import zlib
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from itertools import accumulate
+from itertools import accumulate, groupby
 from operator import mul
 from typing import Optional
 
@@ -384,14 +384,8 @@ class _BitWriter:
         freq = [0] * 19
         sizes = lit.lens[:num_lit] + off.lens[:num_off]
         out: list[int] = []
-        i = 0
-        total = len(sizes)
-        while i < total:
-            size = sizes[i]
-            j = i + 1
-            while j < total and sizes[j] == size:
-                j += 1
-            count = j - i
+        for size, run in groupby(sizes):
+            count = len(list(run))
             if size != 0:
                 out.append(size)
                 freq[size] += 1
@@ -414,10 +408,9 @@ class _BitWriter:
                     out.append(count - 3)
                     freq[17] += 1
                     count = 0
-            for _ in range(count):
-                out.append(size)
-                freq[size] += 1
-            i = j
+            if count:
+                out.extend([size] * count)
+                freq[size] += count
         self.codegen = out
         self.cg_freq = freq
 
@@ -435,24 +428,32 @@ class _BitWriter:
         self.write_bits(num_off - 1, 5)
         self.write_bits(num_cg - 4, 4)
         cg = self.cg
+        codes = cg.codes
+        lens = cg.lens
         for i in range(num_cg):
-            self.write_bits(cg.lens[_CODEGEN_ORDER[i]], 3)
+            self.write_bits(lens[_CODEGEN_ORDER[i]], 3)
         seq = self.codegen
+        out = self.out
+        bits = self.bits
+        nbits = self.nbits
         i = 0
         n = len(seq)
         while i < n:
             sym = seq[i]
             i += 1
-            self.write_bits(cg.codes[sym], cg.lens[sym])
-            if sym == 16:
-                self.write_bits(seq[i], 2)
+            bits |= codes[sym] << nbits
+            nbits += lens[sym]
+            if sym >= 16:
+                extra = 2 if sym == 16 else 3 if sym == 17 else 7
+                bits |= seq[i] << nbits
+                nbits += extra
                 i += 1
-            elif sym == 17:
-                self.write_bits(seq[i], 3)
-                i += 1
-            elif sym == 18:
-                self.write_bits(seq[i], 7)
-                i += 1
+            if nbits >= 48:
+                out += (bits & 0xFFFFFFFFFFFF).to_bytes(6, "little")
+                bits >>= 48
+                nbits -= 48
+        self.bits = bits
+        self.nbits = nbits
 
     # -- sizes
     def extra_bit_size(self) -> int:
