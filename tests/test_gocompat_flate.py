@@ -159,3 +159,82 @@ def test_zlib_above_the_size_limit() -> None:
     assert member[10:-8] == z.compress(big) + z.flush()
     assert member[:10] == go_gzip(b"")[:10]
     assert gzip.decompress(member) == big
+
+
+def _go_bit_counts(freqs: list[int], max_bits: int) -> list[int]:
+    """Reference: Go's huffmanEncoder.bitCounts, the boundary package-merge, step for step."""
+    n = len(freqs)
+    big = 0x7FFFFFFF
+    max_bits = min(max_bits, n - 1)
+    last, next_char, next_pair, needed = [0] * 17, [0] * 17, [0] * 17, [0] * 17
+    leaf = [[0] * 17 for _ in range(17)]
+    for lv in range(1, max_bits + 1):
+        last[lv], next_char[lv], next_pair[lv] = freqs[1], freqs[2], freqs[0] + freqs[1]
+        leaf[lv][lv] = 2
+        if lv == 1:
+            next_pair[lv] = big
+    needed[max_bits] = 2 * n - 4
+    level = max_bits
+    while level < 16:
+        if next_pair[level] == big and next_char[level] == big:
+            needed[level] = 0
+            next_pair[level + 1] = big
+            level += 1
+            continue
+        prev_freq = last[level]
+        if next_char[level] < next_pair[level]:
+            cnt = leaf[level][level] + 1
+            last[level] = next_char[level]
+            leaf[level][level] = cnt
+            next_char[level] = freqs[cnt] if cnt < n else big
+        else:
+            last[level] = next_pair[level]
+            save = leaf[level][level]
+            leaf[level] = leaf[level - 1][:]
+            leaf[level][level] = save
+            needed[level - 1] = 2
+        needed[level] -= 1
+        if needed[level] == 0:
+            if level == max_bits:
+                break
+            next_pair[level + 1] = prev_freq + last[level]
+            level += 1
+        else:
+            while needed[level - 1] > 0:
+                level -= 1
+    counts = leaf[max_bits]
+    return [0] + [counts[max_bits - b + 1] - counts[max_bits - b] for b in range(1, max_bits + 1)]
+
+
+def test_code_lengths_as_go_counts_them() -> None:
+    """The two fast ways flate.py counts code lengths (two-queue Huffman when the depth limit does not bind,
+    full package-merge otherwise) against Go's boundary package-merge, on tie-heavy and skewed frequencies
+    for the literal (15 bits) and code-length (7 bits) limits."""
+    from ignkit.gocompat.flate import _bit_counts, _huffman_counts, _package_merge
+
+    rnd = random.Random(21)
+    quick = limited = 0
+    for i in range(2000):
+        n = rnd.randint(3, 286 if i % 2 else 19)
+        mode = i % 4
+        if mode == 0:
+            fr = [rnd.choice([1, 1, 2, 2, 3, 4, 5, 8]) for _ in range(n)]
+        elif mode == 1:
+            fr = [rnd.randint(1, 50) for _ in range(n)]
+        elif mode == 2:
+            fr = [int(rnd.expovariate(1 / 200)) + 1 for _ in range(n)]
+        else:
+            fr = [rnd.choice([1, 2, 3, 30000, rnd.randint(1, 65535)]) for _ in range(n)]
+        fr.sort()
+        max_bits = 7 if n <= 19 and i % 3 else 15
+        want = _go_bit_counts(fr, max_bits)
+        eff = min(max_bits, n - 1)
+        assert _package_merge(fr, eff) == want
+        counts = _huffman_counts(fr)
+        if not any(counts[eff + 1:]):
+            quick += 1
+            assert counts[:eff + 1] == want
+        else:
+            limited += 1
+        assert _bit_counts(fr, max_bits) == want
+    assert quick > 500 and limited > 50

@@ -154,6 +154,12 @@ def _bit_counts(freqs: list[int], max_bits: int) -> list[int]:
     quick = _huffman_counts(freqs)
     if not any(quick[max_bits + 1:]):
         return quick[:max_bits + 1]
+    return _package_merge(freqs, max_bits)
+
+
+def _package_merge(freqs: list[int], max_bits: int) -> list[int]:
+    """``_bit_counts`` by the full package-merge (``max_bits`` at most ``len(freqs) - 1``)."""
+    n = len(freqs)
     keep = 2 * n - 2
     leaves = [2 * f + 1 for f in freqs]
     cur = leaves[:keep]
