@@ -9,11 +9,16 @@ Huffman code), the "better match at the end of the previous match" check, litera
 blocks of at most 32768 tokens and the block writer's choice between stored, fixed and dynamic
 Huffman blocks (re-using the previous table when that is estimated to be cheaper).
 
-The search is done in stream coordinates over the whole input: the hash chains Go walks hold every
-earlier position with the same 17-bit hash of its next 4 bytes, so a candidate that extends the
-current best match is exactly an earlier occurrence of the best match plus one byte; those are found
-with ``bytes.rfind`` instead of walking the chain, and the chain's 1024-entry limit is applied through
-each position's rank among the positions sharing its hash.
+The search is done in stream coordinates over the whole input (the 64 KiB window's slides only bound
+the match distance and decide when the literal code is re-estimated and whether a block can still be
+stored): the hash chains Go walks hold every earlier position with the same 17-bit hash of its next 4
+bytes, so a candidate that can replace the best match so far is exactly an earlier occurrence of a
+long enough prefix; those are found with ``bytes.rfind`` instead of walking the chain, and the chain's
+1024-entry limit is applied through the count of positions sharing the hash (a string of per-position
+hash slots for short inputs, sorted position lists for long ones).
+
+Pure Python: about 1 MB/s on kilobyte-sized text, 0.25-0.4 MB/s on long text, 0.5-2 MB/s on random or
+highly repetitive input. Checked against upstream Butane's own output in tests/test_gocompat_flate.py.
 """
 
 from __future__ import annotations
