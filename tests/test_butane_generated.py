@@ -117,25 +117,6 @@ def files_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 TALLY = Tally()
 
 
-def _mirror_disk_also_listed(doc: str) -> bool:
-    """Whether a boot_device.mirror device is also a storage.disks device (a case ignkit does not yet refuse)."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(doc)
-    except yaml.YAMLError:
-        return False
-    if not isinstance(data, dict):
-        return False
-    boot = data.get("boot_device") if isinstance(data.get("boot_device"), dict) else {}
-    mirror = boot.get("mirror") if isinstance(boot.get("mirror"), dict) else {}
-    devices = mirror.get("devices") if isinstance(mirror.get("devices"), list) else []
-    storage = data.get("storage") if isinstance(data.get("storage"), dict) else {}
-    disks = storage.get("disks") if isinstance(storage.get("disks"), list) else []
-    listed = {d.get("device") for d in disks if isinstance(d, dict)}
-    return any(isinstance(x, str) and x in listed for x in devices)
-
-
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(documents())
 def _check(files_dir: Path, case: tuple[str, bool]) -> None:

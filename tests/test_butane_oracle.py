@@ -636,3 +636,79 @@ def test_data_url_encoding_against_butane(tmp_path: Path) -> None:
     print(f"\ndata URLs: {len(datas)} files; same encoding chosen as butane {same_choice}/{len(datas)} "
           f"({100.0 * same_choice / len(datas):.1f}%), identical non-gzip URLs {exact}/{exact}")
     assert same_choice >= 0.98 * len(datas)
+
+
+# A mirrored boot disk that storage.disks lists too: Butane merges the user's disk into the generated one (the
+# Ignition merge, keyed by device) and reports findings at the user's source path when the merged value came
+# from it, at the JSON path otherwise. Duplicate devices on either side, extra partitions, lints on the merged
+# partitions, with and without LUKS.
+_MIRROR_DISKS = {
+    "no partitions": "storage:\n  disks:\n    - device: /dev/sda\n",
+    "wipe_table false": "storage:\n  disks:\n    - device: /dev/sda\n      wipe_table: false\n",
+    "label, no number": "storage:\n  disks:\n    - device: /dev/sda\n      partitions:\n        - label: var\n"
+                        "          size_mib: 100\n",
+    "generated label": "storage:\n  disks:\n    - device: /dev/sdb\n      partitions:\n        - label: root-2\n"
+                       "          size_mib: 10000\n",
+    "other disk": "storage:\n  disks:\n    - device: /dev/sdc\n      partitions:\n        - label: root-1\n",
+    "number 1": "storage:\n  disks:\n    - device: /dev/sda\n      partitions:\n        - number: 1\n"
+                "          label: x\n",
+    "number 5": "storage:\n  disks:\n    - device: /dev/sda\n      partitions:\n        - number: 5\n",
+    "both disks": "storage:\n  disks:\n    - device: /dev/sda\n    - device: /dev/sdb\n      wipe_table: true\n",
+    "listed twice": "storage:\n  disks:\n    - device: /dev/sda\n    - device: /dev/sda\n",
+    "empty partition": "storage:\n  disks:\n    - device: /dev/sda\n      partitions:\n        - {}\n",
+    "root label": "storage:\n  disks:\n    - device: /dev/sda\n      partitions:\n        - label: root\n",
+    "small root": "storage:\n  disks:\n    - device: /dev/sdc\n      partitions:\n        - label: root\n"
+                  "          size_mib: 100\n",
+}
+_MIRRORS = {
+    "two": "boot_device:\n  layout: x86_64\n  mirror:\n    devices: [/dev/sda, /dev/sdb]\n",
+    "same twice": "boot_device:\n  layout: aarch64\n  mirror:\n    devices: [/dev/sda, /dev/sda]\n",
+    "no layout": "boot_device:\n  mirror:\n    devices: [/dev/sda, /dev/sdb]\n",
+    "with luks": "boot_device:\n  layout: ppc64le\n  luks:\n    tpm2: true\n  mirror:\n    devices: [/dev/sdb, /dev/sda]\n",
+}
+
+
+def test_mirrored_boot_disk_also_in_storage_disks() -> None:
+    tally = Tally()
+    for variant, version, raw in (("fcos", "1.3.0", False), ("fcos", "1.5.0", False), ("fcos", "1.6.0", False),
+                                  ("openshift", "4.14.0", False), ("openshift", "4.20.0", True)):
+        for mirror in _MIRRORS.values():
+            for disks in _MIRROR_DISKS.values():
+                doc = f"variant: {variant}\nversion: {version}\n" + mirror + disks
+                if variant == "openshift":
+                    doc += "metadata:\n  name: m\n  labels:\n    machineconfiguration.openshift.io/role: worker\n"
+                _run(tally, doc, raw=raw)
+    _report(tally, "mirrored boot disk also under storage.disks")
+    assert tally.verdicts == tally.n
+    assert tally.outputs == tally.outputs_n
+    assert tally.messages == tally.n
+
+
+# Where a finding about the translated config is reported: Butane maps it back through its translation set, which
+# has value fields of Ignition's structs even when the source leaves them out, pointer fields and lists only when
+# given, structs only when not empty -- and, once sugar was merged in (mount units, boot_device, grub), only
+# values that are not Go zero values. Unmapped paths are printed as JSON paths (MachineConfig paths for openshift).
+_PATHS = [
+    "storage:\n  files:\n    - path: /etc/a\n    - path: /etc/a\n      contents:\n        verification: {}\n"
+    "        inline: x\n    - {}\nsystemd:\n  units:\n    - name: a.service\n    - name: a.service\n    - {}\n"
+    "    - name: b.service\n      dropins:\n        - {}\n        - name: x.conf\n          contents: \"[Unit]\"\n"
+    "        - name: x.conf\n",
+    "storage:\n  disks:\n    - device: /dev/sda\n    - device: /dev/sda\n      partitions:\n        - label: x\n"
+    "          number: 0\n        - number: 1\n        - number: 1\n  raid:\n    - name: a\n  luks:\n    - name: \"\"\n",
+    "storage:\n  luks:\n    - name: x\n      device: \"\"\n      label: \"\"\n    - name: x\n",
+    "storage:\n  luks:\n    - wipe_volume: false\n    - wipe_volume: false\n",
+    "storage:\n  filesystems:\n    - device: \"\"\n      format: \"\"\n  files:\n    - path: \"\"\n",
+    "storage:\n  raid:\n    - name: a\n      devices: [/dev/x, /dev/y]\n",
+    "storage:\n  disks:\n    - device: \"\"\n      partitions: [{}]\n",
+]
+
+
+def test_translation_paths_of_findings() -> None:
+    tally = Tally()
+    for version in ("4.11.0", "4.13.0", "4.14.0", "4.20.0"):
+        for body in _PATHS:
+            for raw in (False, True):
+                _run(tally, OS.format(v=version) + body, raw=raw)
+    _report(tally, "finding paths through the translation set")
+    assert tally.verdicts == tally.n
+    assert tally.messages == tally.n

@@ -58,6 +58,9 @@ class Ctx:
         self.entries: list[Entry] = []
         self.depth = depth
         self.raw = False
+        # whether Butane ran a MergeTranslatedConfigs over the whole config (mount units, boot_device, grub):
+        # after one, only non-zero values keep a path back to the source (see variants.translated)
+        self.merged = False
         # set by the pipeline (avoids an import cycle): translate a Butane child, check a variant's sections
         self.translate_child: Callable[..., tuple[dict[str, Any], TranslateReport]] = _no_child
         self.check_variant: Callable[[Ctx, dict[str, Any], YPath], None] = _no_variant

@@ -11,7 +11,7 @@ import copy
 import re
 from typing import Any, Optional
 
-from .base import O_KEY, Ctx, _mount_units, _quadlets, _trees, _value, go_shape
+from .base import _NON_POINTER, O_KEY, Ctx, _mount_units, _quadlets, _trees, _value, go_shape
 from .dataurl import make_data_url
 from .report import Entry, YPath
 from .schema import BStruct, snake
@@ -59,7 +59,8 @@ _USER_FIELDS = ("gecos", "groups", "homeDir", "noCreateHome", "noLogInit", "noUs
 
 def check_variant(ctx: Ctx, v: dict[str, Any], path: YPath) -> None:
     spec = ctx.spec
-    if spec.variant in ("fcos", "openshift") and spec.base >= 6:
+    # fcos's whole-config checks; the openshift variant's own Config.Validate shadows them (Butane skips them)
+    if spec.variant == "fcos" and spec.base >= 6:
         storage = v.get("storage") or {}
         mirrored = set(((v.get("boot_device") or {}).get("mirror") or {}).get("devices") or [])
         for i, disk in enumerate(storage.get("disks") or []):
@@ -256,6 +257,12 @@ def _grub(ctx: Ctx, grub: dict[str, Any]) -> Optional[dict[str, Any]]:
 
 def _partition_lints(ctx: Ctx, cfg: dict[str, Any]) -> None:
     new = ctx.spec.boot_device or (ctx.spec.variant == "fcos" and ctx.spec.base >= 4)
+    mc = ctx.spec.openshift and not ctx.raw
+
+    def label_at(jp: tuple[Any, ...]) -> YPath:
+        # fcos translates these findings' paths back to the source; inside a MachineConfig they stay JSON paths
+        return jp + ("label",) if mc else back(cfg, jp + ("label",))
+
     for i, disk in enumerate((cfg.get("storage") or {}).get("disks") or []):
         parts = disk.get("partitions") or []
         for p, part in enumerate(parts):
@@ -265,19 +272,19 @@ def _partition_lints(ctx: Ctx, cfg: dict[str, Any]) -> None:
             jp = ("storage", "disks", i, "partitions", p)
             if label == "root" and new:
                 size = part.get("sizeMiB")
-                if not size:
-                    for later in parts[p + 1:]:
+                if not size:  # any other partition placed automatically (before it or after it) constrains it
+                    for later in parts[:p] + parts[p + 1:]:
                         if not later.get("startMiB"):
-                            ctx.warn(back(cfg, jp + ("label",)), WARN_ROOT_CONSTRAINED)
+                            ctx.warn(label_at(jp), WARN_ROOT_CONSTRAINED)
                             break
-                elif size < 8192:
-                    ctx.warn(back(cfg, jp) + ("size_mib",), WARN_ROOT_SMALL)
+                elif size < 8192:  # Butane names this one by the merged config's indices, untranslated
+                    ctx.warn(jp + ("size_mib",), WARN_ROOT_SMALL)
             if disk.get("wipeTable") is not True:
                 number = part.get("number", 0)
                 if ((label == "BIOS-BOOT" and number != 1) or (label == "PowerPC-PReP-boot" and number != 1)
                         or (label == "EFI-SYSTEM" and number != 2) or (label == "boot" and number != 3)
                         or (label == "root" and number != 4)):
-                    ctx.warn(back(cfg, jp + ("label",)), WARN_PART_NUMBER)
+                    ctx.warn(label_at(jp), WARN_PART_NUMBER)
 
 
 def back(cfg: dict[str, Any], jpath: tuple[Any, ...]) -> YPath:
@@ -301,6 +308,8 @@ def back(cfg: dict[str, Any], jpath: tuple[Any, ...]) -> YPath:
             cur = tuple(item) if item is not None else cur + (el,)
             renames = {}
             node = node[el] if isinstance(node, list) and 0 <= el < len(node) else None
+            if isinstance(node, dict) and O_KEY in node and not node[O_KEY][2]:
+                cur = tuple(node[O_KEY][0])  # an item merged into generated ones keeps its own source path
     if isinstance(node, dict) and O_KEY in node and node[O_KEY][2]:
         return tuple(node[O_KEY][0])
     return cur
@@ -320,6 +329,8 @@ def finish(ctx: Ctx, tree: BStruct, v: dict[str, Any]) -> Optional[dict[str, Any
     cfg = _base(ctx, tree, v)
     if ctx.fatal:
         return None
+    if spec.grub or (spec.base >= 2 and (v.get("storage") or {}).get("filesystems")):
+        ctx.merged = True  # Butane merges the grub sugar always, mount units whenever filesystems are listed
     mounts = _mount_units(ctx, v)
     if mounts is not None:
         cfg = _merge(mounts, cfg)
@@ -334,6 +345,7 @@ def finish(ctx: Ctx, tree: BStruct, v: dict[str, Any]) -> Optional[dict[str, Any
     if spec.boot_device and v.get("boot_device"):
         bd = _boot_device(ctx, v["boot_device"])
         if bd is not None:
+            ctx.merged = True
             cfg = _merge(bd, cfg)
     if spec.variant in ("fcos", "openshift"):
         _partition_lints(ctx, cfg)
@@ -363,7 +375,7 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
             luks["options"] = opts + ["--cipher", "aes-cbc-essiv:sha256"]
 
     def at(jp: tuple[Any, ...]) -> YPath:
-        if raw or not _exists(cfg, jp):
+        if raw or not translated(ctx, cfg, jp):
             return ("spec", "config") + tuple(snake(x) if isinstance(x, str) else x for x in jp)
         return back(cfg, jp)
 
@@ -489,11 +501,81 @@ def _exists(v: Any, jp: tuple[Any, ...]) -> bool:
     return True
 
 
+def translated(ctx: Ctx, cfg: dict[str, Any], jp: tuple[Any, ...]) -> bool:
+    """Whether Butane's translation set maps the JSON path ``jp`` of the translated config back to the source.
+
+    Butane's translator records every non-pointer scalar field of a struct it translates (even one the source
+    leaves out), pointer fields and lists the source gives, and structs that are not empty. Merging generated
+    sugar into the config (Butane's MergeTranslatedConfigs, :attr:`Ctx.merged`) keeps only the paths of the
+    merge transcript: values that are not Go zero values. Paths without a translation are reported at their
+    snake_case JSON path.
+    """
+    from ..ignition.schema import field_tree
+
+    st: Any = field_tree(ctx.spec.ignition)
+    node: Any = cfg
+    field: Any = None
+    for n, el in enumerate(jp):
+        last = n == len(jp) - 1
+        if isinstance(el, str):
+            if st is None or not isinstance(node, dict) or el not in st.fields:
+                return False
+            field = st.fields[el]
+            scalar_required = field.kind in ("string", "integer", "boolean") and _value_field(ctx, st.name, el)
+            value = node.get(el)
+            if value is None:
+                return last and scalar_required and not ctx.merged
+            node = value
+            st = field.struct if field.kind == "struct" else None
+            if field.kind == "list":
+                st = None
+            if last:
+                return _nonzero_go(node, field, scalar_required, ctx) if (ctx.merged or field.kind == "struct") \
+                    else True
+        else:
+            if not isinstance(node, list) or not 0 <= el < len(node) or field is None or field.item is None:
+                return False
+            node = node[el]
+            item = field.item
+            st = item.struct if item.kind == "struct" else None
+            if last:
+                return _nonzero_go(node, item, False, ctx) if (ctx.merged or item.kind == "struct") else True
+    return True
+
+
+def _value_field(ctx: Ctx, struct: str, name: str) -> bool:
+    """Whether Ignition's Go struct holds this scalar field by value (not through a pointer)."""
+    if name in _NON_POINTER.get(struct, ()) or (struct, name) in (("Partition", "number"), ("Ignition", "version")):
+        return True
+    return (struct, name) == ("Raid", "level") and ctx.spec.ignition < "3.3.0"  # a pointer since spec 3.3
+
+
+def _nonzero_go(v: Any, f: Any, scalar_required: bool, ctx: Ctx) -> bool:
+    """Go's "not the zero value" for a translated value of field ``f`` (a pointer scalar given is not zero)."""
+    if v is None:
+        return False
+    if f.kind == "struct" and isinstance(v, dict):
+        st = f.struct
+        for k, x in v.items():
+            if k == O_KEY or st is None or k not in st.fields:
+                continue
+            sub = st.fields[k]
+            sreq = sub.kind in ("string", "integer", "boolean") and _value_field(ctx, st.name, k)
+            if _nonzero_go(x, sub, sreq, ctx):
+                return True
+        return False
+    if f.kind == "list" and isinstance(v, list):
+        return any(_nonzero_go(x, f.item, True, ctx) for x in v) if f.item is not None else bool(v)
+    if scalar_required:
+        return v not in ("", 0, False) or isinstance(v, float)
+    return True
+
+
 def _back_shaped(ctx: Ctx, cfg: dict[str, Any], clean: dict[str, Any], jp: tuple[Any, ...]) -> YPath:
     # go_shape keeps list indices and keys, so paths of the shaped config are paths of cfg. A path Butane never
-    # translated (a field absent from the source) falls back to the snake_case JSON path, in MachineConfig space
-    # for a wrapped openshift config.
-    if not _exists(cfg, jp):
+    # translated (see translated) falls back to the snake_case JSON path, in MachineConfig space for a wrapped
+    # openshift config.
+    if not translated(ctx, cfg, jp):
         snaked = tuple(snake(x) if isinstance(x, str) else x for x in jp)
         return (("spec", "config") if ctx.spec.openshift and not ctx.raw else ()) + snaked
     return back(cfg, jp)
