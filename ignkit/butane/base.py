@@ -324,29 +324,66 @@ def _check_child(ctx: Ctx, rpath: YPath, fpath: YPath, data: bytes) -> Optional[
         return to_json(child, ctx.spec.ignition).encode("utf-8")
     from ..ignition.validate import validate
 
+    # Butane decodes the child into its own Ignition types (the parent's spec), checks the version, then
+    # validates the whole child against that spec; findings are placed by path in the *parent* document.
+    if not data.strip():
+        return _child_unparsable(ctx, fpath, ["unexpected end of JSON input"])
     rep2 = validate(data, spec=None)
     version = rep2.version
     parse_errors = [e for e in rep2.entries if e.kind == "error" and e.path is None]
+    if parse_errors and not any(e.parse_error for e in parse_errors):
+        return _child_unparsable(ctx, fpath, [_as_config_type_error(pe.message) for pe in parse_errors])
+    fatal = False
     if version is None or parse_errors:
-        if parse_errors and not any(e.parse_error for e in parse_errors):
-            for pe in parse_errors:
-                # Butane places a child's parse errors at line 1 col 1 whatever the offset
-                ctx.entries.append(Entry("error", None, 1, 1, pe.message))
-            ctx.error(fpath, "config is not valid")
-            return None
-        ctx.warn(rpath + ("version",), "skipping validation for the merge/replace ignition config due to an "
-                                       "unkown version")
-        return data
+        declared = _declared_version(data)
+        if declared is not None and _SEMVER.match(declared):
+            version = declared  # a version Ignition knows not (or not here): skipped below
+        else:
+            ctx.error(("ignition", "version"), "invalid config version (couldn't parse)")
+            version = ctx.spec.ignition
+            fatal = True
     if version != ctx.spec.ignition:
         ctx.warn(rpath + ("version",), "skipping validation for the merge/replace ignition config due to an "
                                        "unkown version")
         return data
-    for ie in rep2.entries:
-        ctx.entries.append(Entry(ie.kind, _split(ie.path) if ie.path else None, ie.line, ie.column, ie.message))
-    if not rep2.ok:
-        ctx.error(fpath, "config is not valid")
+    rep3 = validate(data, spec=ctx.spec.ignition)
+    for ie in rep3.entries:
+        path = _split(ie.path) if ie.path else None
+        line, col = ctx.where(path) if path is not None else (1, 1)
+        ctx.entries.append(Entry(ie.kind, path, line, col, _as_config_type_error(ie.message) if path is None
+                                 else ie.message))
+    if fatal or not rep3.ok:
         return None
     return data
+
+
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?"
+                     r"(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$")
+
+
+def _declared_version(data: bytes) -> Optional[str]:
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    ign = doc.get("ignition") if isinstance(doc, dict) else None
+    ver = ign.get("version") if isinstance(ign, dict) else None
+    return ver if isinstance(ver, str) else None
+
+
+def _child_unparsable(ctx: Ctx, fpath: YPath, messages: list[str]) -> Optional[bytes]:
+    for message in messages:
+        ctx.entries.append(Entry("error", None, 1, 1, message))  # Butane places them at the document's start
+    ctx.error(fpath, "config is not valid")
+    return None
+
+
+def _as_config_type_error(message: str) -> str:
+    """A JSON type error worded for Butane's decoding into ``types.Config`` (ignkit reads the version first)."""
+    return (message.replace("Go value of type util.versionStub", "Go value of type types.Config")
+            .replace("Go struct field versionStub.ignition of type struct { Version string }",
+                     "Go struct field Config.ignition of type types.Ignition")
+            .replace("Go struct field versionStub.", "Go struct field Config."))
 
 
 # --- translation --------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ ERR_NO_LUKS_DEVICE = "device is required for layouts: s390x-eckd, s390x-zfcp"
 ERR_LUKS_DEVICE_NAME = "device name must start with /dev/dasd on s390x-eckd layout or /dev/sd on s390x-zfcp layout"
 ERR_CEX_ARCH = "when using cex the targeted architecture must match s390x"
 ERR_CEX_CLEVIS = "cannot use cex with clevis"
+ERR_NO_LUKS_METHOD = "no method specified for luks"
 WARN_MIRROR_LAYOUT = "boot_device.layout should be specified when boot_device.mirror is specified"
 ERR_REUSE_BY_LABEL = ("partitions cannot be reused by label; number must be specified except on boot disk "
                       "(/dev/disk/by-id/coreos-boot-disk) or when wipe_table is true")
@@ -127,6 +128,9 @@ def _check_boot_device(ctx: Ctx, bd: dict[str, Any]) -> None:
     if len(devices) == 1:
         ctx.error(("boot_device", "mirror", "devices"), ERR_MIRROR_FEW)
         ctx.error(("boot_device", "mirror", "devices"), ERR_MIRROR_FEW)
+    if ctx.spec.base >= 7 and luks.get("device") and not (
+            luks.get("tang") or luks.get("tpm2") is True or (luks.get("cex") or {}).get("enabled") is True):
+        ctx.error(("boot_device", "luks", "luks"), ERR_NO_LUKS_METHOD)  # (sic: Butane's path)
 
 
 # --- translation --------------------------------------------------------------------------------------------
@@ -362,7 +366,21 @@ def finish(ctx: Ctx, tree: BStruct, v: dict[str, Any]) -> Optional[dict[str, Any
         if ctx.fatal:
             return None
     _validate(ctx, cfg)
+    if spec.openshift and not raw_mode:
+        _machine_config_dups(ctx, v)
     return go_shape(strip(cfg), spec.ignition)
+
+
+def _machine_config_dups(ctx: Ctx, v: dict[str, Any]) -> None:
+    """The MachineConfig's own lists (extensions, kernel arguments) hold no value twice (Ignition's dups check
+    over the whole MachineConfig)."""
+    osf = v.get("openshift") or {}
+    for key in ("extensions", "kernel_arguments"):
+        seen: set[Any] = set()
+        for i, x in enumerate(osf.get(key) or []):
+            if x in seen:
+                ctx.error(("openshift", key, i), "duplicate entry defined")
+            seen.add(x)
 
 
 def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> None:
@@ -414,7 +432,7 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
         else False
     for keys, msg in _OS_FILTERS:
         for jp in _expand(cfg, keys):
-            ctx.error(back(cfg, jp), msg)
+            ctx.error(at(jp), msg)
         if keys == ("passwd", "groups"):
             users = (cfg.get("passwd") or {}).get("users") or []
             for i, u in enumerate(users):
@@ -422,7 +440,7 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
                     if fld == "passwordHash" and pw_ok:
                         continue
                     if _nonzero(u.get(fld)):
-                        ctx.error(back(cfg, ("passwd", "users", i, fld)),
+                        ctx.error(at(("passwd", "users", i, fld)),
                                   'fields other than "name", "ssh_authorized_keys", and "password_hash" (4.13.0+) '
                                   "are not supported in this spec version")
 
@@ -565,6 +583,9 @@ def _nonzero_go(v: Any, f: Any, scalar_required: bool, ctx: Ctx) -> bool:
                 return True
         return False
     if f.kind == "list" and isinstance(v, list):
+        if not ctx.merged:
+            return True  # Go's IsZero: a list given, even empty, is not zero
+        # a merge transcribes a list only through its transcribed items
         return any(_nonzero_go(x, f.item, True, ctx) for x in v) if f.item is not None else bool(v)
     if scalar_required:
         return v not in ("", 0, False) or isinstance(v, float)
