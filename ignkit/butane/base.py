@@ -199,7 +199,12 @@ def check_source(ctx: Ctx, st: BStruct, v: dict[str, Any], path: YPath) -> None:
         elif field == "inline" and path[:2] == ("ignition", "config"):
             _check_child(ctx, path, path + ("inline",), v["inline"].encode("utf-8"))
     elif name == "Filesystem":
-        if v.get("with_mount_unit") is True:
+        if v.get("with_mount_unit") is True and ctx.spec.base <= 3:  # no swap units yet: both always needed
+            if not v.get("path"):
+                ctx.error(path + ("path",), ERR_MOUNT_NO_PATH)
+            if not v.get("format"):
+                ctx.error(path + ("format",), ERR_MOUNT_NO_FORMAT)
+        elif v.get("with_mount_unit") is True:
             if not v.get("format"):
                 ctx.error(path + ("format",), ERR_MOUNT_NO_FORMAT)
             elif v["format"] != "swap" and not v.get("path"):

@@ -209,6 +209,7 @@ def _boot_device(ctx: Ctx, bd: dict[str, Any]) -> Optional[dict[str, Any]]:
                                    "wipeFilesystem": True}, mp))
         storage["disks"] = disks
     if want_luks:
+        lp: YPath = ("boot_device", "luks")
         if layout == "s390x-eckd":
             dev = luks.get("device", "") + "2"
         elif layout == "s390x-zfcp":
@@ -223,17 +224,24 @@ def _boot_device(ctx: Ctx, bd: dict[str, Any]) -> Optional[dict[str, Any]]:
         else:
             clevis: dict[str, Any] = {}
             if luks.get("tang"):
-                clevis["tang"] = [{("url" if k == "url" else k): x for k, x in t.items()} for t in luks["tang"]]
+                clevis["tang"] = []
+                for i, t in enumerate(luks["tang"]):
+                    server = dict(t)
+                    ctx.origin(server, lp + ("tang", i))  # findings in a tang server point into it
+                    clevis["tang"].append(server)
             if "threshold" in luks:
                 clevis["threshold"] = luks["threshold"]
             if "tpm2" in luks:
                 clevis["tpm2"] = luks["tpm2"]
+            ctx.origin(clevis, lp)
             entry["clevis"] = clevis
         entry["device"] = dev
         if "discard" in luks:
             entry["discard"] = luks["discard"]
         entry.update({"label": "luks-root", "name": "root", "wipeVolume": True})
-        storage["luks"] = [_sugar(entry, ("boot_device", "luks"))]
+        # as Butane's translations: clevis's own fields and discard map into boot_device.luks, the rest to it
+        ctx.origin(entry, lp, {k: lp for k in ("clevis", "cex", "device", "label", "name", "wipeVolume", "options")})
+        storage["luks"] = [entry]
     root_dev = "/dev/mapper/root" if want_luks else "/dev/md/md-root"
     filesystems.append(_sugar({"device": root_dev, "format": "xfs", "label": "root", "wipeFilesystem": True},
                               ("boot_device",)))
@@ -500,7 +508,8 @@ def _validate(ctx: Ctx, cfg: dict[str, Any]) -> None:
 
     clean = go_shape(strip(cfg), ctx.spec.ignition)
     rep = validate(copy.deepcopy(clean), spec=ctx.spec.ignition)
-    for e in rep.entries:
+    # Butane checks duplicates over the whole config first, then validates
+    for e in sorted(rep.entries, key=lambda e: e.message != "duplicate entry defined"):
         if e.path is None:
             ctx.entries.append(Entry(e.kind, None, None, None, e.message))
             continue
@@ -557,8 +566,18 @@ def translated(ctx: Ctx, cfg: dict[str, Any], jp: tuple[Any, ...]) -> bool:
             item = field.item
             st = item.struct if item.kind == "struct" else None
             if last:
+                if not ctx.merged and st is not None and _custom_translated(ctx, st.name):
+                    # Butane's custom translators record the item when they record any of its fields
+                    return any(translated(ctx, cfg, jp + (k,)) for k in st.fields)
                 return _nonzero_go(node, item, False, ctx) if (ctx.merged or item.kind == "struct") else True
     return True
+
+
+def _custom_translated(ctx: Ctx, struct: str) -> bool:
+    """Whether Butane translates this struct with a custom translator (which records the struct itself)."""
+    if struct == "File" or (struct in ("Directory", "Link") and ctx.spec.base >= 2):
+        return True
+    return struct in ("Unit", "Dropin", "PasswdUser") and ctx.spec.base >= 5
 
 
 def _value_field(ctx: Ctx, struct: str, name: str) -> bool:
