@@ -712,3 +712,49 @@ def test_translation_paths_of_findings() -> None:
     _report(tally, "finding paths through the translation set")
     assert tally.verdicts == tally.n
     assert tally.messages == tally.n
+
+
+_H = "sha512-" + "0" * 128
+# Corners the generator found against the oracle (each fixed in ignkit.butane): (variant/version header, body)
+_CORNERS: list[tuple[str, str]] = [
+    (V.format(v="1.7.0"), "boot_device:\n  luks:\n    device: /dev/sda\n    tang: []\n"),  # no LUKS method
+    (V.format(v="1.8.0-experimental"), "boot_device:\n  luks:\n    device: /dev/sda\n    tpm2: false\n"),
+    (V.format(v="1.7.0"), "boot_device:\n  luks:\n    device: /dev/sda\n    cex: {enabled: true}\n"),
+    (OS.format(v="4.18.0"), "openshift:\n  extensions: [a, a, b, a]\n  kernel_arguments: [x, x]\n"),
+    (OS.format(v="4.19.0"), "boot_device:\n  layout: s390x-eckd\n  luks:\n    device: /dev/dasda\n"
+                            "    cex:\n      enabled: true\nopenshift:\n  fips: true\n"),
+    (OS.format(v="4.20.0"), "boot_device:\n  layout: s390x-eckd\n  luks:\n    device: /dev/dasda\n"
+                            "    cex:\n      enabled: true\nopenshift:\n  kernel_arguments: [rd.luks.key=/etc/luks/cex.key]\n"),
+    (OS.format(v="4.10.0"), "storage:\n  filesystems:\n  - device: /dev/sda\n    format: none\n  - {}\n"),
+    (OS.format(v="4.20.0"), "storage:\n  filesystems:\n  - device: /dev/sda\n    format: none\n"),
+    (OS.format(v="4.11.0"), "storage:\n  filesystems:\n  - with_mount_unit: true\n"),
+    (V.format(v="1.3.0"), "storage:\n  filesystems:\n  - with_mount_unit: true\n    format: swap\n    device: /dev/sda\n"),
+    (OS.format(v="4.13.0"), "storage:\n  files: [{}, {}]\nsystemd:\n  units: [{}, {}]\n"),
+    (OS.format(v="4.16.0"), "storage:\n  directories: [{unknown_key: 1}, {}]\n"),
+    (OS.format(v="4.9.0"), "ignition:\n  security:\n    tls:\n      certificate_authorities:\n"
+                           "      - verification: {}\n        http_headers: []\n"),
+    (OS.format(v="4.22.0"), "boot_device:\n  luks:\n    tang:\n    - thumbprint: 'true'\n      url: not a url\n"
+                            "      advertisement: '0644'\n    - {}\n    tpm2: true\n"),
+    (V.format(v="1.7.0"), "boot_device:\n  layout: s390x-virt\n  luks:\n    device: /dev/vda\n    tang:\n    - {}\n"
+                          "    - thumbprint: 'yes'\n"),
+    (V.format(v="1.0.0"), "storage:\n  directories:\n  - mode: 755\n    path: /a\n  files:\n  - mode: 755\n    path: /c\n"),
+    (V.format(v="1.0.0"), f"ignition:\n  config:\n    merge:\n    - verification: {{hash: {_H}}}\n"
+                          f"    replace:\n      verification: {{hash: {_H}}}\n"),
+    (V.format(v="1.0.0"), "ignition:\n  config:\n    merge:\n    - inline: x\n"),
+] + [(V.format(v="1.5.0"), "storage:\n  files:\n    - path: /a\nignition:\n  config:\n    replace:\n      inline: "
+      + inline + "\n") for inline in (
+    "''", "'{}'", "'[]'", "'{\"ignition\": []}'", "'{\"ignition\": {\"version\": 5}}'", "'{\"ignition\": {\"version\": \"abc\"}}'",
+    "'{\"ignition\": {\"version\": \"3.4.0\"}, \"foo\": 1}'", "'{\"ignition\": {\"version\": \"9.9.9\"}}'",
+    "'{\"ignition\": {\"version\": \"3.4.0\"}, \"storage\": {\"files\": [{\"path\": \"rel\"}]}}'",
+    "'{\"ignition\": {\"version\": \"abc\"}, \"storage\": {\"files\": [{\"path\": \"rel\"}]}, \"x\": 1}'")]
+
+
+def test_generator_corners() -> None:
+    tally = Tally()
+    for head, body in _CORNERS:
+        for raw in ((False, True) if "openshift" in head else (False,)):
+            _run(tally, head + body, raw=raw)
+    _report(tally, "corners found by the generator")
+    assert tally.verdicts == tally.n
+    assert tally.outputs == tally.outputs_n
+    assert tally.messages == tally.n

@@ -209,7 +209,7 @@ def check_source(ctx: Ctx, st: BStruct, v: dict[str, Any], path: YPath) -> None:
                 ctx.error(path + ("format",), ERR_MOUNT_NO_FORMAT)
             elif v["format"] != "swap" and not v.get("path"):
                 ctx.error(path + ("path",), ERR_MOUNT_NO_PATH)
-    elif name in ("File", "Directory") and ctx.spec.base >= 2:
+    elif name in ("File", "Directory"):
         if "mode" in v and decimal_mode(v["mode"], name == "Directory"):
             ctx.warn(path + ("mode",), ERR_DECIMAL_MODE)
     elif name == "Tree":
@@ -733,7 +733,7 @@ def go_shape(cfg: dict[str, Any], spec: str) -> dict[str, Any]:
 
     req = _required(spec)
 
-    def struct(st: Any, v: dict[str, Any]) -> Optional[dict[str, Any]]:
+    def struct(st: Any, v: dict[str, Any], item: bool = False) -> Optional[dict[str, Any]]:
         out: dict[str, Any] = {}
         need = req.get(st.name, set())
         for name in st.order:
@@ -749,12 +749,14 @@ def go_shape(cfg: dict[str, Any], spec: str) -> dict[str, Any]:
                     out[name] = sx
             elif f.kind == "list":
                 if x:
-                    out[name] = [struct(f.item.struct, i) or {} if f.item.kind == "struct" and isinstance(i, dict)
+                    out[name] = [struct(f.item.struct, i, True) or {} if f.item.kind == "struct" and isinstance(i, dict)
                                  else i for i in x]
             else:
                 if st.name == "Partition" and name == "number" and x == 0:
                     continue
                 out[name] = x
+        if (out or item) and spec == "3.0.0" and st.name == "ConfigReference" and "source" not in out:
+            out = {"source": None, **out}  # spec 3.0's Go type: a pointer without omitempty
         return out
 
     return struct(field_tree(spec), cfg) or {}

@@ -27,6 +27,7 @@ ERR_LUKS_DEVICE_NAME = "device name must start with /dev/dasd on s390x-eckd layo
 ERR_CEX_ARCH = "when using cex the targeted architecture must match s390x"
 ERR_CEX_CLEVIS = "cannot use cex with clevis"
 ERR_NO_LUKS_METHOD = "no method specified for luks"
+_CEX_KARG = "rd.luks.key=/etc/luks/cex.key"
 WARN_MIRROR_LAYOUT = "boot_device.layout should be specified when boot_device.mirror is specified"
 ERR_REUSE_BY_LABEL = ("partitions cannot be reused by label; number must be specified except on boot disk "
                       "(/dev/disk/by-id/coreos-boot-disk) or when wipe_table is true")
@@ -86,6 +87,10 @@ def check_variant(ctx: Ctx, v: dict[str, Any], path: YPath) -> None:
     bd = v.get("boot_device")
     if spec.boot_device and bd:
         _check_boot_device(ctx, bd)
+    if spec.openshift and spec.base >= 6 and (((bd or {}).get("luks") or {}).get("cex") or {}).get("enabled") is True:
+        if _CEX_KARG not in ((v.get("openshift") or {}).get("kernel_arguments") or []):
+            ctx.error(("openshift", "kernel_arguments"),
+                      f"'{_CEX_KARG}' must be set as kernel argument when CEX is enabled for the boot device")
     grub = v.get("grub")
     if spec.grub and grub:
         for i, user in enumerate(grub.get("users") or []):
@@ -121,7 +126,9 @@ def _check_boot_device(ctx: Ctx, bd: dict[str, Any]) -> None:
         if new and layout.startswith("s390x-") and layout in ("s390x-eckd", "s390x-zfcp", "s390x-virt") and devices:
             ctx.error(lp, ERR_MIRROR_S390)
     if new and (luks.get("cex") or {}).get("enabled") is True:
-        if layout is None or not layout.startswith("s390x"):
+        if layout is None:
+            ctx.error(("boot_device", "luks", "cex"), ERR_CEX_ARCH)
+        elif not layout.startswith("s390x"):
             ctx.error(lp, ERR_CEX_ARCH)
         if luks.get("tang") or luks.get("tpm2") is True:
             ctx.error(("boot_device", "luks"), ERR_CEX_CLEVIS)
@@ -410,7 +417,7 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
         if fs.get("format") == "btrfs":
             ctx.error(at(("storage", "filesystems", i, "format")), "btrfs is not supported in this spec version")
     for i, fs in enumerate(storage.get("filesystems") or []):
-        if fs.get("format") == "none":
+        if fs.get("format") == "none" and ctx.spec.base >= 5:  # before, Ignition itself refuses the format
             ctx.error(at(("storage", "filesystems", i, "format")),
                       'format "none" is not supported in this spec version')
     for i, f in enumerate(storage.get("files") or []):
