@@ -741,6 +741,15 @@ _CORNERS: list[tuple[str, str]] = [
     (V.format(v="1.0.0"), f"ignition:\n  config:\n    merge:\n    - verification: {{hash: {_H}}}\n"
                           f"    replace:\n      verification: {{hash: {_H}}}\n"),
     (V.format(v="1.0.0"), "ignition:\n  config:\n    merge:\n    - inline: x\n"),
+    (OS.format(v="4.13.0"), "storage:\n  luks:\n  - name: a\n    options: [{k: 1}]\n"),  # v0_3.LuksOption
+    (V.format(v="1.0.0"), "storage:\n  filesystems:\n  - device: /dev/a\n    options: [{k: 1}]\n"),
+    (V.format(v="1.5.0"), "storage:\n  raid:\n  - name: a\n    options: [{k: 1}]\n"),
+    ("variant: flatcar\nversion: 1.2.0-experimental\n", "storage:\n  luks:\n  - name: a\n    device: /dev/sda\n"
+     "    cex:\n      enabled: false\n"),
+    (V.format(v="1.6.0"), "storage:\n  disks:\n  - device: /dev/sda\n    partitions:\n    - {label: a, should_exist: false}\n"
+     "    - {number: 2}\n"),
+    (OS.format(v="4.19.0"), "storage:\n  disks:\n  - device: /dev/mapper/root\n    partitions:\n"
+     "    - {should_exist: false, number: 5}\n    - {size_mib: 100}\n"),
 ] + [(V.format(v="1.5.0"), "storage:\n  files:\n    - path: /a\nignition:\n  config:\n    replace:\n      inline: "
       + inline + "\n") for inline in (
     "''", "'{}'", "'[]'", "'{\"ignition\": []}'", "'{\"ignition\": {\"version\": 5}}'", "'{\"ignition\": {\"version\": \"abc\"}}'",

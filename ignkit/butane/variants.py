@@ -27,6 +27,8 @@ ERR_LUKS_DEVICE_NAME = "device name must start with /dev/dasd on s390x-eckd layo
 ERR_CEX_ARCH = "when using cex the targeted architecture must match s390x"
 ERR_CEX_CLEVIS = "cannot use cex with clevis"
 ERR_NO_LUKS_METHOD = "no method specified for luks"
+ERR_ZEROES_NOT_EXIST = "shouldExist is false for a partition and other partition(s) has start or size 0"
+ERR_CEX_PLATFORM = "cex is not currently supported on the target platform"
 _CEX_KARG = "rd.luks.key=/etc/luks/cex.key"
 WARN_MIRROR_LAYOUT = "boot_device.layout should be specified when boot_device.mirror is specified"
 ERR_REUSE_BY_LABEL = ("partitions cannot be reused by label; number must be specified except on boot disk "
@@ -75,6 +77,10 @@ def check_variant(ctx: Ctx, v: dict[str, Any], path: YPath) -> None:
             p = fs.get("path")
             if p is not None and not re.match(r"^/(etc|var)(/|$)", p) and fs.get("with_mount_unit") is True:
                 ctx.error(("storage", "filesystems", i, "path"), ERR_MOUNTPOINT)
+    if spec.variant == "flatcar":
+        for i, luks in enumerate((v.get("storage") or {}).get("luks") or []):
+            if (luks.get("cex") or {}).get("enabled") is not None:
+                ctx.error(("storage", "luks", i, "cex"), ERR_CEX_PLATFORM)
     if spec.openshift:
         md = v.get("metadata") or {}
         if not md.get("name"):
@@ -522,6 +528,13 @@ def _validate(ctx: Ctx, cfg: dict[str, Any]) -> None:
             continue
         jp = tuple(int(x) if x.isdigit() else x for x in e.path[2:].split(".")) if e.path != "$" else ()
         ctx.add(e.kind, _back_shaped(ctx, cfg, clean, jp), e.message)
+    # A rule of the Ignition Butane vendors (newer Ignition dropped it): a partition that must not exist
+    # beside one without a number
+    for i, disk in enumerate((clean.get("storage") or {}).get("disks") or []):
+        parts = [p for p in disk.get("partitions") or [] if isinstance(p, dict)]
+        if disk.get("device") and any(p.get("shouldExist") is False for p in parts) \
+                and any(not p.get("number") for p in parts):
+            ctx.error(_back_shaped(ctx, cfg, clean, ("storage", "disks", i, "partitions")), ERR_ZEROES_NOT_EXIST)
 
 
 def _exists(v: Any, jp: tuple[Any, ...]) -> bool:
