@@ -2,7 +2,7 @@
 Butane; and ``--files-dir`` confinement (``../``, symlinks leading out) against it too.
 
 Agreement figures are printed (``pytest -s``); verdicts must agree on every document, outputs must be equal as
-data, and at least 95% of the documents must give the same messages.
+data, and at least 99% of the documents must give the same messages.
 """
 
 from __future__ import annotations
@@ -135,11 +135,13 @@ def test_generated_documents(files_dir: Path) -> None:
         print("--- mismatch:\n" + doc + f"ours:   {mine.verdict} {mine.lines} {mine.reason!r}\n"
               f"butane: {theirs.verdict} {theirs.lines} {theirs.reason!r}")
     assert TALLY.n >= 300
-    # The goal is every verdict; the examples depend on hypothesis's version (CI takes the newest), and rare
-    # generated corners still disagree (printed above), so the bar is 98 % of verdicts and outputs.
-    assert TALLY.verdicts >= 0.98 * TALLY.n
-    assert TALLY.outputs >= 0.98 * TALLY.outputs_n
-    assert TALLY.messages >= 0.95 * TALLY.n
+    # Every verdict and every output (as data: a gzip data URL counts by what it carries, so Go's and zlib's
+    # deflate bytes and a choice tipped by them do not matter here). Messages: all of them but the wording of
+    # Go 1.27's encoding/json, which the oracle was built with, for a non-ASCII byte in an embedded JSON child
+    # (ignkit words JSON errors as released Ignition/Butane builds do); such documents are rare (< 0.5 %).
+    assert TALLY.verdicts == TALLY.n
+    assert TALLY.outputs == TALLY.outputs_n
+    assert TALLY.messages >= 0.99 * TALLY.n
 
 
 def _local_doc(rel: str, kind: str = "contents") -> str:
