@@ -750,6 +750,12 @@ _CORNERS: list[tuple[str, str]] = [
      "    - {number: 2}\n"),
     (OS.format(v="4.19.0"), "storage:\n  disks:\n  - device: /dev/mapper/root\n    partitions:\n"
      "    - {should_exist: false, number: 5}\n    - {size_mib: 100}\n"),
+    (OS.format(v="4.23.0-experimental"), "grub:\n  users:\n  - name: root\n    password_hash: grub.pbkdf2.sha512.10000.AA\n"
+     "storage:\n  files:\n  - path: /boot/grub2/user.cfg\n    contents:\n      inline: hi\n"),
+    (OS.format(v="4.22.0"), "grub:\n  users:\n  - name: root\n    password_hash: grub.pbkdf2.sha512.10000.AA\n"
+     "storage:\n  files:\n  - path: /boot/grub2/user.cfg\n    mode: 0600\n"),
+    (V.format(v="1.5.0"), "storage:\n  filesystems:\n  - device: /dev/sda\n  disks:\n  - device: /dev/sda\n"
+     "    wipe_table: true\n  - device: /dev/sda\n    wipe_table: false\n"),
 ] + [(V.format(v="1.5.0"), "storage:\n  files:\n    - path: /a\nignition:\n  config:\n    replace:\n      inline: "
       + inline + "\n") for inline in (
     "''", "'{}'", "'[]'", "'{\"ignition\": []}'", "'{\"ignition\": {\"version\": 5}}'", "'{\"ignition\": {\"version\": \"abc\"}}'",

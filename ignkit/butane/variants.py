@@ -274,10 +274,18 @@ def _grub(ctx: Ctx, grub: dict[str, Any]) -> Optional[dict[str, Any]]:
     if comp is not None:
         res["compression"] = comp
     yp: YPath = ("grub", "users")
+    _sugar(res, yp)
     return {"storage": {
         "filesystems": [_sugar({"device": "/dev/disk/by-label/boot", "format": "ext4", "path": "/boot"}, yp)],
-        "files": [_sugar({"path": "/boot/grub2/user.cfg", "append": [res]}, yp)],
+        "files": [_sugar({"path": "/boot/grub2/user.cfg", **({"contents": res} if _grub_as_contents(ctx) else
+                                                              {"append": [res]})}, yp)],
     }}
+
+
+def _grub_as_contents(ctx: Ctx) -> bool:
+    """openshift 4.23.0-experimental writes user.cfg as the file's contents (MachineConfigs cannot append),
+    over the user's own config."""
+    return ctx.spec.openshift and ctx.spec.version == "4.23.0-experimental"
 
 
 def _partition_lints(ctx: Ctx, cfg: dict[str, Any]) -> None:
@@ -328,6 +336,11 @@ def back(cfg: dict[str, Any], jpath: tuple[Any, ...]) -> YPath:
             cur = tuple(renames[el]) if el in renames else cur + (snake(el),)
             last = el
             node = node.get(el) if isinstance(node, dict) else None
+            if isinstance(node, list) and node and all(isinstance(x, dict) and O_KEY in x and x[O_KEY][2]
+                                                       for x in node):
+                origins = {tuple(x[O_KEY][0]) for x in node}
+                if len(origins) == 1:
+                    return origins.pop()  # a list only generated sugar fills comes from that sugar
         else:
             item = renames.get(f"{last}.{el}")
             cur = tuple(item) if item is not None else cur + (el,)
@@ -377,7 +390,7 @@ def finish(ctx: Ctx, tree: BStruct, v: dict[str, Any]) -> Optional[dict[str, Any
     if spec.grub and v.get("grub"):
         g = _grub(ctx, v["grub"])
         if g is not None:
-            cfg = _merge(g, cfg)
+            cfg = _merge(cfg, g) if _grub_as_contents(ctx) else _merge(g, cfg)
     _variant_filters(ctx, cfg)
     if ctx.fatal:
         return None

@@ -88,9 +88,8 @@ def storage(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
     if disks:
         for i, fs in enumerate(obj.get("filesystems") or []):
             dev = fs.get("device", "")
-            for d in disks:
-                if d.get("device", "") != dev:
-                    continue
+            # Ignition looks the device up in a map of the disks: of several with one device, the last counts
+            for d in [d for d in disks if d.get("device", "") == dev][-1:]:
                 if d.get("partitions"):
                     ctx.warn(path + ("filesystems", i, "device"), "filesystem overwrites partitioned device")
                 elif is_true(d.get("wipeTable")) and not is_true(fs.get("wipeFilesystem")):
