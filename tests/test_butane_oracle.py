@@ -756,6 +756,10 @@ _CORNERS: list[tuple[str, str]] = [
      "storage:\n  files:\n  - path: /boot/grub2/user.cfg\n    mode: 0600\n"),
     (V.format(v="1.5.0"), "storage:\n  filesystems:\n  - device: /dev/sda\n  disks:\n  - device: /dev/sda\n"
      "    wipe_table: true\n  - device: /dev/sda\n    wipe_table: false\n"),
+    (V.format(v="1.8.0-experimental"), "boot_device:\n  layout: x86_64\n  luks:\n    device: /dev/sda\n"
+     "    tang: [{}, {}]\n    cex: {}\n"),
+    ("variant: flatcar\nversion: 1.0.0\n", "storage:\n  directories:\n  - path: relative\n  links:\n  - {}\n"
+     "  - hard: true\n    target: relative\n"),
 ] + [(V.format(v="1.5.0"), "storage:\n  files:\n    - path: /a\nignition:\n  config:\n    replace:\n      inline: "
       + inline + "\n") for inline in (
     "''", "'{}'", "'[]'", "'{\"ignition\": []}'", "'{\"ignition\": {\"version\": 5}}'", "'{\"ignition\": {\"version\": \"abc\"}}'",

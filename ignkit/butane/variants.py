@@ -141,8 +141,9 @@ def _check_boot_device(ctx: Ctx, bd: dict[str, Any]) -> None:
     if len(devices) == 1:
         ctx.error(("boot_device", "mirror", "devices"), ERR_MIRROR_FEW)
         ctx.error(("boot_device", "mirror", "devices"), ERR_MIRROR_FEW)
+    tang_given = any(isinstance(t, dict) and any(x is not None for x in t.values()) for t in luks.get("tang") or [])
     if ctx.spec.base >= 7 and luks.get("device") and not (
-            luks.get("tang") or luks.get("tpm2") is True or (luks.get("cex") or {}).get("enabled") is True):
+            tang_given or luks.get("tpm2") is True or (luks.get("cex") or {}).get("enabled") is True):
         ctx.error(("boot_device", "luks", "luks"), ERR_NO_LUKS_METHOD)  # (sic: Butane's path)
 
 

@@ -76,7 +76,8 @@ def storage(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
             continue
         t = clean_path(target or "")
         if not t.startswith("/"):
-            t = clean_path(p + "/" + (target or ""))
+            # Go's path.Join(link path, target): empty elements are left out
+            t = clean_path("/".join(x for x in (p, target or "") if x)) if (p or target) else ""
         if t in dir_paths:
             ctx.error(path + ("links", i), "hard link target is a directory")
         for who in ("user", "group"):
