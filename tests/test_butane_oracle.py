@@ -760,6 +760,8 @@ _CORNERS: list[tuple[str, str]] = [
      "    tang: [{}, {}]\n    cex: {}\n"),
     ("variant: flatcar\nversion: 1.0.0\n", "storage:\n  directories:\n  - path: relative\n  links:\n  - {}\n"
      "  - hard: true\n    target: relative\n"),
+    (V.format(v="1.1.0"), "storage:\n  links:\n  - path: /etc/a\n"),  # spec 3.1: target is no pointer
+    (OS.format(v="4.15.0"), "ignition:\n  proxy:\n    no_proxy: ['', '']\n    https_proxy: a\n"),
 ] + [(V.format(v="1.5.0"), "storage:\n  files:\n    - path: /a\nignition:\n  config:\n    replace:\n      inline: "
       + inline + "\n") for inline in (
     "''", "'{}'", "'[]'", "'{\"ignition\": []}'", "'{\"ignition\": {\"version\": 5}}'", "'{\"ignition\": {\"version\": \"abc\"}}'",

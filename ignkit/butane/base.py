@@ -715,6 +715,8 @@ def _required(spec: str) -> dict[str, set[str]]:
         got["Config"] = set(schema.get("required", []))
         for name, fields in _NON_POINTER.items():  # Go fields without a pointer: marshalled even when empty
             got.setdefault(name, set()).update(fields)
+        if spec < "3.3.0":
+            got.setdefault("Link", set()).add("target")  # a pointer only from spec 3.3
         _REQ[spec] = got
     return got
 

@@ -603,7 +603,7 @@ def translated(ctx: Ctx, cfg: dict[str, Any], jp: tuple[Any, ...]) -> bool:
                 if not ctx.merged and st is not None and _custom_translated(ctx, st.name):
                     # Butane's custom translators record the item when they record any of its fields
                     return any(translated(ctx, cfg, jp + (k,)) for k in st.fields)
-                return _nonzero_go(node, item, False, ctx) if (ctx.merged or item.kind == "struct") else True
+                return _nonzero_go(node, item, True, ctx) if (ctx.merged or item.kind == "struct") else True
     return True
 
 
@@ -618,7 +618,8 @@ def _value_field(ctx: Ctx, struct: str, name: str) -> bool:
     """Whether Ignition's Go struct holds this scalar field by value (not through a pointer)."""
     if name in _NON_POINTER.get(struct, ()) or (struct, name) in (("Partition", "number"), ("Ignition", "version")):
         return True
-    return (struct, name) == ("Raid", "level") and ctx.spec.ignition < "3.3.0"  # a pointer since spec 3.3
+    # pointers since spec 3.3
+    return (struct, name) in (("Raid", "level"), ("Link", "target")) and ctx.spec.ignition < "3.3.0"
 
 
 def _nonzero_go(v: Any, f: Any, scalar_required: bool, ctx: Ctx) -> bool:
