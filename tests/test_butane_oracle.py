@@ -762,6 +762,12 @@ _CORNERS: list[tuple[str, str]] = [
      "  - hard: true\n    target: relative\n"),
     (V.format(v="1.1.0"), "storage:\n  links:\n  - path: /etc/a\n"),  # spec 3.1: target is no pointer
     (OS.format(v="4.15.0"), "ignition:\n  proxy:\n    no_proxy: ['', '']\n    https_proxy: a\n"),
+    (OS.format(v="4.9.0"), "storage:\n  files:\n  - path: /etc/a\n    mode: 01644\n"),  # no special-mode check yet
+    (OS.format(v="4.10.0"), "storage:\n  files:\n  - path: /etc/a\n    mode: 01644\n"),
+    (OS.format(v="4.22.0"), "storage:\n  files:\n  - path: /etc/a\n    contents:\n      source: ''\n"),
+    (V.format(v="1.3.0"), "storage:\n  luks:\n  - name: a\n    device: /dev/sda\n    clevis:\n      custom: {}\n"
+     "      tpm2: true\n"),
+    (V.format(v="1.2.0"), "storage:\n  luks:\n  - name: a\n    device: /dev/sda\n    clevis: {}\n"),
 ] + [(V.format(v="1.5.0"), "storage:\n  files:\n    - path: /a\nignition:\n  config:\n    replace:\n      inline: "
       + inline + "\n") for inline in (
     "''", "'{}'", "'[]'", "'{\"ignition\": []}'", "'{\"ignition\": {\"version\": 5}}'", "'{\"ignition\": {\"version\": \"abc\"}}'",

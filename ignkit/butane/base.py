@@ -747,8 +747,8 @@ def go_shape(cfg: dict[str, Any], spec: str) -> dict[str, Any]:
             x = v[name]
             if f.kind == "struct":
                 sx = struct(f.struct, x) if isinstance(x, dict) else None
-                if sx:
-                    out[name] = sx
+                if sx or (sx is not None and spec == "3.2.0" and f.struct.name in ("Clevis", "Custom")):
+                    out[name] = sx  # (spec 3.2's clevis and custom are Go pointers: given, even empty, they stay)
             elif f.kind == "list":
                 if x:
                     out[name] = [struct(f.item.struct, i, True) or {} if f.item.kind == "struct" and isinstance(i, dict)

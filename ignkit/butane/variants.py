@@ -445,11 +445,10 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
         if isinstance(src, str):
             m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", src)
             if m is None or m.group(1).lower() != "data":
-                if m is not None or src:
-                    ctx.error(at(("storage", "files", i, "contents", "source")),
-                              "file contents source must be data URL in this spec version")
+                ctx.error(at(("storage", "files", i, "contents", "source")),
+                          "file contents source must be data URL in this spec version")
         mode = f.get("mode")
-        if isinstance(mode, int) and mode & ~0o777:
+        if isinstance(mode, int) and mode & ~0o777 and int(ctx.spec.version.split(".")[1]) >= 10:
             ctx.error(at(("storage", "files", i, "mode")), "special mode bits are not supported in this spec version")
     for i, u in enumerate((cfg.get("passwd") or {}).get("users") or []):
         if u.get("name") != "core":
