@@ -2,7 +2,7 @@
 Butane; and ``--files-dir`` confinement (``../``, symlinks leading out) against it too.
 
 Agreement figures are printed (``pytest -s``); verdicts must agree on every document, outputs must be equal as
-data, and at least 95% of the documents must give the same messages.
+data, and at least 99% of the documents must give the same messages.
 """
 
 from __future__ import annotations
@@ -117,25 +117,6 @@ def files_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 TALLY = Tally()
 
 
-def _mirror_disk_also_listed(doc: str) -> bool:
-    """Whether a boot_device.mirror device is also a storage.disks device (a case ignkit does not yet refuse)."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(doc)
-    except yaml.YAMLError:
-        return False
-    if not isinstance(data, dict):
-        return False
-    boot = data.get("boot_device") if isinstance(data.get("boot_device"), dict) else {}
-    mirror = boot.get("mirror") if isinstance(boot.get("mirror"), dict) else {}
-    devices = mirror.get("devices") if isinstance(mirror.get("devices"), list) else []
-    storage = data.get("storage") if isinstance(data.get("storage"), dict) else {}
-    disks = storage.get("disks") if isinstance(storage.get("disks"), list) else []
-    listed = {d.get("device") for d in disks if isinstance(d, dict)}
-    return any(isinstance(x, str) and x in listed for x in devices)
-
-
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(documents())
 def _check(files_dir: Path, case: tuple[str, bool]) -> None:
@@ -143,8 +124,6 @@ def _check(files_dir: Path, case: tuple[str, bool]) -> None:
     # the symlink leading out of the files dir is refused by ignkit on purpose (see test_files_dir_escapes)
     if "escape-link" in doc:
         return
-    if _mirror_disk_also_listed(doc):
-        return  # known gap (README): a mirrored boot disk also under storage.disks is not refused as Butane does
     mine, theirs = compare(doc, files_dir=str(files_dir), raw=raw)
     TALLY.add(doc, mine, theirs)
 
@@ -156,12 +135,13 @@ def test_generated_documents(files_dir: Path) -> None:
         print("--- mismatch:\n" + doc + f"ours:   {mine.verdict} {mine.lines} {mine.reason!r}\n"
               f"butane: {theirs.verdict} {theirs.lines} {theirs.reason!r}")
     assert TALLY.n >= 300
-    # Every output must be Butane's, data URLs byte for byte (gzip included: ignkit.gocompat.flate). The goal
-    # is every verdict too; the examples depend on hypothesis's version (CI takes the newest), and rare
-    # generated corners still disagree (printed above), so the verdict bar is 99 %.
-    assert TALLY.verdicts >= 0.99 * TALLY.n
+    # Every verdict and every output, data URLs byte for byte (gzip included: ignkit.gocompat.flate). Messages:
+    # all of them but the wording of Go 1.27's encoding/json, which the oracle was built with, for a non-ASCII
+    # byte in an embedded JSON child (ignkit words JSON errors as released Ignition/Butane builds do); such
+    # documents are rare (< 0.5 %).
+    assert TALLY.verdicts == TALLY.n
     assert TALLY.outputs == TALLY.outputs_n
-    assert TALLY.messages >= 0.95 * TALLY.n
+    assert TALLY.messages >= 0.99 * TALLY.n
 
 
 def _local_doc(rel: str, kind: str = "contents") -> str:

@@ -564,7 +564,7 @@ def test_documented_examples(files_dir: Path) -> None:
     _report(tally, "documented fcos examples")
     assert tally.verdicts == tally.n
     assert tally.outputs == tally.outputs_n
-    assert tally.messages >= 0.95 * tally.n
+    assert tally.messages == tally.n
 
 
 def test_invalid_documents(files_dir: Path) -> None:
@@ -575,7 +575,7 @@ def test_invalid_documents(files_dir: Path) -> None:
     _report(tally, "invalid and edge documents (also with --strict)")
     assert tally.verdicts == tally.n
     assert tally.outputs == tally.outputs_n
-    assert tally.messages >= 0.95 * tally.n
+    assert tally.messages == tally.n
 
 
 def test_openshift(files_dir: Path) -> None:
@@ -586,7 +586,7 @@ def test_openshift(files_dir: Path) -> None:
     _report(tally, "openshift documents")
     assert tally.verdicts == tally.n
     assert tally.outputs == tally.outputs_n
-    assert tally.messages >= 0.95 * tally.n
+    assert tally.messages == tally.n
 
 
 def test_data_url_encoding_against_butane(tmp_path: Path) -> None:
@@ -626,3 +626,151 @@ def test_data_url_encoding_against_butane(tmp_path: Path) -> None:
           f"({100.0 * same / len(datas):.1f}%)")
     assert gz >= 100
     assert same == len(datas)
+
+# A mirrored boot disk that storage.disks lists too: Butane merges the user's disk into the generated one (the
+# Ignition merge, keyed by device) and reports findings at the user's source path when the merged value came
+# from it, at the JSON path otherwise. Duplicate devices on either side, extra partitions, lints on the merged
+# partitions, with and without LUKS.
+_MIRROR_DISKS = {
+    "no partitions": "storage:\n  disks:\n    - device: /dev/sda\n",
+    "wipe_table false": "storage:\n  disks:\n    - device: /dev/sda\n      wipe_table: false\n",
+    "label, no number": "storage:\n  disks:\n    - device: /dev/sda\n      partitions:\n        - label: var\n"
+                        "          size_mib: 100\n",
+    "generated label": "storage:\n  disks:\n    - device: /dev/sdb\n      partitions:\n        - label: root-2\n"
+                       "          size_mib: 10000\n",
+    "other disk": "storage:\n  disks:\n    - device: /dev/sdc\n      partitions:\n        - label: root-1\n",
+    "number 1": "storage:\n  disks:\n    - device: /dev/sda\n      partitions:\n        - number: 1\n"
+                "          label: x\n",
+    "number 5": "storage:\n  disks:\n    - device: /dev/sda\n      partitions:\n        - number: 5\n",
+    "both disks": "storage:\n  disks:\n    - device: /dev/sda\n    - device: /dev/sdb\n      wipe_table: true\n",
+    "listed twice": "storage:\n  disks:\n    - device: /dev/sda\n    - device: /dev/sda\n",
+    "empty partition": "storage:\n  disks:\n    - device: /dev/sda\n      partitions:\n        - {}\n",
+    "root label": "storage:\n  disks:\n    - device: /dev/sda\n      partitions:\n        - label: root\n",
+    "small root": "storage:\n  disks:\n    - device: /dev/sdc\n      partitions:\n        - label: root\n"
+                  "          size_mib: 100\n",
+}
+_MIRRORS = {
+    "two": "boot_device:\n  layout: x86_64\n  mirror:\n    devices: [/dev/sda, /dev/sdb]\n",
+    "same twice": "boot_device:\n  layout: aarch64\n  mirror:\n    devices: [/dev/sda, /dev/sda]\n",
+    "no layout": "boot_device:\n  mirror:\n    devices: [/dev/sda, /dev/sdb]\n",
+    "with luks": "boot_device:\n  layout: ppc64le\n  luks:\n    tpm2: true\n  mirror:\n    devices: [/dev/sdb, /dev/sda]\n",
+}
+
+
+def test_mirrored_boot_disk_also_in_storage_disks() -> None:
+    tally = Tally()
+    for variant, version, raw in (("fcos", "1.3.0", False), ("fcos", "1.5.0", False), ("fcos", "1.6.0", False),
+                                  ("openshift", "4.14.0", False), ("openshift", "4.20.0", True)):
+        for mirror in _MIRRORS.values():
+            for disks in _MIRROR_DISKS.values():
+                doc = f"variant: {variant}\nversion: {version}\n" + mirror + disks
+                if variant == "openshift":
+                    doc += "metadata:\n  name: m\n  labels:\n    machineconfiguration.openshift.io/role: worker\n"
+                _run(tally, doc, raw=raw)
+    _report(tally, "mirrored boot disk also under storage.disks")
+    assert tally.verdicts == tally.n
+    assert tally.outputs == tally.outputs_n
+    assert tally.messages == tally.n
+
+
+# Where a finding about the translated config is reported: Butane maps it back through its translation set, which
+# has value fields of Ignition's structs even when the source leaves them out, pointer fields and lists only when
+# given, structs only when not empty -- and, once sugar was merged in (mount units, boot_device, grub), only
+# values that are not Go zero values. Unmapped paths are printed as JSON paths (MachineConfig paths for openshift).
+_PATHS = [
+    "storage:\n  files:\n    - path: /etc/a\n    - path: /etc/a\n      contents:\n        verification: {}\n"
+    "        inline: x\n    - {}\nsystemd:\n  units:\n    - name: a.service\n    - name: a.service\n    - {}\n"
+    "    - name: b.service\n      dropins:\n        - {}\n        - name: x.conf\n          contents: \"[Unit]\"\n"
+    "        - name: x.conf\n",
+    "storage:\n  disks:\n    - device: /dev/sda\n    - device: /dev/sda\n      partitions:\n        - label: x\n"
+    "          number: 0\n        - number: 1\n        - number: 1\n  raid:\n    - name: a\n  luks:\n    - name: \"\"\n",
+    "storage:\n  luks:\n    - name: x\n      device: \"\"\n      label: \"\"\n    - name: x\n",
+    "storage:\n  luks:\n    - wipe_volume: false\n    - wipe_volume: false\n",
+    "storage:\n  filesystems:\n    - device: \"\"\n      format: \"\"\n  files:\n    - path: \"\"\n",
+    "storage:\n  raid:\n    - name: a\n      devices: [/dev/x, /dev/y]\n",
+    "storage:\n  disks:\n    - device: \"\"\n      partitions: [{}]\n",
+]
+
+
+def test_translation_paths_of_findings() -> None:
+    tally = Tally()
+    for version in ("4.11.0", "4.13.0", "4.14.0", "4.20.0"):
+        for body in _PATHS:
+            for raw in (False, True):
+                _run(tally, OS.format(v=version) + body, raw=raw)
+    _report(tally, "finding paths through the translation set")
+    assert tally.verdicts == tally.n
+    assert tally.messages == tally.n
+
+
+_H = "sha512-" + "0" * 128
+# Corners the generator found against the oracle (each fixed in ignkit.butane): (variant/version header, body)
+_CORNERS: list[tuple[str, str]] = [
+    (V.format(v="1.7.0"), "boot_device:\n  luks:\n    device: /dev/sda\n    tang: []\n"),  # no LUKS method
+    (V.format(v="1.8.0-experimental"), "boot_device:\n  luks:\n    device: /dev/sda\n    tpm2: false\n"),
+    (V.format(v="1.7.0"), "boot_device:\n  luks:\n    device: /dev/sda\n    cex: {enabled: true}\n"),
+    (OS.format(v="4.18.0"), "openshift:\n  extensions: [a, a, b, a]\n  kernel_arguments: [x, x]\n"),
+    (OS.format(v="4.19.0"), "boot_device:\n  layout: s390x-eckd\n  luks:\n    device: /dev/dasda\n"
+                            "    cex:\n      enabled: true\nopenshift:\n  fips: true\n"),
+    (OS.format(v="4.20.0"), "boot_device:\n  layout: s390x-eckd\n  luks:\n    device: /dev/dasda\n"
+                            "    cex:\n      enabled: true\nopenshift:\n  kernel_arguments: [rd.luks.key=/etc/luks/cex.key]\n"),
+    (OS.format(v="4.10.0"), "storage:\n  filesystems:\n  - device: /dev/sda\n    format: none\n  - {}\n"),
+    (OS.format(v="4.20.0"), "storage:\n  filesystems:\n  - device: /dev/sda\n    format: none\n"),
+    (OS.format(v="4.11.0"), "storage:\n  filesystems:\n  - with_mount_unit: true\n"),
+    (V.format(v="1.3.0"), "storage:\n  filesystems:\n  - with_mount_unit: true\n    format: swap\n    device: /dev/sda\n"),
+    (OS.format(v="4.13.0"), "storage:\n  files: [{}, {}]\nsystemd:\n  units: [{}, {}]\n"),
+    (OS.format(v="4.16.0"), "storage:\n  directories: [{unknown_key: 1}, {}]\n"),
+    (OS.format(v="4.9.0"), "ignition:\n  security:\n    tls:\n      certificate_authorities:\n"
+                           "      - verification: {}\n        http_headers: []\n"),
+    (OS.format(v="4.22.0"), "boot_device:\n  luks:\n    tang:\n    - thumbprint: 'true'\n      url: not a url\n"
+                            "      advertisement: '0644'\n    - {}\n    tpm2: true\n"),
+    (V.format(v="1.7.0"), "boot_device:\n  layout: s390x-virt\n  luks:\n    device: /dev/vda\n    tang:\n    - {}\n"
+                          "    - thumbprint: 'yes'\n"),
+    (V.format(v="1.0.0"), "storage:\n  directories:\n  - mode: 755\n    path: /a\n  files:\n  - mode: 755\n    path: /c\n"),
+    (V.format(v="1.0.0"), f"ignition:\n  config:\n    merge:\n    - verification: {{hash: {_H}}}\n"
+                          f"    replace:\n      verification: {{hash: {_H}}}\n"),
+    (V.format(v="1.0.0"), "ignition:\n  config:\n    merge:\n    - inline: x\n"),
+    (OS.format(v="4.13.0"), "storage:\n  luks:\n  - name: a\n    options: [{k: 1}]\n"),  # v0_3.LuksOption
+    (V.format(v="1.0.0"), "storage:\n  filesystems:\n  - device: /dev/a\n    options: [{k: 1}]\n"),
+    (V.format(v="1.5.0"), "storage:\n  raid:\n  - name: a\n    options: [{k: 1}]\n"),
+    ("variant: flatcar\nversion: 1.2.0-experimental\n", "storage:\n  luks:\n  - name: a\n    device: /dev/sda\n"
+     "    cex:\n      enabled: false\n"),
+    (V.format(v="1.6.0"), "storage:\n  disks:\n  - device: /dev/sda\n    partitions:\n    - {label: a, should_exist: false}\n"
+     "    - {number: 2}\n"),
+    (OS.format(v="4.19.0"), "storage:\n  disks:\n  - device: /dev/mapper/root\n    partitions:\n"
+     "    - {should_exist: false, number: 5}\n    - {size_mib: 100}\n"),
+    (OS.format(v="4.23.0-experimental"), "grub:\n  users:\n  - name: root\n    password_hash: grub.pbkdf2.sha512.10000.AA\n"
+     "storage:\n  files:\n  - path: /boot/grub2/user.cfg\n    contents:\n      inline: hi\n"),
+    (OS.format(v="4.22.0"), "grub:\n  users:\n  - name: root\n    password_hash: grub.pbkdf2.sha512.10000.AA\n"
+     "storage:\n  files:\n  - path: /boot/grub2/user.cfg\n    mode: 0600\n"),
+    (V.format(v="1.5.0"), "storage:\n  filesystems:\n  - device: /dev/sda\n  disks:\n  - device: /dev/sda\n"
+     "    wipe_table: true\n  - device: /dev/sda\n    wipe_table: false\n"),
+    (V.format(v="1.8.0-experimental"), "boot_device:\n  layout: x86_64\n  luks:\n    device: /dev/sda\n"
+     "    tang: [{}, {}]\n    cex: {}\n"),
+    ("variant: flatcar\nversion: 1.0.0\n", "storage:\n  directories:\n  - path: relative\n  links:\n  - {}\n"
+     "  - hard: true\n    target: relative\n"),
+    (V.format(v="1.1.0"), "storage:\n  links:\n  - path: /etc/a\n"),  # spec 3.1: target is no pointer
+    (OS.format(v="4.15.0"), "ignition:\n  proxy:\n    no_proxy: ['', '']\n    https_proxy: a\n"),
+    (OS.format(v="4.9.0"), "storage:\n  files:\n  - path: /etc/a\n    mode: 01644\n"),  # no special-mode check yet
+    (OS.format(v="4.10.0"), "storage:\n  files:\n  - path: /etc/a\n    mode: 01644\n"),
+    (OS.format(v="4.22.0"), "storage:\n  files:\n  - path: /etc/a\n    contents:\n      source: ''\n"),
+    (V.format(v="1.3.0"), "storage:\n  luks:\n  - name: a\n    device: /dev/sda\n    clevis:\n      custom: {}\n"
+     "      tpm2: true\n"),
+    (V.format(v="1.2.0"), "storage:\n  luks:\n  - name: a\n    device: /dev/sda\n    clevis: {}\n"),
+] + [(V.format(v="1.5.0"), "storage:\n  files:\n    - path: /a\nignition:\n  config:\n    replace:\n      inline: "
+      + inline + "\n") for inline in (
+    "''", "'{}'", "'[]'", "'{\"ignition\": []}'", "'{\"ignition\": {\"version\": 5}}'", "'{\"ignition\": {\"version\": \"abc\"}}'",
+    "'{\"ignition\": {\"version\": \"3.4.0\"}, \"foo\": 1}'", "'{\"ignition\": {\"version\": \"9.9.9\"}}'",
+    "'{\"ignition\": {\"version\": \"3.4.0\"}, \"storage\": {\"files\": [{\"path\": \"rel\"}]}}'",
+    "'{\"ignition\": {\"version\": \"abc\"}, \"storage\": {\"files\": [{\"path\": \"rel\"}]}, \"x\": 1}'")]
+
+
+def test_generator_corners() -> None:
+    tally = Tally()
+    for head, body in _CORNERS:
+        for raw in ((False, True) if "openshift" in head else (False,)):
+            _run(tally, head + body, raw=raw)
+    _report(tally, "corners found by the generator")
+    assert tally.verdicts == tally.n
+    assert tally.outputs == tally.outputs_n
+    assert tally.messages == tally.n

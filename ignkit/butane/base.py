@@ -58,6 +58,9 @@ class Ctx:
         self.entries: list[Entry] = []
         self.depth = depth
         self.raw = False
+        # whether Butane ran a MergeTranslatedConfigs over the whole config (mount units, boot_device, grub):
+        # after one, only non-zero values keep a path back to the source (see variants.translated)
+        self.merged = False
         # set by the pipeline (avoids an import cycle): translate a Butane child, check a variant's sections
         self.translate_child: Callable[..., tuple[dict[str, Any], TranslateReport]] = _no_child
         self.check_variant: Callable[[Ctx, dict[str, Any], YPath], None] = _no_variant
@@ -196,12 +199,17 @@ def check_source(ctx: Ctx, st: BStruct, v: dict[str, Any], path: YPath) -> None:
         elif field == "inline" and path[:2] == ("ignition", "config"):
             _check_child(ctx, path, path + ("inline",), v["inline"].encode("utf-8"))
     elif name == "Filesystem":
-        if v.get("with_mount_unit") is True:
+        if v.get("with_mount_unit") is True and ctx.spec.base <= 3:  # no swap units yet: both always needed
+            if not v.get("path"):
+                ctx.error(path + ("path",), ERR_MOUNT_NO_PATH)
+            if not v.get("format"):
+                ctx.error(path + ("format",), ERR_MOUNT_NO_FORMAT)
+        elif v.get("with_mount_unit") is True:
             if not v.get("format"):
                 ctx.error(path + ("format",), ERR_MOUNT_NO_FORMAT)
             elif v["format"] != "swap" and not v.get("path"):
                 ctx.error(path + ("path",), ERR_MOUNT_NO_PATH)
-    elif name in ("File", "Directory") and ctx.spec.base >= 2:
+    elif name in ("File", "Directory"):
         if "mode" in v and decimal_mode(v["mode"], name == "Directory"):
             ctx.warn(path + ("mode",), ERR_DECIMAL_MODE)
     elif name == "Tree":
@@ -321,29 +329,66 @@ def _check_child(ctx: Ctx, rpath: YPath, fpath: YPath, data: bytes) -> Optional[
         return to_json(child, ctx.spec.ignition).encode("utf-8")
     from ..ignition.validate import validate
 
+    # Butane decodes the child into its own Ignition types (the parent's spec), checks the version, then
+    # validates the whole child against that spec; findings are placed by path in the *parent* document.
+    if not data.strip():
+        return _child_unparsable(ctx, fpath, ["unexpected end of JSON input"])
     rep2 = validate(data, spec=None)
     version = rep2.version
     parse_errors = [e for e in rep2.entries if e.kind == "error" and e.path is None]
+    if parse_errors and not any(e.parse_error for e in parse_errors):
+        return _child_unparsable(ctx, fpath, [_as_config_type_error(pe.message) for pe in parse_errors])
+    fatal = False
     if version is None or parse_errors:
-        if parse_errors and not any(e.parse_error for e in parse_errors):
-            for pe in parse_errors:
-                # Butane places a child's parse errors at line 1 col 1 whatever the offset
-                ctx.entries.append(Entry("error", None, 1, 1, pe.message))
-            ctx.error(fpath, "config is not valid")
-            return None
-        ctx.warn(rpath + ("version",), "skipping validation for the merge/replace ignition config due to an "
-                                       "unkown version")
-        return data
+        declared = _declared_version(data)
+        if declared is not None and _SEMVER.match(declared):
+            version = declared  # a version Ignition knows not (or not here): skipped below
+        else:
+            ctx.error(("ignition", "version"), "invalid config version (couldn't parse)")
+            version = ctx.spec.ignition
+            fatal = True
     if version != ctx.spec.ignition:
         ctx.warn(rpath + ("version",), "skipping validation for the merge/replace ignition config due to an "
                                        "unkown version")
         return data
-    for ie in rep2.entries:
-        ctx.entries.append(Entry(ie.kind, _split(ie.path) if ie.path else None, ie.line, ie.column, ie.message))
-    if not rep2.ok:
-        ctx.error(fpath, "config is not valid")
+    rep3 = validate(data, spec=ctx.spec.ignition)
+    for ie in rep3.entries:
+        path = _split(ie.path) if ie.path else None
+        line, col = ctx.where(path) if path is not None else (1, 1)
+        ctx.entries.append(Entry(ie.kind, path, line, col, _as_config_type_error(ie.message) if path is None
+                                 else ie.message))
+    if fatal or not rep3.ok:
         return None
     return data
+
+
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?"
+                     r"(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$")
+
+
+def _declared_version(data: bytes) -> Optional[str]:
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    ign = doc.get("ignition") if isinstance(doc, dict) else None
+    ver = ign.get("version") if isinstance(ign, dict) else None
+    return ver if isinstance(ver, str) else None
+
+
+def _child_unparsable(ctx: Ctx, fpath: YPath, messages: list[str]) -> Optional[bytes]:
+    for message in messages:
+        ctx.entries.append(Entry("error", None, 1, 1, message))  # Butane places them at the document's start
+    ctx.error(fpath, "config is not valid")
+    return None
+
+
+def _as_config_type_error(message: str) -> str:
+    """A JSON type error worded for Butane's decoding into ``types.Config`` (ignkit reads the version first)."""
+    return (message.replace("Go value of type util.versionStub", "Go value of type types.Config")
+            .replace("Go struct field versionStub.ignition of type struct { Version string }",
+                     "Go struct field Config.ignition of type types.Ignition")
+            .replace("Go struct field versionStub.", "Go struct field Config."))
 
 
 # --- translation --------------------------------------------------------------------------------------------
@@ -670,6 +715,8 @@ def _required(spec: str) -> dict[str, set[str]]:
         got["Config"] = set(schema.get("required", []))
         for name, fields in _NON_POINTER.items():  # Go fields without a pointer: marshalled even when empty
             got.setdefault(name, set()).update(fields)
+        if spec < "3.3.0":
+            got.setdefault("Link", set()).add("target")  # a pointer only from spec 3.3
         _REQ[spec] = got
     return got
 
@@ -688,7 +735,7 @@ def go_shape(cfg: dict[str, Any], spec: str) -> dict[str, Any]:
 
     req = _required(spec)
 
-    def struct(st: Any, v: dict[str, Any]) -> Optional[dict[str, Any]]:
+    def struct(st: Any, v: dict[str, Any], item: bool = False) -> Optional[dict[str, Any]]:
         out: dict[str, Any] = {}
         need = req.get(st.name, set())
         for name in st.order:
@@ -700,16 +747,18 @@ def go_shape(cfg: dict[str, Any], spec: str) -> dict[str, Any]:
             x = v[name]
             if f.kind == "struct":
                 sx = struct(f.struct, x) if isinstance(x, dict) else None
-                if sx:
-                    out[name] = sx
+                if sx or (sx is not None and spec == "3.2.0" and f.struct.name in ("Clevis", "Custom")):
+                    out[name] = sx  # (spec 3.2's clevis and custom are Go pointers: given, even empty, they stay)
             elif f.kind == "list":
                 if x:
-                    out[name] = [struct(f.item.struct, i) or {} if f.item.kind == "struct" and isinstance(i, dict)
+                    out[name] = [struct(f.item.struct, i, True) or {} if f.item.kind == "struct" and isinstance(i, dict)
                                  else i for i in x]
             else:
                 if st.name == "Partition" and name == "number" and x == 0:
                     continue
                 out[name] = x
+        if (out or item) and spec == "3.0.0" and st.name == "ConfigReference" and "source" not in out:
+            out = {"source": None, **out}  # spec 3.0's Go type: a pointer without omitempty
         return out
 
     return struct(field_tree(spec), cfg) or {}

@@ -127,7 +127,10 @@ def _tree(spec: Spec) -> BStruct:
             item = conv(f.item, None)
             if item.kind not in ("struct", "list") and f.item.go_name:
                 short = f.item.go_name.split(".")[-1]
-                if short not in _PLAIN_ITEMS:
+                # older Butane bases declare their own string types for some of these
+                typed = {1: {"RaidOption", "FilesystemOption"}}.get(spec.base, {"RaidOption", "LuksOption"}) \
+                    if spec.base <= 4 else set()
+                if short not in _PLAIN_ITEMS or short in typed:
                     item.gotype = f"{pkg}.{short}"
             return BField("list", json, "[]" + item.gotype, item=item)
         return _scalar(f.kind, json)

@@ -11,7 +11,7 @@ import copy
 import re
 from typing import Any, Optional
 
-from .base import O_KEY, Ctx, _mount_units, _quadlets, _trees, _value, go_shape
+from .base import _NON_POINTER, O_KEY, Ctx, _mount_units, _quadlets, _trees, _value, go_shape
 from .dataurl import make_data_url
 from .report import Entry, YPath
 from .schema import BStruct, snake
@@ -26,6 +26,10 @@ ERR_NO_LUKS_DEVICE = "device is required for layouts: s390x-eckd, s390x-zfcp"
 ERR_LUKS_DEVICE_NAME = "device name must start with /dev/dasd on s390x-eckd layout or /dev/sd on s390x-zfcp layout"
 ERR_CEX_ARCH = "when using cex the targeted architecture must match s390x"
 ERR_CEX_CLEVIS = "cannot use cex with clevis"
+ERR_NO_LUKS_METHOD = "no method specified for luks"
+ERR_ZEROES_NOT_EXIST = "shouldExist is false for a partition and other partition(s) has start or size 0"
+ERR_CEX_PLATFORM = "cex is not currently supported on the target platform"
+_CEX_KARG = "rd.luks.key=/etc/luks/cex.key"
 WARN_MIRROR_LAYOUT = "boot_device.layout should be specified when boot_device.mirror is specified"
 ERR_REUSE_BY_LABEL = ("partitions cannot be reused by label; number must be specified except on boot disk "
                       "(/dev/disk/by-id/coreos-boot-disk) or when wipe_table is true")
@@ -59,7 +63,8 @@ _USER_FIELDS = ("gecos", "groups", "homeDir", "noCreateHome", "noLogInit", "noUs
 
 def check_variant(ctx: Ctx, v: dict[str, Any], path: YPath) -> None:
     spec = ctx.spec
-    if spec.variant in ("fcos", "openshift") and spec.base >= 6:
+    # fcos's whole-config checks; the openshift variant's own Config.Validate shadows them (Butane skips them)
+    if spec.variant == "fcos" and spec.base >= 6:
         storage = v.get("storage") or {}
         mirrored = set(((v.get("boot_device") or {}).get("mirror") or {}).get("devices") or [])
         for i, disk in enumerate(storage.get("disks") or []):
@@ -72,6 +77,10 @@ def check_variant(ctx: Ctx, v: dict[str, Any], path: YPath) -> None:
             p = fs.get("path")
             if p is not None and not re.match(r"^/(etc|var)(/|$)", p) and fs.get("with_mount_unit") is True:
                 ctx.error(("storage", "filesystems", i, "path"), ERR_MOUNTPOINT)
+    if spec.variant == "flatcar":
+        for i, luks in enumerate((v.get("storage") or {}).get("luks") or []):
+            if (luks.get("cex") or {}).get("enabled") is not None:
+                ctx.error(("storage", "luks", i, "cex"), ERR_CEX_PLATFORM)
     if spec.openshift:
         md = v.get("metadata") or {}
         if not md.get("name"):
@@ -84,6 +93,10 @@ def check_variant(ctx: Ctx, v: dict[str, Any], path: YPath) -> None:
     bd = v.get("boot_device")
     if spec.boot_device and bd:
         _check_boot_device(ctx, bd)
+    if spec.openshift and spec.base >= 6 and (((bd or {}).get("luks") or {}).get("cex") or {}).get("enabled") is True:
+        if _CEX_KARG not in ((v.get("openshift") or {}).get("kernel_arguments") or []):
+            ctx.error(("openshift", "kernel_arguments"),
+                      f"'{_CEX_KARG}' must be set as kernel argument when CEX is enabled for the boot device")
     grub = v.get("grub")
     if spec.grub and grub:
         for i, user in enumerate(grub.get("users") or []):
@@ -119,13 +132,19 @@ def _check_boot_device(ctx: Ctx, bd: dict[str, Any]) -> None:
         if new and layout.startswith("s390x-") and layout in ("s390x-eckd", "s390x-zfcp", "s390x-virt") and devices:
             ctx.error(lp, ERR_MIRROR_S390)
     if new and (luks.get("cex") or {}).get("enabled") is True:
-        if layout is None or not layout.startswith("s390x"):
+        if layout is None:
+            ctx.error(("boot_device", "luks", "cex"), ERR_CEX_ARCH)
+        elif not layout.startswith("s390x"):
             ctx.error(lp, ERR_CEX_ARCH)
         if luks.get("tang") or luks.get("tpm2") is True:
             ctx.error(("boot_device", "luks"), ERR_CEX_CLEVIS)
     if len(devices) == 1:
         ctx.error(("boot_device", "mirror", "devices"), ERR_MIRROR_FEW)
         ctx.error(("boot_device", "mirror", "devices"), ERR_MIRROR_FEW)
+    tang_given = any(isinstance(t, dict) and any(x is not None for x in t.values()) for t in luks.get("tang") or [])
+    if ctx.spec.base >= 7 and luks.get("device") and not (
+            tang_given or luks.get("tpm2") is True or (luks.get("cex") or {}).get("enabled") is True):
+        ctx.error(("boot_device", "luks", "luks"), ERR_NO_LUKS_METHOD)  # (sic: Butane's path)
 
 
 # --- translation --------------------------------------------------------------------------------------------
@@ -204,6 +223,7 @@ def _boot_device(ctx: Ctx, bd: dict[str, Any]) -> Optional[dict[str, Any]]:
                                    "wipeFilesystem": True}, mp))
         storage["disks"] = disks
     if want_luks:
+        lp: YPath = ("boot_device", "luks")
         if layout == "s390x-eckd":
             dev = luks.get("device", "") + "2"
         elif layout == "s390x-zfcp":
@@ -218,17 +238,24 @@ def _boot_device(ctx: Ctx, bd: dict[str, Any]) -> Optional[dict[str, Any]]:
         else:
             clevis: dict[str, Any] = {}
             if luks.get("tang"):
-                clevis["tang"] = [{("url" if k == "url" else k): x for k, x in t.items()} for t in luks["tang"]]
+                clevis["tang"] = []
+                for i, t in enumerate(luks["tang"]):
+                    server = dict(t)
+                    ctx.origin(server, lp + ("tang", i))  # findings in a tang server point into it
+                    clevis["tang"].append(server)
             if "threshold" in luks:
                 clevis["threshold"] = luks["threshold"]
             if "tpm2" in luks:
                 clevis["tpm2"] = luks["tpm2"]
+            ctx.origin(clevis, lp)
             entry["clevis"] = clevis
         entry["device"] = dev
         if "discard" in luks:
             entry["discard"] = luks["discard"]
         entry.update({"label": "luks-root", "name": "root", "wipeVolume": True})
-        storage["luks"] = [_sugar(entry, ("boot_device", "luks"))]
+        # as Butane's translations: clevis's own fields and discard map into boot_device.luks, the rest to it
+        ctx.origin(entry, lp, {k: lp for k in ("clevis", "cex", "device", "label", "name", "wipeVolume", "options")})
+        storage["luks"] = [entry]
     root_dev = "/dev/mapper/root" if want_luks else "/dev/md/md-root"
     filesystems.append(_sugar({"device": root_dev, "format": "xfs", "label": "root", "wipeFilesystem": True},
                               ("boot_device",)))
@@ -248,14 +275,28 @@ def _grub(ctx: Ctx, grub: dict[str, Any]) -> Optional[dict[str, Any]]:
     if comp is not None:
         res["compression"] = comp
     yp: YPath = ("grub", "users")
+    _sugar(res, yp)
     return {"storage": {
         "filesystems": [_sugar({"device": "/dev/disk/by-label/boot", "format": "ext4", "path": "/boot"}, yp)],
-        "files": [_sugar({"path": "/boot/grub2/user.cfg", "append": [res]}, yp)],
+        "files": [_sugar({"path": "/boot/grub2/user.cfg", **({"contents": res} if _grub_as_contents(ctx) else
+                                                              {"append": [res]})}, yp)],
     }}
+
+
+def _grub_as_contents(ctx: Ctx) -> bool:
+    """openshift 4.23.0-experimental writes user.cfg as the file's contents (MachineConfigs cannot append),
+    over the user's own config."""
+    return ctx.spec.openshift and ctx.spec.version == "4.23.0-experimental"
 
 
 def _partition_lints(ctx: Ctx, cfg: dict[str, Any]) -> None:
     new = ctx.spec.boot_device or (ctx.spec.variant == "fcos" and ctx.spec.base >= 4)
+    mc = ctx.spec.openshift and not ctx.raw
+
+    def label_at(jp: tuple[Any, ...]) -> YPath:
+        # fcos translates these findings' paths back to the source; inside a MachineConfig they stay JSON paths
+        return jp + ("label",) if mc else back(cfg, jp + ("label",))
+
     for i, disk in enumerate((cfg.get("storage") or {}).get("disks") or []):
         parts = disk.get("partitions") or []
         for p, part in enumerate(parts):
@@ -265,19 +306,19 @@ def _partition_lints(ctx: Ctx, cfg: dict[str, Any]) -> None:
             jp = ("storage", "disks", i, "partitions", p)
             if label == "root" and new:
                 size = part.get("sizeMiB")
-                if not size:
-                    for later in parts[p + 1:]:
+                if not size:  # any other partition placed automatically (before it or after it) constrains it
+                    for later in parts[:p] + parts[p + 1:]:
                         if not later.get("startMiB"):
-                            ctx.warn(back(cfg, jp + ("label",)), WARN_ROOT_CONSTRAINED)
+                            ctx.warn(label_at(jp), WARN_ROOT_CONSTRAINED)
                             break
-                elif size < 8192:
-                    ctx.warn(back(cfg, jp) + ("size_mib",), WARN_ROOT_SMALL)
+                elif size < 8192:  # Butane names this one by the merged config's indices, untranslated
+                    ctx.warn(jp + ("size_mib",), WARN_ROOT_SMALL)
             if disk.get("wipeTable") is not True:
                 number = part.get("number", 0)
                 if ((label == "BIOS-BOOT" and number != 1) or (label == "PowerPC-PReP-boot" and number != 1)
                         or (label == "EFI-SYSTEM" and number != 2) or (label == "boot" and number != 3)
                         or (label == "root" and number != 4)):
-                    ctx.warn(back(cfg, jp + ("label",)), WARN_PART_NUMBER)
+                    ctx.warn(label_at(jp), WARN_PART_NUMBER)
 
 
 def back(cfg: dict[str, Any], jpath: tuple[Any, ...]) -> YPath:
@@ -296,11 +337,18 @@ def back(cfg: dict[str, Any], jpath: tuple[Any, ...]) -> YPath:
             cur = tuple(renames[el]) if el in renames else cur + (snake(el),)
             last = el
             node = node.get(el) if isinstance(node, dict) else None
+            if isinstance(node, list) and node and all(isinstance(x, dict) and O_KEY in x and x[O_KEY][2]
+                                                       for x in node):
+                origins = {tuple(x[O_KEY][0]) for x in node}
+                if len(origins) == 1:
+                    return origins.pop()  # a list only generated sugar fills comes from that sugar
         else:
             item = renames.get(f"{last}.{el}")
             cur = tuple(item) if item is not None else cur + (el,)
             renames = {}
             node = node[el] if isinstance(node, list) and 0 <= el < len(node) else None
+            if isinstance(node, dict) and O_KEY in node and not node[O_KEY][2]:
+                cur = tuple(node[O_KEY][0])  # an item merged into generated ones keeps its own source path
     if isinstance(node, dict) and O_KEY in node and node[O_KEY][2]:
         return tuple(node[O_KEY][0])
     return cur
@@ -320,6 +368,8 @@ def finish(ctx: Ctx, tree: BStruct, v: dict[str, Any]) -> Optional[dict[str, Any
     cfg = _base(ctx, tree, v)
     if ctx.fatal:
         return None
+    if spec.grub or (spec.base >= 2 and (v.get("storage") or {}).get("filesystems")):
+        ctx.merged = True  # Butane merges the grub sugar always, mount units whenever filesystems are listed
     mounts = _mount_units(ctx, v)
     if mounts is not None:
         cfg = _merge(mounts, cfg)
@@ -334,13 +384,14 @@ def finish(ctx: Ctx, tree: BStruct, v: dict[str, Any]) -> Optional[dict[str, Any
     if spec.boot_device and v.get("boot_device"):
         bd = _boot_device(ctx, v["boot_device"])
         if bd is not None:
+            ctx.merged = True
             cfg = _merge(bd, cfg)
     if spec.variant in ("fcos", "openshift"):
         _partition_lints(ctx, cfg)
     if spec.grub and v.get("grub"):
         g = _grub(ctx, v["grub"])
         if g is not None:
-            cfg = _merge(g, cfg)
+            cfg = _merge(cfg, g) if _grub_as_contents(ctx) else _merge(g, cfg)
     _variant_filters(ctx, cfg)
     if ctx.fatal:
         return None
@@ -350,7 +401,21 @@ def finish(ctx: Ctx, tree: BStruct, v: dict[str, Any]) -> Optional[dict[str, Any
         if ctx.fatal:
             return None
     _validate(ctx, cfg)
+    if spec.openshift and not raw_mode:
+        _machine_config_dups(ctx, v)
     return go_shape(strip(cfg), spec.ignition)
+
+
+def _machine_config_dups(ctx: Ctx, v: dict[str, Any]) -> None:
+    """The MachineConfig's own lists (extensions, kernel arguments) hold no value twice (Ignition's dups check
+    over the whole MachineConfig)."""
+    osf = v.get("openshift") or {}
+    for key in ("extensions", "kernel_arguments"):
+        seen: set[Any] = set()
+        for i, x in enumerate(osf.get(key) or []):
+            if x in seen:
+                ctx.error(("openshift", key, i), "duplicate entry defined")
+            seen.add(x)
 
 
 def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> None:
@@ -363,7 +428,7 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
             luks["options"] = opts + ["--cipher", "aes-cbc-essiv:sha256"]
 
     def at(jp: tuple[Any, ...]) -> YPath:
-        if raw or not _exists(cfg, jp):
+        if raw or not translated(ctx, cfg, jp):
             return ("spec", "config") + tuple(snake(x) if isinstance(x, str) else x for x in jp)
         return back(cfg, jp)
 
@@ -372,7 +437,7 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
         if fs.get("format") == "btrfs":
             ctx.error(at(("storage", "filesystems", i, "format")), "btrfs is not supported in this spec version")
     for i, fs in enumerate(storage.get("filesystems") or []):
-        if fs.get("format") == "none":
+        if fs.get("format") == "none" and ctx.spec.base >= 5:  # before, Ignition itself refuses the format
             ctx.error(at(("storage", "filesystems", i, "format")),
                       'format "none" is not supported in this spec version')
     for i, f in enumerate(storage.get("files") or []):
@@ -380,11 +445,10 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
         if isinstance(src, str):
             m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", src)
             if m is None or m.group(1).lower() != "data":
-                if m is not None or src:
-                    ctx.error(at(("storage", "files", i, "contents", "source")),
-                              "file contents source must be data URL in this spec version")
+                ctx.error(at(("storage", "files", i, "contents", "source")),
+                          "file contents source must be data URL in this spec version")
         mode = f.get("mode")
-        if isinstance(mode, int) and mode & ~0o777:
+        if isinstance(mode, int) and mode & ~0o777 and int(ctx.spec.version.split(".")[1]) >= 10:
             ctx.error(at(("storage", "files", i, "mode")), "special mode bits are not supported in this spec version")
     for i, u in enumerate((cfg.get("passwd") or {}).get("users") or []):
         if u.get("name") != "core":
@@ -402,7 +466,7 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
         else False
     for keys, msg in _OS_FILTERS:
         for jp in _expand(cfg, keys):
-            ctx.error(back(cfg, jp), msg)
+            ctx.error(at(jp), msg)
         if keys == ("passwd", "groups"):
             users = (cfg.get("passwd") or {}).get("users") or []
             for i, u in enumerate(users):
@@ -410,7 +474,7 @@ def _openshift(ctx: Ctx, v: dict[str, Any], cfg: dict[str, Any], raw: bool) -> N
                     if fld == "passwordHash" and pw_ok:
                         continue
                     if _nonzero(u.get(fld)):
-                        ctx.error(back(cfg, ("passwd", "users", i, fld)),
+                        ctx.error(at(("passwd", "users", i, fld)),
                                   'fields other than "name", "ssh_authorized_keys", and "password_hash" (4.13.0+) '
                                   "are not supported in this spec version")
 
@@ -470,12 +534,20 @@ def _validate(ctx: Ctx, cfg: dict[str, Any]) -> None:
 
     clean = go_shape(strip(cfg), ctx.spec.ignition)
     rep = validate(copy.deepcopy(clean), spec=ctx.spec.ignition)
-    for e in rep.entries:
+    # Butane checks duplicates over the whole config first, then validates
+    for e in sorted(rep.entries, key=lambda e: e.message != "duplicate entry defined"):
         if e.path is None:
             ctx.entries.append(Entry(e.kind, None, None, None, e.message))
             continue
         jp = tuple(int(x) if x.isdigit() else x for x in e.path[2:].split(".")) if e.path != "$" else ()
         ctx.add(e.kind, _back_shaped(ctx, cfg, clean, jp), e.message)
+    # A rule of the Ignition Butane vendors (newer Ignition dropped it): a partition that must not exist
+    # beside one without a number
+    for i, disk in enumerate((clean.get("storage") or {}).get("disks") or []):
+        parts = [p for p in disk.get("partitions") or [] if isinstance(p, dict)]
+        if disk.get("device") and any(p.get("shouldExist") is False for p in parts) \
+                and any(not p.get("number") for p in parts):
+            ctx.error(_back_shaped(ctx, cfg, clean, ("storage", "disks", i, "partitions")), ERR_ZEROES_NOT_EXIST)
 
 
 def _exists(v: Any, jp: tuple[Any, ...]) -> bool:
@@ -489,11 +561,95 @@ def _exists(v: Any, jp: tuple[Any, ...]) -> bool:
     return True
 
 
+def translated(ctx: Ctx, cfg: dict[str, Any], jp: tuple[Any, ...]) -> bool:
+    """Whether Butane's translation set maps the JSON path ``jp`` of the translated config back to the source.
+
+    Butane's translator records every non-pointer scalar field of a struct it translates (even one the source
+    leaves out), pointer fields and lists the source gives, and structs that are not empty. Merging generated
+    sugar into the config (Butane's MergeTranslatedConfigs, :attr:`Ctx.merged`) keeps only the paths of the
+    merge transcript: values that are not Go zero values. Paths without a translation are reported at their
+    snake_case JSON path.
+    """
+    from ..ignition.schema import field_tree
+
+    st: Any = field_tree(ctx.spec.ignition)
+    node: Any = cfg
+    field: Any = None
+    for n, el in enumerate(jp):
+        last = n == len(jp) - 1
+        if isinstance(el, str):
+            if st is None or not isinstance(node, dict) or el not in st.fields:
+                return False
+            field = st.fields[el]
+            scalar_required = field.kind in ("string", "integer", "boolean") and _value_field(ctx, st.name, el)
+            value = node.get(el)
+            if value is None:
+                return last and scalar_required and not ctx.merged
+            node = value
+            st = field.struct if field.kind == "struct" else None
+            if field.kind == "list":
+                st = None
+            if last:
+                return _nonzero_go(node, field, scalar_required, ctx) if (ctx.merged or field.kind == "struct") \
+                    else True
+        else:
+            if not isinstance(node, list) or not 0 <= el < len(node) or field is None or field.item is None:
+                return False
+            node = node[el]
+            item = field.item
+            st = item.struct if item.kind == "struct" else None
+            if last:
+                if not ctx.merged and st is not None and _custom_translated(ctx, st.name):
+                    # Butane's custom translators record the item when they record any of its fields
+                    return any(translated(ctx, cfg, jp + (k,)) for k in st.fields)
+                return _nonzero_go(node, item, True, ctx) if (ctx.merged or item.kind == "struct") else True
+    return True
+
+
+def _custom_translated(ctx: Ctx, struct: str) -> bool:
+    """Whether Butane translates this struct with a custom translator (which records the struct itself)."""
+    if struct == "File" or (struct in ("Directory", "Link") and ctx.spec.base >= 2):
+        return True
+    return struct in ("Unit", "Dropin", "PasswdUser") and ctx.spec.base >= 5
+
+
+def _value_field(ctx: Ctx, struct: str, name: str) -> bool:
+    """Whether Ignition's Go struct holds this scalar field by value (not through a pointer)."""
+    if name in _NON_POINTER.get(struct, ()) or (struct, name) in (("Partition", "number"), ("Ignition", "version")):
+        return True
+    # pointers since spec 3.3
+    return (struct, name) in (("Raid", "level"), ("Link", "target")) and ctx.spec.ignition < "3.3.0"
+
+
+def _nonzero_go(v: Any, f: Any, scalar_required: bool, ctx: Ctx) -> bool:
+    """Go's "not the zero value" for a translated value of field ``f`` (a pointer scalar given is not zero)."""
+    if v is None:
+        return False
+    if f.kind == "struct" and isinstance(v, dict):
+        st = f.struct
+        for k, x in v.items():
+            if k == O_KEY or st is None or k not in st.fields:
+                continue
+            sub = st.fields[k]
+            sreq = sub.kind in ("string", "integer", "boolean") and _value_field(ctx, st.name, k)
+            if _nonzero_go(x, sub, sreq, ctx):
+                return True
+        return False
+    if f.kind == "list" and isinstance(v, list):
+        if not ctx.merged:
+            return True  # Go's IsZero: a list given, even empty, is not zero
+        # a merge transcribes a list only through its transcribed items
+        return any(_nonzero_go(x, f.item, True, ctx) for x in v) if f.item is not None else bool(v)
+    if scalar_required:
+        return v not in ("", 0, False) or isinstance(v, float)
+    return True
+
+
 def _back_shaped(ctx: Ctx, cfg: dict[str, Any], clean: dict[str, Any], jp: tuple[Any, ...]) -> YPath:
     # go_shape keeps list indices and keys, so paths of the shaped config are paths of cfg. A path Butane never
-    # translated (a field absent from the source) falls back to the snake_case JSON path, in MachineConfig space
-    # for a wrapped openshift config.
-    if not _exists(cfg, jp):
+    # translated (see translated) falls back to the snake_case JSON path, in MachineConfig space for a wrapped
+    # openshift config.
+    if not translated(ctx, cfg, jp):
         snaked = tuple(snake(x) if isinstance(x, str) else x for x in jp)
         return (("spec", "config") if ctx.spec.openshift and not ctx.raw else ()) + snaked
     return back(cfg, jp)

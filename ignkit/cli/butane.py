@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from typing import Optional
 
@@ -27,23 +28,30 @@ def butane(input_file: Optional[str], files_dir: Optional[str], strict: bool, pr
     MachineConfig in YAML unless --raw), flatcar, r4e, fiot. FILE defaults to standard input.
     Warnings and errors are printed on stderr as "warning at $.path, line L col C: message".
 
-    Exit status: 0 translated, 1 refused (or warnings with --strict), 2 usage or unreadable input.
+    Exit status (as Go butane's): 0 translated, 1 refused, warnings with --strict, or an input or output
+    that cannot be read or written; 2 bad usage (unknown option, missing option value, extra argument).
     """
     from ..butane.report import ButaneError
     from ..butane.translate import to_json, translate_bytes
     from ..errors import InputError
 
     name = input_file or "-"
+    # Exit statuses are the Go tool's: 1 for anything but bad usage (an unreadable input or output too)
+    stage = "open"
     try:
         if name == "-":
             if sys.stdin is None:
                 raise OSError(errno.EBADF, "standard input is closed")
+            stage = "read"
             data = sys.stdin.buffer.read()
         else:
             with open(name, "rb") as f:
+                stage = "read"
                 data = f.read()
     except OSError as e:
-        raise InputError(f"failed to open {name}: {e.strerror or e}") from None
+        if e.errno == errno.EISDIR:
+            stage = "read"  # Go opens a directory, then fails to read it
+        raise InputError(f"failed to {stage} {name}: {_go_os_error(stage, name, e)}", exit_code=1) from None
     try:
         cfg, report = translate_bytes(data, files_dir=files_dir, strict=strict, raw=raw)
     except ButaneError as e:
@@ -62,10 +70,15 @@ def butane(input_file: Optional[str], files_dir: Optional[str], strict: bool, pr
         text = to_json(cfg, spec_ignition, pretty=pretty)
     payload = (text + "\n").encode("utf-8")  # butane ends its output with a newline
     if output:
+        from ..errors import IgnkitError
         from ..outfile import atomic_output
 
-        with atomic_output(output, fsync=False) as out:
-            out.write(payload)
+        try:
+            with atomic_output(output, fsync=False) as out:
+                out.write(payload)
+        except IgnkitError as e:
+            e.exit_code = 1  # butane: a file it cannot write is exit 1 too
+            raise
     else:
         from ..outfile import stdout_bytes
 
@@ -73,6 +86,12 @@ def butane(input_file: Optional[str], files_dir: Optional[str], strict: bool, pr
         stream.write(payload)
         stream.flush()
     return 0
+
+
+def _go_os_error(op: str, name: str, e: OSError) -> str:
+    """An OSError worded as Go's ``*fs.PathError``: ``open NAME: no such file or directory``."""
+    reason = os.strerror(e.errno).lower() if e.errno else str(e)
+    return f"{op} {name}: {reason}"
 
 
 def machine_config_yaml(mc: dict) -> str:  # type: ignore[type-arg]

@@ -174,7 +174,7 @@ def _merge_keyed(name: str, spec: KeyedList, parent: dict, child: dict, desc: di
     clist: list = child.get(name) if isinstance(child.get(name), list) else []  # type: ignore[assignment]
     child_index: dict[Hashable, int] = {}
     for i, item in enumerate(clist):
-        child_index.setdefault(spec.key(item), i)
+        child_index[spec.key(item)] = i  # as Ignition: of the child's items with one key, the last is merged
     sibling_keys: set = set()
     for sib in _siblings(name, spec, desc):
         sl = child.get(sib)

@@ -76,7 +76,8 @@ def storage(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
             continue
         t = clean_path(target or "")
         if not t.startswith("/"):
-            t = clean_path(p + "/" + (target or ""))
+            # Go's path.Join(link path, target): empty elements are left out
+            t = clean_path("/".join(x for x in (p, target or "") if x)) if (p or target) else ""
         if t in dir_paths:
             ctx.error(path + ("links", i), "hard link target is a directory")
         for who in ("user", "group"):
@@ -88,9 +89,8 @@ def storage(obj: dict[str, Any], path: Path, ctx: Ctx) -> None:
     if disks:
         for i, fs in enumerate(obj.get("filesystems") or []):
             dev = fs.get("device", "")
-            for d in disks:
-                if d.get("device", "") != dev:
-                    continue
+            # Ignition looks the device up in a map of the disks: of several with one device, the last counts
+            for d in [d for d in disks if d.get("device", "") == dev][-1:]:
                 if d.get("partitions"):
                     ctx.warn(path + ("filesystems", i, "device"), "filesystem overwrites partitioned device")
                 elif is_true(d.get("wipeTable")) and not is_true(fs.get("wipeFilesystem")):
