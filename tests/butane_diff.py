@@ -134,7 +134,6 @@ class Tally:
     outputs_n: int = 0
     messages: int = 0
     contents: int = 0  # outputs equal once every data URL is replaced by the bytes it carries (diagnostic)
-    v0_1_gap: int = 0  # fcos 1.0.0 outputs equal only once data URLs are decoded (counted as equal, printed)
     mismatches: list[tuple[str, Outcome, Outcome]] = field(default_factory=list)
 
     def add(self, doc: str, mine: Outcome, theirs: Outcome) -> bool:
@@ -144,13 +143,6 @@ class Tally:
         if mine.verdict != "refused" and theirs.verdict != "refused":
             self.outputs_n += 1
             eq = mine.output == theirs.output  # data URLs byte for byte
-            if not eq and _ignition_version(theirs.output) == "3.0.0" and \
-                    normalize(mine.output) == normalize(theirs.output):
-                # Known gap, left to the translator (ignkit/butane/base.py): Butane's base v0_1 (fcos 1.0.0)
-                # writes every inline/local file as a percent-encoded URL without ``compression``;
-                # ignkit applies the later versions' choice (base64, gzip, ``compression: ""``).
-                self.v0_1_gap += 1
-                eq = True
             self.outputs += eq
             self.contents += normalize(mine.output) == normalize(theirs.output)
             same = same and eq
@@ -167,7 +159,6 @@ class Tally:
                 f"({pct(self.outputs, self.outputs_n)}), "
                 f"equal once data URLs are decoded {self.contents}/{self.outputs_n} "
                 f"({pct(self.contents, self.outputs_n)}), "
-                f"of which fcos 1.0.0 data-URL-encoding gap {self.v0_1_gap}, "
                 f"messages agree {self.messages}/{self.n} ({pct(self.messages, self.n)})")
 
 

@@ -706,6 +706,10 @@ def test_translation_paths_of_findings() -> None:
 _H = "sha512-" + "0" * 128
 # Corners the generator found against the oracle (each fixed in ignkit.butane): (variant/version header, body)
 _CORNERS: list[tuple[str, str]] = [
+    # fcos 1.0.0 (Butane's base v0_1) percent-encodes every file, writes no compression, keeps the user's
+    (V.format(v="1.0.0"), "storage:\n  files:\n    - path: /a\n      contents:\n        inline: \""
+                          + "hello " * 40 + "\"\n    - path: /c\n      contents:\n        inline: \"x y \\u00fc%/?#[]!$&'()*+,;=:@~\\n\"\n"
+                          "    - path: /d\n      contents:\n        inline: abc\n        compression: gzip\n"),
     (V.format(v="1.7.0"), "boot_device:\n  luks:\n    device: /dev/sda\n    tang: []\n"),  # no LUKS method
     (V.format(v="1.8.0-experimental"), "boot_device:\n  luks:\n    device: /dev/sda\n    tpm2: false\n"),
     (V.format(v="1.7.0"), "boot_device:\n  luks:\n    device: /dev/sda\n    cex: {enabled: true}\n"),

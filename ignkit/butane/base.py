@@ -15,7 +15,7 @@ import re
 from typing import Any, Callable, Optional
 
 from ..configkind import is_butane
-from .dataurl import make_data_url
+from .dataurl import escape, make_data_url
 from .decode import Decoder
 from .report import ButaneError, Entry, TranslateReport, YPath
 from .schema import BField, BStruct, Spec
@@ -421,7 +421,11 @@ def _resource(ctx: Ctx, f: BField, v: dict[str, Any], path: YPath) -> dict[str, 
                 if checked is None:
                     continue
                 data = checked
-        url, comp = make_data_url(data, out.get("compression"))
+        if ctx.spec.base == 1:
+            # Butane's first base (fcos 1.0.0) always percent-encodes and leaves compression as written
+            url, comp = "data:," + escape(data), None
+        else:
+            url, comp = make_data_url(data, out.get("compression"))
         out["source"] = url
         renames["source"] = kp
         if comp is not None and _has_compression(ctx, path):
