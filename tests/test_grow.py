@@ -286,3 +286,33 @@ def test_hosts_fan_out_grows_each_image(fixture_isos: dict[str, Path], tmp_path:
         configs.append(cfg)
         gpt_check(tmp_path / "out" / f"{name}.iso")
     assert configs[0] != configs[1]
+
+
+def test_grown_area_holds_stored_xz(fixture_isos: dict[str, Path], tmp_path: Path, big: Path) -> None:
+    """The grown area's archive is coreos-installer's cpio in stored xz chunks (no compression time); xz and
+    ignkit read it back; a config that fits the 256 KiB area is still embedded as coreos-installer does it."""
+    from ignkit.initrd import build_cpio
+    from ignkit.xzstored import xz_stored
+
+    src = fixture_isos["embed-areas-2023-07.x86_64"]
+    out = tmp_path / "g.iso"
+    grow(src, out, big)
+    live = open_iso(out)
+    used = live.read_ignition_area().rstrip(b"\0")
+    assert used == xz_stored(build_cpio({"config.ign": big.read_bytes()}))
+    area = tmp_path / "area.xz"
+    area.write_bytes(live.read_ignition_area())  # zero fill after the stream: xz's stream padding
+    r = subprocess.run(["xz", "-t", str(area)], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    r = run_ignkit("iso", "ignition", "show", out)
+    assert r.returncode == 0 and r.stdout == big.read_bytes()
+    # grows only when needed: a small config with --grow-area gives coreos-installer's bytes in place
+    small = tmp_path / "small.ign"
+    small.write_text('{"ignition": {"version": "3.3.0"}, "passwd": {"users": [{"name": "core"}]}}')
+    r1 = run_ignkit("iso", "ignition", "embed", "--grow-area", "-i", small, src, "-o", tmp_path / "a.iso")
+    r2 = run_ignkit("iso", "ignition", "embed", "-i", small, src, "-o", tmp_path / "b.iso")
+    assert r1.returncode == r2.returncode == 0 and sha(tmp_path / "a.iso") == sha(tmp_path / "b.iso")
+    assert (tmp_path / "a.iso").stat().st_size == src.stat().st_size and open_iso(tmp_path / "a.iso").grown is None
+    # remove on the grown image: the original bytes
+    r = run_ignkit("iso", "ignition", "remove", out, "-o", tmp_path / "r.iso")
+    assert r.returncode == 0 and sha(tmp_path / "r.iso") == sha(src), r.stderr

@@ -97,7 +97,7 @@ def decode_area(data: bytes) -> dict[str, bytes]:
 def encode_members(members: Mapping[str, bytes], *, limit: int = 0) -> bytes:
     """The compressed archive for ``members`` (b"" when there are none: the area is then zeroed).
 
-    With ``limit`` > 0, an archive that cannot fit that many bytes is refused (ImageError) as soon as
+    With ``limit`` > 0, an archive that cannot fit that many bytes is refused (TooLarge) as soon as
     compression passes it, instead of after compressing everything.
     """
     if not members:
@@ -110,15 +110,19 @@ def encode_members(members: Mapping[str, bytes], *, limit: int = 0) -> bytes:
         if e.complete:
             raise too_large(e.size, limit) from None
         # coreos-installer's words first (scripts grep "too large"), then why the size is a lower bound
-        raise ImageError(f"Compressed initramfs is too large: {e.size} > {limit} (compression stopped: {e}; "
-                         f"the embed area holds {limit})") from None
+        raise TooLarge(f"Compressed initramfs is too large: {e.size} > {limit} (compression stopped: {e}; "
+                       f"the embed area holds {limit})") from None
+
+
+class TooLarge(ImageError):
+    """The compressed archive does not fit the area (coreos-installer's "Compressed initramfs is too large")."""
 
 
 def too_large(size: int, length: int) -> ImageError:
     """The refusal of a compressed config of ``size`` bytes for an area of ``length``: coreos-installer's words
     first (scripts grep "too large"), then ours."""
-    return ImageError(f"Compressed initramfs is too large: {size} > {length} (the compressed config is {size} bytes; "
-                      f"the embed area holds {length})")
+    return TooLarge(f"Compressed initramfs is too large: {size} > {length} (the compressed config is {size} bytes; "
+                    f"the embed area holds {length})")
 
 
 def fill_area(payload: bytes, length: int) -> bytes:

@@ -10,6 +10,20 @@ boot images stay where they are. The old extent is zeroed (an unreferenced confi
 A record block after the new extent keeps the original bytes of everything the growth changed, so a
 later edit whose archive fits the original area (``iso reset``, ``ignition remove``, a smaller embed)
 gives back the original image byte for byte: same size, same layout.
+
+What the grown area holds: the same newc archive coreos-installer would write, but in an xz stream of
+*stored* LZMA2 chunks (:mod:`ignkit.xzstored`: CRC32 check, 64 KiB dictionary) instead of xz preset 9.
+Only the 256 KiB area must match coreos-installer's bytes; a grown area has no upstream counterpart, and
+compressing is what made growing slow: a config that needs growing is large (megabytes of embedded file
+data, usually base64 of already compressed bytes), and liblzma takes 1.0-1.3 s for 3.3 MiB of it at
+preset 9 and still 0.25-0.4 s at its fastest settings (preset 0, or fast mode with a 4 KiB dictionary),
+more than the kernel needs to copy a 1 GiB ISO (0.26 s here); storing takes 5 ms. The price is size: the
+area holds the archive uncompressed (+0.01 %), 20-25 % more than xz for base64 data, more for text; the
+area is rounded up to whole MiB anyway and the ISO is a gigabyte. Every reader takes it: the kernel's
+initramfs unpacker (boot-proven in tests/boot/test_grow_boot.py), liblzma (coreos-installer ``iso
+ignition show``, ``xz -t``) and ignkit. Whether a config needs growing is still decided with
+coreos-installer's own compression (preset 9, stopped as soon as it passes the original area): a config
+that fits is embedded exactly as coreos-installer would, in place.
 """
 
 from __future__ import annotations
@@ -18,12 +32,13 @@ import json
 import lzma
 import struct
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..docread import loads_json
 from ..errors import ImageError
 from ..isofs import SECTOR
+from ..xzstored import xz_stored
 from .embed import IgnitionArea
 
 MAGIC = b"ignkit grown Ignition area v1\n\0\0"
@@ -31,6 +46,14 @@ GROW_UNIT = 1024 * 1024  # the grown area's length is a multiple of this (room f
 _MIB = 1024 * 1024
 _MAX_DIRS = 100_000
 Patch = tuple[int, bytes]
+
+
+def encode_grown(members: Mapping[str, bytes]) -> bytes:
+    """The archive a grown area holds: ``members`` as a newc cpio (as coreos-installer builds it) in an xz
+    stream of stored LZMA2 chunks (see the module docstring)."""
+    from ..initrd import build_cpio
+
+    return xz_stored(build_cpio(dict(members)))
 
 
 @dataclass(frozen=True)

@@ -237,12 +237,19 @@ class LiveIso:
         self._ign_data = _embed.fill_area(payload, self.ignition_area.length)
 
     def set_members(self, members: Mapping[str, bytes]) -> None:
-        """Replace the Ignition area's content with these files (an empty mapping zeroes the area)."""
-        limit = 0 if self.allow_grow else self._area_at_open.length
+        """Replace the Ignition area's content with these files (an empty mapping zeroes the area).
+
+        What fits the original area is compressed as coreos-installer does; what does not goes, when the
+        area may grow (``allow_grow``, or grown already), into a grown area as live/grow.py stores it.
+        """
+        grown = self.grown
+        original = grown.original_length if grown is not None else self._area_at_open.length
         try:
-            payload = _embed.encode_members(members, limit=limit)
-        except ImageError as e:
-            raise ImageError(f"{e} (--grow-area moves the area to a larger extent)") from None
+            payload = _embed.encode_members(members, limit=original)
+        except _embed.TooLarge as e:
+            if not self.allow_grow and grown is None:
+                raise ImageError(f"{e} (--grow-area moves the area to a larger extent)") from None
+            payload = _grow.encode_grown(members)
         self.set_ignition_payload(payload)
         self._members = dict(members)
 
