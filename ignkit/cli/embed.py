@@ -157,14 +157,16 @@ def embed(iso: str, output: Optional[str], in_place: bool, force: bool, arch: Op
             _write_hosts(images, functools.partial(write_iso_hosts, overwrite=overwrite), "Writing ISOs")
         return
     from ..live.customize import customize_iso
-    from ..live.image import write_iso
+    from ..live.image import writing_iso
 
-    result = customize_iso(live, options, force=force)
     if dry_run:
+        result = customize_iso(live, options, force=force)
         kargs = live.current_kargs() if result.has_live_kargs else None
         click.echo(describe(result, area_size=live.ignition_area.length, kargs=kargs))
     else:
-        write_iso(live, output=output, in_place=in_place, overwrite=overwrite)
+        with writing_iso(live, output=output, in_place=in_place, overwrite=overwrite) as write:  # copy meanwhile
+            result = customize_iso(live, options, force=force)
+            write()
     _say(result.messages, result.warnings)
 
 

@@ -50,12 +50,14 @@ def _open(iso: str, arch: str | None) -> LiveIso:
 
 def _edit(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool,
           change: Callable[[LiveIso], object]) -> None:
-    """Open the ISO, apply ``change`` to it, write the result where the output options say."""
-    from ..live.image import write_iso
+    """Open the ISO, apply ``change`` to it, write the result where the output options say (a new file: the
+    kernel copies the image while ``change`` runs)."""
+    from ..live.image import writing_iso
 
     live = _open(iso, arch)
-    change(live)
-    write_iso(live, output=output, in_place=in_place, overwrite=overwrite)
+    with writing_iso(live, output=output, in_place=in_place, overwrite=overwrite) as write:
+        change(live)
+        write()
 
 
 def _read_input(path: str) -> bytes:

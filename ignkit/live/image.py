@@ -8,11 +8,12 @@ One opened ISO can be ``copy()``-ed to write many outputs (one per host) without
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import struct
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any, Callable
 
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
@@ -21,6 +22,7 @@ from ..isofs import IsoEntry, IsoFS, IsoNotFound
 from ..outfile import atomic_output, binary_stdout, plain_file_name, refuse_input_as_output
 from . import embed as _embed
 from . import grow as _grow
+from . import isocopy as _isocopy
 from . import kargs as _kargs
 from .embed import IgnitionArea
 from .features import OsFeatures, read_features
@@ -401,32 +403,9 @@ def open_iso(path: str | os.PathLike[str], *, arch: str | None = None) -> LiveIs
 # -- writing --
 
 def _copy_range(src: int, dst: int, length: int, src_offset: int = 0, dst_offset: int = 0) -> None:
-    """Copy ``length`` bytes of ``src`` from ``src_offset`` to ``dst`` at ``dst_offset`` (kernel-side
-    when the OS can: copy_file_range, else sendfile, else read/write)."""
-    done = 0
-    cfr = getattr(os, "copy_file_range", None)
-    if cfr is not None:
-        try:
-            while done < length:
-                n = cfr(src, dst, min(length - done, 1 << 30), src_offset + done, dst_offset + done)
-                if n == 0:
-                    break
-                done += n
-        except OSError as e:
-            if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EPERM):
-                raise
-        if done == length:
-            return
-    os.lseek(dst, dst_offset + done, os.SEEK_SET)
-    done += _sendfile(dst, src, src_offset + done, length - done)
-    while done < length:
-        chunk = os.pread(src, min(_BUF, length - done), src_offset + done)
-        if not chunk:
-            break
-        _apply_patches(dst, [(dst_offset + done, chunk)])
-        done += len(chunk)
-    if done != length:
-        raise ImageError(f"input ISO shrank while copying ({done} of {length} bytes)")
+    """Copy ``length`` bytes of ``src`` from ``src_offset`` to ``dst`` at ``dst_offset`` by the kernel
+    (live/isocopy.py: copy_file_range, else sendfile, else read/write)."""
+    _isocopy.copy_range(src, dst, length, src_offset, dst_offset)
 
 
 def _apply_patches(fd: int, patches: Iterable[tuple[int, bytes]]) -> None:
@@ -505,6 +484,16 @@ def check_output_mode(output: str | None, in_place: bool) -> None:
                          "or --in-place (change the input)")
 
 
+def _check_patches(patches: Sequence[tuple[int, bytes]], end: int) -> None:
+    prev_end = 0
+    for offset, data in sorted(patches):
+        if offset < 0 or offset + len(data) > end:
+            raise ImageError(f"patch at {offset} ({len(data)} bytes) lies outside the image")
+        if offset < prev_end:
+            raise ImageError(f"patch at {offset} ({len(data)} bytes) overlaps the one before it (ends at {prev_end})")
+        prev_end = offset + len(data)
+
+
 def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, output: str | None = None,
                   in_place: bool = False, overwrite: bool = False, stdout: IO[bytes] | None = None,
                   new_size: int | None = None) -> None:
@@ -518,13 +507,7 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
     check_output_mode(output, in_place)
     # Every patch is checked before the first byte goes anywhere (stdout cannot take bytes back).
     end = size if new_size is None else new_size
-    prev_end = 0
-    for offset, data in sorted(patches):
-        if offset < 0 or offset + len(data) > end:
-            raise ImageError(f"patch at {offset} ({len(data)} bytes) lies outside the image")
-        if offset < prev_end:
-            raise ImageError(f"patch at {offset} ({len(data)} bytes) overlaps the one before it (ends at {prev_end})")
-        prev_end = offset + len(data)
+    _check_patches(patches, end)
     if in_place:
         fd = os.open(src, os.O_RDWR)
         try:
@@ -550,14 +533,67 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
 
 def _write_new_file(src: str, size: int, patches: Sequence[tuple[int, bytes]], output: str,
                     overwrite: bool, end: int) -> None:
+    with _new_file(src, size, output, overwrite) as finish:
+        finish(patches, end)
+
+
+@contextlib.contextmanager
+def _new_file(src: str, size: int, output: str, overwrite: bool
+              ) -> Iterator[Callable[[Sequence[tuple[int, bytes]], int], None]]:
+    """A temporary file beside ``output`` into which the kernel copies ``src`` in a thread (live/isocopy.py) while
+    the body runs; the body calls the yielded ``finish(patches, end)``: wait for the copy, write the patches, cut
+    or extend to ``end`` bytes. On leaving, the file is renamed into place; on an exception (or without a
+    finish) the copy is stopped and the temporary file removed."""
     # No fsync, like cp: flushing a 1 GiB image would cost seconds; the rename still makes it whole.
-    with atomic_output(output, overwrite=overwrite, fsync=False) as out:
-        with open(src, "rb") as s:
-            if os.lseek(s.fileno(), 0, os.SEEK_END) != size:
-                raise ImageError(f"{src}: the file changed size since it was opened")
-            _copy_range(s.fileno(), out.fileno(), min(size, end))
-        _apply_patches(out.fileno(), patches)
-        os.ftruncate(out.fileno(), end)
+    with atomic_output(output, overwrite=overwrite, fsync=False) as out, open(src, "rb") as s:
+        if os.lseek(s.fileno(), 0, os.SEEK_END) != size:
+            raise ImageError(f"{src}: the file changed size since it was opened")
+        job = _isocopy.BackgroundCopy(s.fileno(), out.fileno(), size)
+        finished = False
+
+        def finish(patches: Sequence[tuple[int, bytes]], end: int) -> None:
+            nonlocal finished
+            job.wait()
+            _apply_patches(out.fileno(), patches)
+            os.ftruncate(out.fileno(), end)
+            finished = True
+
+        try:
+            yield finish
+        except BaseException:
+            job.cancel()
+            raise
+        if not finished:
+            job.cancel()
+            raise _isocopy.Cancelled()
+
+
+@contextlib.contextmanager
+def writing_iso(live_iso: LiveIso, *, output: str | None = None, in_place: bool = False, overwrite: bool = False,
+                stdout: IO[bytes] | None = None) -> Iterator[Callable[[], None]]:
+    """Start writing ``live_iso`` before its edits are made; the body makes them, then calls the yielded function.
+
+    For a new file the kernel copies the source image into a temporary file beside ``output`` in a thread
+    while the body runs (compressing a config, planning a grown area: the copy and the edits overlap, and
+    together take about as long as ``cp``); the call waits for the copy, writes the patched blocks and
+    renames the file into place. In place and to stdout there is nothing to start: the call is
+    :func:`write_iso`. On an exception in the body nothing is written and the temporary file is removed.
+    """
+    check_output_mode(output, in_place)
+    if in_place or output == "-":
+        yield lambda: write_iso(live_iso, output=output, in_place=in_place, overwrite=overwrite, stdout=stdout)
+        return
+    assert output is not None
+    refuse_input_as_output(output, [live_iso.path], hint="use --in-place to change the input ISO itself")
+    try:
+        with _new_file(live_iso.path, live_iso.size, output, overwrite) as finish:
+            def write() -> None:
+                patches, end = live_iso.patches, live_iso.new_size
+                _check_patches(patches, end)
+                finish(patches, end)
+            yield write
+    except _isocopy.Cancelled:
+        pass  # the body left without writing: nothing appears
 
 
 def write_iso(live_iso: LiveIso, *, output: str | None = None, in_place: bool = False,

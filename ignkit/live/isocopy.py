@@ -1,0 +1,133 @@
+"""Copying an image into a new file by the kernel, never through Python buffers, optionally in a thread.
+
+:func:`copy_file` takes the fastest path the file systems allow: a reflink (``FICLONE``: no data copied
+at all, on btrfs, XFS, ...), else ``copy_file_range`` (in-kernel copy, what ``cp`` uses), else
+``sendfile``, and only where none works (not Linux) reads and writes. :class:`BackgroundCopy` runs it in
+a thread: both ``copy_file_range`` and :mod:`lzma` release the GIL, so an edit computed meanwhile (a
+config compressed, a grown layout planned) costs no time beyond the copy's. Only the patched blocks are
+written after the copy.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+import threading
+
+#: Bytes per copy_file_range/sendfile call: small enough for a cancel to take effect quickly.
+STEP = 256 * 1024 * 1024
+_BUF = 1024 * 1024
+_FICLONE = 0x40049409  # _IOW(0x94, 9, int), as in linux/fs.h (fcntl.FICLONE from Python 3.12)
+_NOT_HERE = (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTTY, errno.EPERM, errno.EBADF)
+
+
+class Cancelled(Exception):
+    """The copy was stopped (:meth:`BackgroundCopy.cancel`)."""
+
+
+def reflink(src: int, dst: int) -> bool:
+    """Make ``dst`` (an empty file) share ``src``'s blocks (FICLONE); False where the file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import fcntl
+
+    try:
+        fcntl.ioctl(dst, getattr(fcntl, "FICLONE", _FICLONE), src)
+    except OSError as e:
+        if e.errno in _NOT_HERE:
+            return False
+        raise
+    return True
+
+
+def copy_range(src: int, dst: int, length: int, src_offset: int = 0, dst_offset: int = 0,
+               stop: threading.Event | None = None) -> str:
+    """Copy ``length`` bytes of ``src`` from ``src_offset`` to ``dst`` at ``dst_offset``; returns the way used
+    (``copy_file_range``, ``sendfile`` or ``read/write``). ``stop`` set: raises :class:`Cancelled`."""
+    done = 0
+    how = "copy_file_range"
+    cfr = getattr(os, "copy_file_range", None)
+    if cfr is not None:
+        try:
+            while done < length:
+                if stop is not None and stop.is_set():
+                    raise Cancelled()
+                n = cfr(src, dst, min(length - done, STEP), src_offset + done, dst_offset + done)
+                if n == 0:
+                    break
+                done += n
+        except OSError as e:
+            if e.errno not in _NOT_HERE:
+                raise
+        if done == length:
+            return how
+    how = "sendfile"
+    if hasattr(os, "sendfile"):
+        os.lseek(dst, dst_offset + done, os.SEEK_SET)
+        try:
+            while done < length:
+                if stop is not None and stop.is_set():
+                    raise Cancelled()
+                n = os.sendfile(dst, src, src_offset + done, min(length - done, STEP))
+                if n == 0:
+                    break
+                done += n
+        except OSError as e:
+            if e.errno not in _NOT_HERE:
+                raise
+    if done < length:
+        how = "read/write"
+    while done < length:
+        if stop is not None and stop.is_set():
+            raise Cancelled()
+        chunk = os.pread(src, min(_BUF, length - done), src_offset + done)
+        if not chunk:
+            break
+        view = memoryview(chunk)
+        pos = 0
+        while pos < len(view):
+            pos += os.pwrite(dst, view[pos:], dst_offset + done + pos)
+        done += len(chunk)
+    if done != length:
+        from ..errors import ImageError
+
+        raise ImageError(f"input ISO shrank while copying ({done} of {length} bytes)")
+    return how
+
+
+def copy_file(src: int, dst: int, length: int, stop: threading.Event | None = None) -> str:
+    """Copy the first ``length`` bytes of ``src`` into the empty file ``dst``: a reflink of the whole file when
+    ``length`` is all of it and the file system can, else :func:`copy_range`. Returns the way used."""
+    if length == os.fstat(src).st_size and reflink(src, dst):
+        return "reflink"
+    return copy_range(src, dst, length, stop=stop)
+
+
+class BackgroundCopy:
+    """:func:`copy_file` of ``src`` into ``dst`` (file descriptors, both kept open by the caller) in a thread."""
+
+    def __init__(self, src: int, dst: int, length: int) -> None:
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self.how = ""
+        self._thread = threading.Thread(target=self._run, args=(src, dst, length), name="ignkit-copy", daemon=True)
+        self._thread.start()
+
+    def _run(self, src: int, dst: int, length: int) -> None:
+        try:
+            self.how = copy_file(src, dst, length, self._stop)
+        except BaseException as e:  # noqa: BLE001 - handed to the thread that calls wait()
+            self._error = e
+
+    def wait(self) -> str:
+        """Wait for the copy; re-raise its error. Returns the way it was done."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.how
+
+    def cancel(self) -> None:
+        """Stop the copy (between two kernel calls) and wait for the thread; errors are dropped."""
+        self._stop.set()
+        self._thread.join()
