@@ -183,7 +183,7 @@ def compress_xz(data: bytes, *, preset: int = lzma.PRESET_DEFAULT, limit: int = 
     out: list[bytes] = []
     size = 0
     view = memoryview(data)
-    step = 256 * 1024
+    step = 64 * 1024  # small steps: a refusal comes soon after the output passes ``limit``
     for pos in range(0, len(data), step):
         out.append(comp.compress(view[pos:pos + step]))
         size += len(out[-1])

@@ -50,14 +50,25 @@ def _open(iso: str, arch: str | None) -> LiveIso:
 
 def _edit(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool,
           change: Callable[[LiveIso], object]) -> None:
-    """Open the ISO, apply ``change`` to it, write the result where the output options say (a new file: the
-    kernel copies the image while ``change`` runs)."""
-    from ..live.image import writing_iso
+    """Open the ISO, apply ``change`` to it, write the result where the output options say.
+
+    A new file: the kernel starts copying the image first (live/isocopy.py), and the ISO is opened and
+    ``change`` computed while it runs."""
+    if output is not None and output != "-" and not in_place and os.path.isfile(iso):
+        from ..live.isocopy import copying
+
+        with copying(iso, output, overwrite=overwrite) as pending:
+            from ..live.image import finish_copy
+
+            live = _open(iso, arch)
+            change(live)
+            finish_copy(pending, live)
+        return
+    from ..live.image import write_iso
 
     live = _open(iso, arch)
-    with writing_iso(live, output=output, in_place=in_place, overwrite=overwrite) as write:
-        change(live)
-        write()
+    change(live)
+    write_iso(live, output=output, in_place=in_place, overwrite=overwrite)
 
 
 def _read_input(path: str) -> bytes:

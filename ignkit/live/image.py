@@ -19,7 +19,7 @@ from typing import IO, Any, Callable
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, IgnkitError, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
-from ..outfile import atomic_output, binary_stdout, plain_file_name, refuse_input_as_output
+from ..outfile import binary_stdout, plain_file_name, refuse_input_as_output
 from . import embed as _embed
 from . import grow as _grow
 from . import isocopy as _isocopy
@@ -533,39 +533,20 @@ def write_patched(src: str, size: int, patches: Sequence[tuple[int, bytes]], *, 
 
 def _write_new_file(src: str, size: int, patches: Sequence[tuple[int, bytes]], output: str,
                     overwrite: bool, end: int) -> None:
-    with _new_file(src, size, output, overwrite) as finish:
-        finish(patches, end)
-
-
-@contextlib.contextmanager
-def _new_file(src: str, size: int, output: str, overwrite: bool
-              ) -> Iterator[Callable[[Sequence[tuple[int, bytes]], int], None]]:
-    """A temporary file beside ``output`` into which the kernel copies ``src`` in a thread (live/isocopy.py) while
-    the body runs; the body calls the yielded ``finish(patches, end)``: wait for the copy, write the patches, cut
-    or extend to ``end`` bytes. On leaving, the file is renamed into place; on an exception (or without a
-    finish) the copy is stopped and the temporary file removed."""
-    # No fsync, like cp: flushing a 1 GiB image would cost seconds; the rename still makes it whole.
-    with atomic_output(output, overwrite=overwrite, fsync=False) as out, open(src, "rb") as s:
-        if os.lseek(s.fileno(), 0, os.SEEK_END) != size:
+    with _isocopy.copying(src, output, overwrite=overwrite) as pending:
+        if pending.size != size:
             raise ImageError(f"{src}: the file changed size since it was opened")
-        job = _isocopy.BackgroundCopy(s.fileno(), out.fileno(), size)
-        finished = False
+        pending.finish(patches, end)
 
-        def finish(patches: Sequence[tuple[int, bytes]], end: int) -> None:
-            nonlocal finished
-            job.wait()
-            _apply_patches(out.fileno(), patches)
-            os.ftruncate(out.fileno(), end)
-            finished = True
 
-        try:
-            yield finish
-        except BaseException:
-            job.cancel()
-            raise
-        if not finished:
-            job.cancel()
-            raise _isocopy.Cancelled()
+def finish_copy(pending: _isocopy.PendingCopy, live_iso: LiveIso) -> None:
+    """Complete a copy of ``live_iso``'s file started with :func:`ignkit.live.isocopy.copying` (before the ISO was
+    even opened, as the CLI does): wait for it, write the pending edits, cut or extend to the new size."""
+    if pending.size != live_iso.size:
+        raise ImageError(f"{live_iso.path}: the file changed size since it was opened")
+    patches, end = live_iso.patches, live_iso.new_size
+    _check_patches(patches, end)
+    pending.finish(patches, end)
 
 
 @contextlib.contextmanager
@@ -574,24 +555,19 @@ def writing_iso(live_iso: LiveIso, *, output: str | None = None, in_place: bool 
     """Start writing ``live_iso`` before its edits are made; the body makes them, then calls the yielded function.
 
     For a new file the kernel copies the source image into a temporary file beside ``output`` in a thread
-    while the body runs (compressing a config, planning a grown area: the copy and the edits overlap, and
-    together take about as long as ``cp``); the call waits for the copy, writes the patched blocks and
-    renames the file into place. In place and to stdout there is nothing to start: the call is
-    :func:`write_iso`. On an exception in the body nothing is written and the temporary file is removed.
+    while the body runs (checking a config, planning a grown area: the copy and the edits overlap); the call
+    waits for the copy, writes the patched blocks, and the file is renamed into place on leaving. In place
+    and to stdout there is nothing to start: the call is :func:`write_iso`. On an exception in the body, or
+    when it leaves without calling, nothing is written and the temporary file is removed.
     """
     check_output_mode(output, in_place)
     if in_place or output == "-":
         yield lambda: write_iso(live_iso, output=output, in_place=in_place, overwrite=overwrite, stdout=stdout)
         return
     assert output is not None
-    refuse_input_as_output(output, [live_iso.path], hint="use --in-place to change the input ISO itself")
     try:
-        with _new_file(live_iso.path, live_iso.size, output, overwrite) as finish:
-            def write() -> None:
-                patches, end = live_iso.patches, live_iso.new_size
-                _check_patches(patches, end)
-                finish(patches, end)
-            yield write
+        with _isocopy.copying(live_iso.path, output, overwrite=overwrite) as pending:
+            yield lambda: finish_copy(pending, live_iso)
     except _isocopy.Cancelled:
         pass  # the body left without writing: nothing appears
 

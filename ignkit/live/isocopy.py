@@ -10,10 +10,14 @@ written after the copy.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sys
 import threading
+from collections.abc import Iterator, Sequence
+
+from ..outfile import atomic_output, refuse_input_as_output
 
 #: Bytes per copy_file_range/sendfile call: small enough for a cancel to take effect quickly.
 STEP = 256 * 1024 * 1024
@@ -131,3 +135,49 @@ class BackgroundCopy:
         """Stop the copy (between two kernel calls) and wait for the thread; errors are dropped."""
         self._stop.set()
         self._thread.join()
+
+
+class PendingCopy:
+    """A new image file being copied from its source (see :func:`copying`); :meth:`finish` completes it."""
+
+    def __init__(self, job: BackgroundCopy, fd: int, size: int) -> None:
+        self._job = job
+        self._fd = fd
+        self.size = size  #: the source's size when the copy started
+        self.finished = False
+
+    def finish(self, patches: Sequence[tuple[int, bytes]], end: int) -> None:
+        """Wait for the copy, write ``patches`` (offset, bytes) over it, cut or extend it to ``end`` bytes."""
+        self._job.wait()
+        for offset, data in patches:
+            view = memoryview(data)
+            pos = 0
+            while pos < len(view):
+                pos += os.pwrite(self._fd, view[pos:], offset + pos)
+        os.ftruncate(self._fd, end)
+        self.finished = True
+
+
+@contextlib.contextmanager
+def copying(src: str, output: str, *, overwrite: bool = False,
+            hint: str = "use --in-place to change the input ISO itself") -> Iterator[PendingCopy]:
+    """Start copying ``src`` into a temporary file beside ``output`` (a thread, :func:`copy_file`) and yield.
+
+    The body computes the edits meanwhile and calls :meth:`PendingCopy.finish`; on leaving, the file is
+    renamed onto ``output`` (refused when it exists, unless ``overwrite``). On an exception in the body the copy
+    is stopped and the temporary file removed; a body that leaves without finishing raises :class:`Cancelled`
+    (nothing is written). No fsync, like cp: flushing a 1 GiB image would cost seconds; the rename still
+    makes the file appear whole.
+    """
+    refuse_input_as_output(output, [src], hint=hint)
+    with atomic_output(output, overwrite=overwrite, fsync=False) as out, open(src, "rb") as s:
+        size = os.fstat(s.fileno()).st_size
+        pending = PendingCopy(BackgroundCopy(s.fileno(), out.fileno(), size), out.fileno(), size)
+        try:
+            yield pending
+        except BaseException:
+            pending._job.cancel()
+            raise
+        if not pending.finished:
+            pending._job.cancel()
+            raise Cancelled()
