@@ -98,3 +98,21 @@ def test_writing_iso_leaves_nothing_on_error(fixture_isos: dict[str, Path], tmp_
     with pytest.raises(UsageError, match="is also an input"):
         with writing_iso(live, output=str(src), overwrite=True):
             raise AssertionError("the body must not run")
+
+
+def test_cli_copy_started_before_open_leaves_nothing(tmp_path: Path) -> None:
+    """The CLI starts copying before it opens the ISO: a file that is no ISO, a refused config, still give one
+    error line and no output (nor a temporary file)."""
+    from conftest import run_ignkit
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    notiso = tmp_path / "not.iso"
+    notiso.write_bytes(b"\0" * 100_000)
+    config = tmp_path / "c.ign"
+    config.write_text('{"ignition": {"version": "3.3.0"}}')
+    r = run_ignkit("iso", "ignition", "embed", "-i", config, notiso, "-o", out_dir / "x.iso")
+    assert r.returncode != 0 and r.stderr.startswith(b"ignkit: error: ") and r.stderr.count(b"\n") == 1, r.stderr
+    r = run_ignkit("iso", "ignition", "embed", "-i", config, tmp_path / "missing.iso", "-o", out_dir / "x.iso")
+    assert r.returncode == 2 and b"no such file" in r.stderr, r.stderr
+    assert os.listdir(out_dir) == []
