@@ -1,4 +1,4 @@
-"""The kernel-side copy behind every new output ISO (ignkit/live/isocopy.py) and ``writing_iso``, which starts
+"""The kernel-side copy behind every new output ISO (ignkit/isocopy.py) and ``writing_iso``, which starts
 that copy before the edits are made: same bytes as the other output modes, nothing left behind on an error."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from ignkit.errors import InputError, UsageError
 from ignkit.live import open_iso, write_iso
 from ignkit.live.image import writing_iso
-from ignkit.live.isocopy import BackgroundCopy, Cancelled, copy_file, copy_range, reflink
+from ignkit.isocopy import BackgroundCopy, Cancelled, copy_file, copy_range, reflink
 
 
 def sha(path: Path) -> str:

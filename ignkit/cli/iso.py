@@ -52,10 +52,10 @@ def _edit(iso: str, arch: str | None, output: str | None, in_place: bool, overwr
           change: Callable[[LiveIso], object]) -> None:
     """Open the ISO, apply ``change`` to it, write the result where the output options say.
 
-    A new file: the kernel starts copying the image first (live/isocopy.py), and the ISO is opened and
+    A new file: the kernel starts copying the image first (ignkit/isocopy.py), and the ISO is opened and
     ``change`` computed while it runs."""
     if output is not None and output != "-" and not in_place and os.path.isfile(iso):
-        from ..live.isocopy import copying
+        from ..isocopy import copying
 
         with copying(iso, output, overwrite=overwrite) as pending:
             from ..live.image import finish_copy

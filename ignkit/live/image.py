@@ -16,13 +16,13 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any, Callable
 
+from .. import isocopy as _isocopy
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, IgnkitError, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
 from ..outfile import binary_stdout, plain_file_name, refuse_input_as_output
 from . import embed as _embed
 from . import grow as _grow
-from . import isocopy as _isocopy
 from . import kargs as _kargs
 from .embed import IgnitionArea
 from .features import OsFeatures, read_features
@@ -404,7 +404,7 @@ def open_iso(path: str | os.PathLike[str], *, arch: str | None = None) -> LiveIs
 
 def _copy_range(src: int, dst: int, length: int, src_offset: int = 0, dst_offset: int = 0) -> None:
     """Copy ``length`` bytes of ``src`` from ``src_offset`` to ``dst`` at ``dst_offset`` by the kernel
-    (live/isocopy.py: copy_file_range, else sendfile, else read/write)."""
+    (ignkit/isocopy.py: copy_file_range, else sendfile, else read/write)."""
     _isocopy.copy_range(src, dst, length, src_offset, dst_offset)
 
 
@@ -540,7 +540,7 @@ def _write_new_file(src: str, size: int, patches: Sequence[tuple[int, bytes]], o
 
 
 def finish_copy(pending: _isocopy.PendingCopy, live_iso: LiveIso) -> None:
-    """Complete a copy of ``live_iso``'s file started with :func:`ignkit.live.isocopy.copying` (before the ISO was
+    """Complete a copy of ``live_iso``'s file started with :func:`ignkit.isocopy.copying` (before the ISO was
     even opened, as the CLI does): wait for it, write the pending edits, cut or extend to the new size."""
     if pending.size != live_iso.size:
         raise ImageError(f"{live_iso.path}: the file changed size since it was opened")

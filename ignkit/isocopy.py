@@ -17,7 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 
-from ..outfile import atomic_output, refuse_input_as_output
+from .outfile import atomic_output, refuse_input_as_output
 
 #: Bytes per copy_file_range/sendfile call: small enough for a cancel to take effect quickly.
 STEP = 256 * 1024 * 1024
@@ -94,7 +94,7 @@ def copy_range(src: int, dst: int, length: int, src_offset: int = 0, dst_offset:
             pos += os.pwrite(dst, view[pos:], dst_offset + done + pos)
         done += len(chunk)
     if done != length:
-        from ..errors import ImageError
+        from .errors import ImageError
 
         raise ImageError(f"input ISO shrank while copying ({done} of {length} bytes)")
     return how
