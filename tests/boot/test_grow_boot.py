@@ -12,6 +12,9 @@ import pytest
 from bootlab import ignkit
 from bootlib import check_boot
 
+from ignkit.initrd import build_cpio
+from ignkit.xzstored import xz_stored
+
 pytestmark = pytest.mark.boot
 
 
@@ -21,11 +24,14 @@ def test_grown_area_boots(lab, mode):
     report = lab.result(f"grown-{mode}")
     m = lab.build(cases.arch_of(mode))
     grown = cases.grown_iso(lab, cases.arch_of(mode))
-    # the area really is grown: its archive is over 2 MiB, the image larger than the original
+    # the area really is grown: its archive is over 2 MiB, the image larger than the original; it is the
+    # grown area's stored xz (ignkit/xzstored.py), which the kernel must unpack for the config to arrive
     area = bootlib.iso_extract(grown, "/images/ignition.img")
     assert len(area.rstrip(b"\0")) > 2 * 1024 * 1024
+    config = cases.big_config(lab).read_bytes()
+    assert area.rstrip(b"\0") == xz_stored(build_cpio({"config.ign": config}))
     assert grown.stat().st_size > m["path"].stat().st_size
-    check_boot(report, kargs=m["default_kargs"], config=cases.big_config(lab).read_bytes(), keyfiles={})
+    check_boot(report, kargs=m["default_kargs"], config=config, keyfiles={})
     assert not any("unpacking failed" in line or "junk" in line for line in report.dmesg), report.dmesg
 
 
