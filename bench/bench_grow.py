@@ -16,8 +16,9 @@ Timed in the same run, interleaved, median of --repeat runs (each command a subp
 * ``ignkit iso ignition embed --grow-area -i CONFIG ISO -o OUT``: ratio to cp (goal: within 1.1x);
 * ``ignkit --version``: the interpreter's and ignkit's start-up, which any ignkit command pays and ``cp``
   does not; the embed's ratio without it is printed too;
-* the same embed through the library in one process (``open_iso``, ``writing_iso``, ``embed_ignition``),
-  timed inside it: what ignkit itself adds to the copy;
+* the same embed through the library in one process, as the CLI does it (``isocopy.copying`` starts the
+  kernel copy, then ``open_iso``, ``embed_ignition``, ``finish_copy``), timed inside it: what ignkit itself
+  adds to the copy once Python runs;
 * ``--in-place`` on the 1 GiB ISO and on the small one, then ``iso reset --in-place`` (checked to give
   back the original bytes): the in-place time must not grow with the ISO size (ratio 1 GiB / small);
 * in one process, the compression alone: coreos-installer's xz -9 and liblzma's fastest preset (-0) of
@@ -48,15 +49,16 @@ CONFIGS = {"3.3 MiB": 2560 * 1024, "13 MiB": 10 * 1024 * 1024}  # name: incompre
 
 LIBRARY = """
 import sys, time
+from ignkit.isocopy import copying
 from ignkit.live import open_iso
-from ignkit.live.image import writing_iso
+from ignkit.live.image import finish_copy
 config = open(sys.argv[1], "rb").read()
 start = time.perf_counter()
-live = open_iso(sys.argv[2])
-live.allow_grow = True
-with writing_iso(live, output=sys.argv[3]) as write:
+with copying(sys.argv[2], sys.argv[3]) as pending:  # what the CLI does: the copy first, then open and edit
+    live = open_iso(sys.argv[2])
+    live.allow_grow = True
     live.embed_ignition(config)
-    write()
+    finish_copy(pending, live)
 print(time.perf_counter() - start)
 """
 
