@@ -3,9 +3,10 @@
 :func:`copy_file` takes the fastest path the file systems allow: a reflink (``FICLONE``: no data copied
 at all, on btrfs, XFS, ...), else ``copy_file_range`` (in-kernel copy, what ``cp`` uses), else
 ``sendfile``, and only where none works (not Linux) reads and writes. :class:`BackgroundCopy` runs it in
-a thread: both ``copy_file_range`` and :mod:`lzma` release the GIL, so an edit computed meanwhile (a
-config compressed, a grown layout planned) costs no time beyond the copy's. Only the patched blocks are
-written after the copy.
+a thread: both ``copy_file_range`` and :mod:`lzma` release the GIL, so the edits computed meanwhile (the
+ISO opened, the config checked and compressed, a grown layout planned) cost no time beyond the copy's
+where a second core is free. Only the patched blocks are written after the copy; :func:`copying` keeps
+the output atomic (a temporary file beside it, renamed when complete).
 """
 
 from __future__ import annotations
