@@ -10,9 +10,11 @@ base64 in a data URL; the issue's boot proof asks for one of at least 2 MiB comp
 * ``3.3 MiB``: 2.5 MiB of incompressible bytes (coreos-installer's xz -9 archive: 2.55 MiB);
 * ``13 MiB``: 10 MiB of them (xz -9: 10.2 MiB).
 
-Timed in the same run, interleaved, median of --repeat runs (each command a subprocess, start-up included):
+Timed in the same run, interleaved, median of --repeat runs (each command a subprocess, start-up included;
+each copy right after a ``cp``, whose time it is divided by: the ratio is the median of those pairs, which
+see the same load when other jobs share the machine):
 
-* ``cp ISO OUT``: the reference for a copy;
+* ``cp ISO OUT``: the reference for a copy (its CPU time too: less disturbed by other jobs than wall time);
 * ``ignkit iso ignition embed --grow-area -i CONFIG ISO -o OUT``: ratio to cp (goal: within 1.1x);
 * ``ignkit --version``: the interpreter's and ignkit's start-up, which any ignkit command pays and ``cp``
   does not; the embed's ratio without it is printed too;
@@ -35,6 +37,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -78,10 +81,17 @@ print(json.dumps(out))
 """
 
 
+CPU: dict[str, float] = {"last": 0.0}  # CPU seconds (user + system) of the last timed() command
+
+
 def timed(cmd: list[str]) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO, env=ENV)
-    return time.perf_counter() - start
+    took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU["last"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return took
 
 
 def output(cmd: list[str]) -> str:
@@ -169,15 +179,34 @@ def main(argv: list[str] | None = None) -> int:
         def add(key: str, value: float) -> None:
             t.setdefault(key, []).append(value)
 
-        for _ in range(args.repeat):
-            add("cp", timed(["cp", str(big_iso), str(out)]))
+        load_before = os.getloadavg()[0]
+
+        def cp() -> float:
+            took = timed(["cp", str(big_iso), str(out)])
             out.unlink()
-            add("start", timed([py, "-m", "ignkit", "--version"]))
+            add("cp", took)
+            add("cp cpu", CPU["last"])
+            return took
+
+        # Each copy is timed right after a cp, and the ratio taken per pair: the machine's load drifts (other
+        # jobs share its cores), and a pair sees the same load.
+        for _ in range(args.repeat):
             for name, config in configs.items():
-                add(f"copy {name}", timed(embed + [str(config), str(big_iso), "-o", str(out)]))
+                c = cp()
+                cpu = CPU["last"]
+                e = timed(embed + [str(config), str(big_iso), "-o", str(out)])
+                add(f"copy {name} cpu ratio", CPU["last"] / cpu)
                 out.unlink()
-                add(f"lib {name}", float(output([py, "-c", LIBRARY, str(config), str(big_iso), str(out)])))
+                st = timed([py, "-m", "ignkit", "--version"])
+                add("start", st)
+                add(f"copy {name}", e)
+                add(f"copy {name} ratio", e / c)
+                add(f"copy-start {name} ratio", (e - st) / c)
+                c = cp()
+                lib = float(output([py, "-c", LIBRARY, str(config), str(big_iso), str(out)]))
                 out.unlink()
+                add(f"lib {name}", lib)
+                add(f"lib {name} ratio", lib / c)
                 add(f"in-place big {name}", timed(embed + [str(config), "--in-place", str(big_iso)]))
                 add(f"reset big {name}", timed(reset + [str(big_iso)]))
                 add(f"in-place small {name}", timed(embed + [str(config), "--in-place", str(small_iso)]))
@@ -189,8 +218,10 @@ def main(argv: list[str] | None = None) -> int:
         cp_s, start = med["cp"], med["start"]
         small_mib = small_iso.stat().st_size / 2**20
         print(f"ISO: {big_iso.stat().st_size / 2**20:.0f} MiB, dense (small: {small_mib:.1f} MiB); "
-              f"median of {args.repeat} runs; {os.cpu_count()} CPUs")
-        print(f"cp ISO OUT:                                  {cp_s:.3f} s")
+              f"medians of {args.repeat} runs, ratios per pair (a cp right before); {os.cpu_count()} CPUs, "
+              f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+        print(f"cp ISO OUT:                                  {cp_s:.3f} s (min {min(t['cp']):.3f}, "
+              f"max {max(t['cp']):.3f})")
         print(f"ignkit --version (start-up, paid by every command): {start:.3f} s = {start / cp_s:.2f}x cp")
         for name, config in configs.items():
             comp = json.loads(output([py, "-c", COMPRESSION, str(config)]))
@@ -198,9 +229,12 @@ def main(argv: list[str] | None = None) -> int:
             ib, ism = med[f"in-place big {name}"], med[f"in-place small {name}"]
             print(f"config {name} ({config.stat().st_size / 2**20:.1f} MiB; coreos-installer's xz -9: "
                   f"{comp['xz -9'][1] / 2**20:.2f} MiB; grown area's stored xz: {comp['stored'][1] / 2**20:.2f} MiB):")
-            print(f"  embed --grow-area -o OUT:                  {c:.3f} s = {c / cp_s:.2f}x cp (goal <= 1.10)")
-            print(f"    without the start-up:                    {c - start:.3f} s = {(c - start) / cp_s:.2f}x cp")
-            print(f"    library, in one process:                 {lib:.3f} s = {lib / cp_s:.2f}x cp")
+            print(f"  embed --grow-area -o OUT:                  {c:.3f} s = {med[f'copy {name} ratio']:.2f}x cp "
+                  "(goal <= 1.10)")
+            print(f"    without the start-up:                    {med[f'copy-start {name} ratio']:.2f}x cp")
+            print(f"    CPU time (user + system, both threads):  {med[f'copy {name} cpu ratio']:.2f}x cp's "
+                  f"({med['cp cpu']:.3f} s)")
+            print(f"    library, in one process:                 {lib:.3f} s = {med[f'lib {name} ratio']:.2f}x cp")
             print(f"  embed --grow-area --in-place, 1 GiB:       {ib:.3f} s")
             print(f"  embed --grow-area --in-place, small:       {ism:.3f} s -> 1 GiB / small = {ib / ism:.2f} "
                   "(size independent: ~1)")
