@@ -53,8 +53,12 @@ KERNEL_FAILURE = re.compile(r"Kernel panic[^\r\n]*")
 KERNEL_START = re.compile(r"Linux version |EFI stub: ")
 
 
-def failure(text: str) -> str | None:
-    """The first loader or kernel failure line of a serial log, if any."""
+def failure(text: str, whole: bool = True) -> str | None:
+    """The first loader or kernel failure line of a serial log, if any. While the guest still writes
+    (``whole`` false) only complete lines count: a line caught half written ("error: no s") could still
+    become a harmless one ("error: no suitable video mode found.")."""
+    if not whole:
+        text = text[:max(text.rfind("\n"), text.rfind("\r")) + 1]
     start = KERNEL_START.search(text)
     m = LOADER_FAILURE.search(text[:start.start()] if start else text) or KERNEL_FAILURE.search(text)
     return m.group(0).strip() if m else None
@@ -196,7 +200,7 @@ def netboot(mode: str, *, log_path: Path, timeout: float = 300.0, **kw: object) 
         try:
             while proc.poll() is None:
                 text = log_path.read_bytes().decode("utf-8", "replace") if log_path.exists() else ""
-                bad = failure(text)
+                bad = failure(text, whole=False)
                 if bad:
                     raise BootFailed(f"{mode}: {bad}\nserial log ends with:\n{bootlib.tail(text)}")
                 if time.monotonic() - start > timeout:

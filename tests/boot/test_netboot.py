@@ -212,4 +212,9 @@ def test_failure_lines_are_recognized():
     assert netlib.failure("x\r\nerror: no DNS record found.\r\n") == "error: no DNS record found."
     assert netlib.failure("Linux version 6\n[1.0] Kernel panic - not syncing: VFS") == "Kernel panic - not syncing: VFS"
     assert netlib.failure("Linux version 6\nerror: whatever the kernel says") is None
+    # Polled while the guest writes: a half-written line does not count until it is complete.
+    assert netlib.failure("GRUB\r\nerror: no s", whole=False) is None
+    assert netlib.failure("GRUB\r\nerror: no suitable video mode found.\r\n", whole=False) is None
+    assert netlib.failure("GRUB\r\nerror: no server is specified.\r\n", whole=False) == \
+        "error: no server is specified."
     subprocess.run(["nginx", "-v"], check=True, capture_output=True)
