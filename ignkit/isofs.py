@@ -79,6 +79,18 @@ def split_path(path: str) -> list[str]:
     return parts
 
 
+def read_image_at(path: str, size: int, offset: int, length: int) -> bytes:
+    """``length`` bytes of the image file ``path`` (``size`` bytes long) at ``offset``; ImageError if short."""
+    if offset < 0 or offset + length > size:
+        raise ImageError(f"{path}: ISO image is incomplete (needs bytes up to {offset + length}, has {size})")
+    with open(path, "rb") as f:
+        f.seek(offset)
+        data = f.read(length)
+    if len(data) != length:
+        raise ImageError(f"{path}: ISO image is incomplete")
+    return data
+
+
 class IsoFS:
     """A read-only view of an ISO 9660 image's primary tree.
 
@@ -288,15 +300,7 @@ class IsoFS:
 
     def read_at(self, offset: int, length: int) -> bytes:
         """``length`` bytes of the image at ``offset``; raises ImageError if the image is short."""
-        if offset < 0 or offset + length > self.size:
-            raise ImageError(f"{self.path}: ISO image is incomplete (needs bytes up to {offset + length}, "
-                             f"has {self.size})")
-        with open(self.path, "rb") as f:
-            f.seek(offset)
-            data = f.read(length)
-        if len(data) != length:
-            raise ImageError(f"{self.path}: ISO image is incomplete")
-        return data
+        return read_image_at(self.path, self.size, offset, length)
 
     def file_at(self, offset: int) -> IsoEntry | None:
         """The file whose data holds the image byte at ``offset``, or None."""

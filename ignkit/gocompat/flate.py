@@ -58,33 +58,20 @@ _OFF_BASE = [0x0, 0x1, 0x2, 0x3, 0x4, 0x6, 0x8, 0xc, 0x10, 0x18, 0x20, 0x30, 0x4
 _CODEGEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
 
 
-def _length_code_table() -> list[int]:
-    """Length code (0-28) for xlength = length - 3, 0..255."""
+def _code_table(bases: list[int], codes: int) -> list[int]:
+    """For each value 0..255, the last code (0..codes-1) whose base is not above it."""
     out = []
-    for xl in range(256):
+    for v in range(256):
         code = 0
-        for c in range(29):
-            if _LEN_BASE[c] <= xl:
+        for c in range(codes):
+            if bases[c] <= v:
                 code = c
         out.append(code)
     return out
 
 
-_LEN_CODE = _length_code_table()
-
-
-def _offset_code_small() -> list[int]:
-    out = []
-    for off in range(256):
-        code = 0
-        for c in range(30):
-            if _OFF_BASE[c] <= off:
-                code = c
-        out.append(code)
-    return out
-
-
-_OFF_CODE_SMALL = _offset_code_small()
+_LEN_CODE = _code_table(_LEN_BASE, 29)       # length code for xlength = length - 3
+_OFF_CODE_SMALL = _code_table(_OFF_BASE, 30)  # offset code for offsets below 256
 
 
 def _offset_code(off: int) -> int:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 from ..docread import loads_json
 from ..errors import ImageError
-from ..isofs import SECTOR
+from ..isofs import SECTOR, read_image_at
 from ..xzstored import xz_stored
 from .embed import IgnitionArea
 
@@ -91,14 +91,7 @@ class _Image:
         self.size = size
 
     def read(self, offset: int, length: int) -> bytes:
-        if offset < 0 or offset + length > self.size:
-            raise ImageError(f"{self.path}: ISO image is incomplete (needs bytes up to {offset + length})")
-        with open(self.path, "rb") as f:
-            f.seek(offset)
-            data = f.read(length)
-        if len(data) != length:
-            raise ImageError(f"{self.path}: ISO image is incomplete")
-        return data
+        return read_image_at(self.path, self.size, offset, length)
 
 
 def _blocks(n: int) -> int:
