@@ -106,7 +106,11 @@ def test_atomic_output_mode(tmp_path: Path) -> None:
 
 
 def test_help_and_version_exit_0() -> None:
-    assert run("--version").returncode == 0
+    import ignkit
+
+    r = run("--version")
+    # ignkit.__version__ is the one source (pyproject reads it): no package metadata read at start-up
+    assert r.returncode == 0 and r.stdout == f"ignkit, version {ignkit.__version__}\n".encode()
     r = run("validate", "--help")
     assert r.returncode == 0 and b"Usage: ignkit validate" in r.stdout
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from .. import __version__
 from ..errors import IgnkitError, redact_credentials
 
 # name -> "module:attribute" of a click command or group.
@@ -85,7 +86,8 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, lazy=COMMANDS, lazy_help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, envvar="IGNKIT_DEBUG",
               help="Print a traceback before an error's line (anywhere on the line; the exit status is unchanged).")
-@click.version_option(package_name="ignkit", prog_name="ignkit")
+# The version from ignkit.__version__ (pyproject reads it too): importlib.metadata would cost ~30 ms of start-up.
+@click.version_option(version=__version__, prog_name="ignkit")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """ignkit: Ignition configs and CoreOS live media, per host, offline."""
