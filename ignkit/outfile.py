@@ -30,6 +30,16 @@ def exists_error(path: str | os.PathLike[str]) -> UsageError:
     return UsageError(f"{os.fspath(path)}: File exists (the output already exists; use --overwrite to replace it)")
 
 
+def check_output_mode(output: str | None, in_place: bool) -> None:
+    """Refuse (UsageError) unless exactly one of ``output`` (a path or ``-``) and ``in_place`` is given: where a
+    changed image goes. Here rather than in ignkit.live.image so that the CLI checks it without loading that."""
+    if in_place and output is not None:
+        raise UsageError("give either -o/--output or --in-place, not both")
+    if not in_place and output is None:
+        raise UsageError("this command changes the ISO: give -o OUT (a new file), -o - (stdout) "
+                         "or --in-place (change the input)")
+
+
 # Temporary files carry the writer's pid: ``.<target>.ignkit-<pid>-<random>.tmp`` (``.ignkit-<pid>-...`` for
 # sets of files). A writer killed with SIGKILL cannot remove its own; the next writer into the same
 # directory removes those whose process is gone.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import json
 import os
 import sys
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable
@@ -31,7 +31,7 @@ def _output_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """
     @functools.wraps(f)
     def checked(**kw: Any) -> Any:
-        from ..live.image import check_output_mode
+        from ..outfile import check_output_mode
 
         check_output_mode(kw["output"], kw["in_place"])
         return f(**kw)
@@ -49,15 +49,19 @@ def _open(iso: str, arch: str | None) -> LiveIso:
 
 
 def _edit(iso: str, arch: str | None, output: str | None, in_place: bool, overwrite: bool,
-          change: Callable[[LiveIso], object]) -> None:
-    """Open the ISO, apply ``change`` to it, write the result where the output options say.
+          change: Callable[[LiveIso], object], prepare: Callable[[], object] | None = None) -> None:
+    """Call ``prepare`` (reading an input), open the ISO, apply ``change`` to it, write the result where the
+    output options say.
 
-    A new file: the kernel starts copying the image first (ignkit/isocopy.py), and the ISO is opened and
-    ``change`` computed while it runs."""
+    A new file: the kernel starts copying the image first (ignkit/isocopy.py), and ``prepare`` runs, the ISO
+    is opened and ``change`` computed while it runs: all that is loaded (ignkit.live, pycdlib) is imported
+    only then."""
     if output is not None and output != "-" and not in_place and os.path.isfile(iso):
         from ..isocopy import copying
 
         with copying(iso, output, overwrite=overwrite) as pending:
+            if prepare is not None:
+                prepare()
             from ..live.image import finish_copy
 
             live = _open(iso, arch)
@@ -66,21 +70,36 @@ def _edit(iso: str, arch: str | None, output: str | None, in_place: bool, overwr
         return
     from ..live.image import write_iso
 
+    if prepare is not None:
+        prepare()
     live = _open(iso, arch)
     change(live)
     write_iso(live, output=output, in_place=in_place, overwrite=overwrite)
 
 
-def _read_input(path: str) -> bytes:
+def _open_input(path: str) -> BinaryIO:
+    """``path`` (``-``: stdin) open for reading; InputError (UsageError for stdin on a terminal) otherwise."""
     try:
         if path == "-":
             if sys.stdin.isatty():
                 raise UsageError("no config given: use -i CONFIG, or pipe the config on stdin")
-            return sys.stdin.buffer.read()
-        with open(path, "rb") as f:
+            return sys.stdin.buffer
+        return open(path, "rb")
+    except OSError as e:
+        raise InputError(f"{path}: {e.strerror or e}") from None
+
+
+def _read_opened(f: BinaryIO, path: str) -> bytes:
+    """All of ``f`` (from :func:`_open_input`), closed after unless it is stdin."""
+    try:
+        with contextlib.nullcontext(f) if path == "-" else f:
             return f.read()
     except OSError as e:
         raise InputError(f"{path}: {e.strerror or e}") from None
+
+
+def _read_input(path: str) -> bytes:
+    return _read_opened(_open_input(path), path)
 
 
 def _stdout_bytes() -> BinaryIO:
@@ -122,6 +141,8 @@ def inspect(iso: str, as_json: bool, arch: str | None) -> None:
     """
     info = _open(iso, arch).inspect()
     if as_json:
+        import json
+
         click.echo(json.dumps(info, indent=2, sort_keys=True))
         return
     ign = info["ignition"]
@@ -186,17 +207,26 @@ def ignition() -> None:
 def ignition_embed(iso: str, config: str, force: bool, arch: str | None, output: str | None, in_place: bool,
                    overwrite: bool, grow_area: bool = False) -> None:
     """Embed an Ignition config into the ISO's Ignition area."""
-    from ..configinput import as_ignition
-
-    data = as_ignition(_read_input(config), "stdin" if config == "-" else config,
-                       None if config == "-" else os.path.dirname(os.path.abspath(config)))
     source = "from stdin" if config == "-" else config
+    given = _open_input(config)  # a missing config fails here, before a copy starts
+    data = b""
+
+    def read() -> None:  # while the copy runs (a config of megabytes takes milliseconds to read and check)
+        from ..configinput import as_ignition
+
+        nonlocal data
+        data = as_ignition(_read_opened(given, config), "stdin" if config == "-" else config,
+                           None if config == "-" else os.path.dirname(os.path.abspath(config)))
 
     def change(live: LiveIso) -> None:
         live.allow_grow = grow_area
         live.embed_ignition(data, force=force, source=source)
 
-    _edit(iso, arch, output, in_place, overwrite, change)
+    try:
+        _edit(iso, arch, output, in_place, overwrite, change, prepare=read)
+    finally:
+        if config != "-":
+            given.close()
 
 
 @ignition.command("show")

@@ -20,7 +20,7 @@ from .. import isocopy as _isocopy
 from ..arch import ARCHES, normalize_arch  # noqa: F401 - ARCHES is re-exported by ignkit.live
 from ..errors import CheckFailed, IgnkitError, ImageError, InputError, UsageError
 from ..isofs import IsoEntry, IsoFS, IsoNotFound
-from ..outfile import binary_stdout, plain_file_name, refuse_input_as_output
+from ..outfile import binary_stdout, check_output_mode, plain_file_name, refuse_input_as_output  # noqa: F401 - re-exported
 from . import embed as _embed
 from . import grow as _grow
 from . import kargs as _kargs
@@ -473,15 +473,6 @@ def _stream_range(in_fd: int, start: int, length: int, out: IO[bytes], out_fd: i
         out.write(chunk)
         done += len(chunk)
     out.flush()
-
-
-def check_output_mode(output: str | None, in_place: bool) -> None:
-    """Refuse (UsageError) unless exactly one of ``output`` (a path or ``-``) and ``in_place`` is given."""
-    if in_place and output is not None:
-        raise UsageError("give either -o/--output or --in-place, not both")
-    if not in_place and output is None:
-        raise UsageError("this command changes the ISO: give -o OUT (a new file), -o - (stdout) "
-                         "or --in-place (change the input)")
 
 
 def _check_patches(patches: Sequence[tuple[int, bytes]], end: int) -> None:
