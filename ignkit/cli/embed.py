@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -98,6 +99,24 @@ def _embed_one_image(live: Any, options: CustomizeOptions, hosts_file: str, outp
     _say(one.result.messages, one.result.warnings)
 
 
+def _embed_copying(iso: str, arch: Optional[str], output: str, overwrite: bool, force: bool, grow_area: bool,
+                   options: CustomizeOptions) -> None:
+    """One customized ISO into the new file ``output``: the kernel starts copying the image first
+    (ignkit/isocopy.py); the ISO is opened, the configs read and checked and the area computed while it runs."""
+    from ..isocopy import copying
+
+    with copying(iso, output, overwrite=overwrite) as pending:
+        from ..live.customize import customize_iso, resolve_dest_ignition_hash
+        from ..live.image import finish_copy, open_iso
+
+        live = open_iso(iso, arch=arch)
+        live.allow_grow = grow_area
+        resolve_dest_ignition_hash(options)
+        result = customize_iso(live, options, force=force)
+        finish_copy(pending, live)
+    _say(result.messages, result.warnings)
+
+
 @click.command()
 @click.argument("iso", metavar="ISO", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", metavar="OUT", help="Write the customized ISO to OUT (a new file), or - for stdout.")
@@ -125,10 +144,12 @@ def embed(iso: str, output: Optional[str], in_place: bool, force: bool, arch: Op
     ignkit embed rhcos-live.iso --hosts nodes-config.yaml --output-dir isos/ --dest-ignition worker.ign
     ignkit embed rhcos-live.iso --hosts nodes-config.yaml --one-image -o rack.iso --dest-ignition worker.ign
     """
-    from ..live.customize import describe, resolve_dest_ignition_hash
-    from ..live.image import check_output_mode, open_iso
+    from ..outfile import check_output_mode
 
     if one_image:
+        from ..live.customize import resolve_dest_ignition_hash
+        from ..live.image import open_iso
+
         _check_one_image_usage(options, hosts_file, output_dir)
         if not dry_run:
             check_output_mode(output, in_place)
@@ -143,6 +164,12 @@ def embed(iso: str, output: Optional[str], in_place: bool, force: bool, arch: Op
         raise UsageError("--output-dir goes with --hosts; use -o OUT for one ISO")
     elif not dry_run:
         check_output_mode(output, in_place)
+        if output != "-" and not in_place and os.path.isfile(iso):
+            _embed_copying(iso, arch, output or "", overwrite, force, grow_area, options)
+            return
+    from ..live.customize import describe, resolve_dest_ignition_hash
+    from ..live.image import open_iso
+
     live = open_iso(iso, arch=arch)
     live.allow_grow = grow_area
     resolve_dest_ignition_hash(options)
