@@ -7,7 +7,6 @@ import errno
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, BinaryIO, Callable, Optional, Union
@@ -94,11 +93,20 @@ def _default_mode() -> int:
 
 
 def make_temp(directory: PathLike, prefix: str = "") -> tuple[int, str]:
-    """``tempfile.mkstemp`` in ``directory`` under a name tagged with this process's pid, after removing the
-    stale temporary files of writers that were killed (see :func:`remove_stale_temps`)."""
+    """A new file (mode 0600, as ``tempfile.mkstemp`` makes it) in ``directory`` under a name tagged with this
+    process's pid, after removing the stale temporary files of writers that were killed (see
+    :func:`remove_stale_temps`): (descriptor, absolute path)."""
     remove_stale_temps(directory)
-    return tempfile.mkstemp(prefix=f"{prefix}{_TEMP_TAG.lstrip('.') if prefix.endswith('.') else _TEMP_TAG}"
-                                   f"{os.getpid()}-", suffix=".tmp", dir=directory)
+    # mkstemp's way, without importing tempfile (shutil, random: milliseconds before `embed -o` starts its copy)
+    start = f"{prefix}{_TEMP_TAG.lstrip('.') if prefix.endswith('.') else _TEMP_TAG}{os.getpid()}-"
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        name = os.path.abspath(os.path.join(os.fspath(directory), f"{start}{os.urandom(6).hex()}.tmp"))
+        try:
+            return os.open(name, flags, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", os.fspath(directory))
 
 
 @contextlib.contextmanager
