@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -136,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def fail(message: str, code: int) -> int:
         if debug:
+            import traceback  # only for --debug: not loaded at every start
+
             traceback.print_exc()
         return error(message, code)
 
