@@ -113,24 +113,32 @@ def copy_file(src: int, dst: int, length: int, stop: threading.Event | None = No
 
 
 class BackgroundCopy:
-    """:func:`copy_file` of ``src`` into ``dst`` (file descriptors, both kept open by the caller) in a thread."""
+    """:func:`copy_file` of ``src`` into ``dst`` (file descriptors, both kept open by the caller): a reflink at
+    once, else :func:`copy_range` in a thread."""
 
     def __init__(self, src: int, dst: int, length: int) -> None:
         self._stop = threading.Event()
         self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        # The reflink is tried here: it is immediate or refused at once, and each system call in the thread
+        # would first wait for the GIL (up to the 5 ms switch interval) while the main thread goes on.
+        if length == os.fstat(src).st_size and reflink(src, dst):
+            self.how = "reflink"
+            return
         self.how = ""
         self._thread = threading.Thread(target=self._run, args=(src, dst, length), name="ignkit-copy", daemon=True)
         self._thread.start()
 
     def _run(self, src: int, dst: int, length: int) -> None:
         try:
-            self.how = copy_file(src, dst, length, self._stop)
+            self.how = copy_range(src, dst, length, stop=self._stop)
         except BaseException as e:  # noqa: BLE001 - handed to the thread that calls wait()
             self._error = e
 
     def wait(self) -> str:
         """Wait for the copy; re-raise its error. Returns the way it was done."""
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         if self._error is not None:
             raise self._error
         return self.how
@@ -138,7 +146,8 @@ class BackgroundCopy:
     def cancel(self) -> None:
         """Stop the copy (between two kernel calls) and wait for the thread; errors are dropped."""
         self._stop.set()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
 
 
 class PendingCopy:

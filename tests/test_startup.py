@@ -1,10 +1,10 @@
 """What the embed commands load, and when: a guard for their start-up (issue 12: a grown-area embed as a copy
 within 1.1x cp, where every 33 ms of the command's own work is 0.1x on a 1 GiB ISO).
 
-Each command runs as a real process under a probe that records ``sys.modules`` when the copy thread of
-``-o OUT`` starts and when the command returns: the copy must start before the ISO code (ignkit.live.image,
-pycdlib) and the config reader are loaded, and a JSON config must never load YAML, HTTP, JSON Schema or
-package-metadata modules. Module sets, not timings: the same on a loaded machine.
+Each command runs as a real process under a probe that records ``sys.modules`` when the copy of ``-o OUT``
+starts (a reflink, or the thread that copies) and when the command returns: the copy must start before the
+ISO code (ignkit.live.image, pycdlib) and the config reader are loaded, and a JSON config must never load
+YAML, HTTP, JSON Schema or package-metadata modules. Module sets, not timings: the same on a loaded machine.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from ignkit.live import open_iso, write_iso
 ISO = "embed-areas-2023-07.x86_64"
 
 PROBE = r"""
-import json, sys, threading
+import json, sys
+import ignkit.isocopy  # loaded before the copy by every -o command anyway
 seen = {}
-start = threading.Thread.start
-def watched(self):
-    if self.name == "ignkit-copy":
-        seen["copy"] = sorted(sys.modules)
-    return start(self)
-threading.Thread.start = watched
+begin = ignkit.isocopy.BackgroundCopy.__init__
+def watched(self, *args):
+    seen["copy"] = sorted(sys.modules)
+    begin(self, *args)
+ignkit.isocopy.BackgroundCopy.__init__ = watched
 from ignkit.cli import main
 try:
     seen["code"] = main(sys.argv[2:])
@@ -82,7 +82,7 @@ def test_iso_ignition_embed_copies_before_loading_the_iso_code(fixture_isos: dic
     seen = probe(tmp_path, "iso", "ignition", "embed", "--grow-area", "-i", big_config, fixture_isos[ISO],
                  "-o", out)
     base = _already_loaded()
-    assert "copy" in seen, "no copy thread: -o OUT no longer copies in the background"
+    assert "copy" in seen, "-o OUT no longer starts the copy before the edits"
     assert AFTER_COPY & set(seen["copy"]) - base == set()  # type: ignore[arg-type]
     assert NEVER & set(seen["exit"]) - base == set()  # type: ignore[arg-type]
     assert {"ignkit.live.image", "pycdlib", "ignkit.live.grow"} <= set(seen["exit"])  # type: ignore[arg-type]
