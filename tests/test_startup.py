@@ -133,3 +133,19 @@ def test_start_up_loads_no_metadata_nor_iso_code(tmp_path: Path, args: list[str]
     seen = probe(tmp_path, *args)
     loaded = set(seen["exit"]) - _already_loaded()  # type: ignore[arg-type]
     assert loaded & (NEVER | {"ignkit.live.image", "pycdlib"}) == set()
+
+
+def test_outfile_paths_read_as_pathlib_reads_them() -> None:
+    """ignkit.outfile names outputs without importing pathlib, in its words: every combination of awkward parts."""
+    import itertools
+    from pathlib import PurePosixPath
+
+    from ignkit.outfile import pure_path
+
+    atoms = ["", "/", "//", "///", ".", "..", "a", "b.iso", "./", "a/", "//a", "a//b", "a/./b", "a/.", ".x", "..."]
+    for k in (1, 2, 3):
+        for combo in itertools.product(atoms, repeat=k):
+            text = "".join(combo)
+            if text:
+                p = PurePosixPath(text)
+                assert pure_path(text) == (str(p), str(p.parent), p.name), text
