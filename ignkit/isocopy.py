@@ -16,7 +16,7 @@ import errno
 import os
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from .outfile import atomic_output, refuse_input_as_output
 
@@ -49,41 +49,47 @@ def reflink(src: int, dst: int) -> bool:
     return True
 
 
+def pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    """Write all of ``data`` to ``fd`` at ``offset`` (pwrite may write less than asked)."""
+    view = memoryview(data)
+    pos = 0
+    while pos < len(view):
+        pos += os.pwrite(fd, view[pos:], offset + pos)
+
+
+def _pump(call: Callable[[int, int], int], done: int, length: int, stop: threading.Event | None) -> int:
+    """Repeat ``call(done, count)`` (a kernel copy of up to ``count`` bytes at ``done``; returns how many went)
+    until ``length`` bytes are done, the call copies nothing, or the kernel says it cannot copy between these
+    files; returns the bytes done by then. ``stop`` set: raises :class:`Cancelled`."""
+    try:
+        while done < length:
+            if stop is not None and stop.is_set():
+                raise Cancelled()
+            n = call(done, min(length - done, STEP))
+            if n == 0:
+                break
+            done += n
+    except OSError as e:
+        if e.errno not in _NOT_HERE:
+            raise
+    return done
+
+
 def copy_range(src: int, dst: int, length: int, src_offset: int = 0, dst_offset: int = 0,
                stop: threading.Event | None = None) -> str:
     """Copy ``length`` bytes of ``src`` from ``src_offset`` to ``dst`` at ``dst_offset``; returns the way used
     (``copy_file_range``, ``sendfile`` or ``read/write``). ``stop`` set: raises :class:`Cancelled`."""
-    done = 0
     how = "copy_file_range"
     cfr = getattr(os, "copy_file_range", None)
+    done = 0
     if cfr is not None:
-        try:
-            while done < length:
-                if stop is not None and stop.is_set():
-                    raise Cancelled()
-                n = cfr(src, dst, min(length - done, STEP), src_offset + done, dst_offset + done)
-                if n == 0:
-                    break
-                done += n
-        except OSError as e:
-            if e.errno not in _NOT_HERE:
-                raise
+        done = _pump(lambda at, n: cfr(src, dst, n, src_offset + at, dst_offset + at), 0, length, stop)
         if done == length:
             return how
     how = "sendfile"
     if hasattr(os, "sendfile"):
         os.lseek(dst, dst_offset + done, os.SEEK_SET)
-        try:
-            while done < length:
-                if stop is not None and stop.is_set():
-                    raise Cancelled()
-                n = os.sendfile(dst, src, src_offset + done, min(length - done, STEP))
-                if n == 0:
-                    break
-                done += n
-        except OSError as e:
-            if e.errno not in _NOT_HERE:
-                raise
+        done = _pump(lambda at, n: os.sendfile(dst, src, src_offset + at, n), done, length, stop)
     if done < length:
         how = "read/write"
     while done < length:
@@ -92,10 +98,7 @@ def copy_range(src: int, dst: int, length: int, src_offset: int = 0, dst_offset:
         chunk = os.pread(src, min(_BUF, length - done), src_offset + done)
         if not chunk:
             break
-        view = memoryview(chunk)
-        pos = 0
-        while pos < len(view):
-            pos += os.pwrite(dst, view[pos:], dst_offset + done + pos)
+        pwrite_all(dst, chunk, dst_offset + done)
         done += len(chunk)
     if done != length:
         from .errors import ImageError

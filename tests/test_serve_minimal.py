@@ -7,7 +7,6 @@ coreos-installer) for every fixture ISO that carries coreos/miniso.dat, x86_64 a
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 
@@ -17,28 +16,12 @@ from conftest import CI_FIXTURES
 from conftest import run_ignkit as run
 from servelib import Served, start_fails
 from test_miniso import WITH_MINISO
+from test_serve import HOSTS, sha  # the same two-host inventory as the full-ISO tests
 
 C = CI_FIXTURES / "customize"
 
-HOSTS = """\
-hosts:
-  - hostname: w1
-    mac: 52:54:00:00:00:01
-    install_dev: /dev/vda
-    console: ttyS0,115200n8
-  - hostname: w2.example.com
-    mac: 52:54:00:00:00:02
-    install_dev: /dev/sda
-    ip: 192.0.2.2/24
-    gateway: 192.0.2.1
-    kargs: nosmt
-"""
 PLAIN = ("hosts:\n  - hostname: w1\n    mac: 52:54:00:00:00:01\n"
          "  - hostname: w2.example.com\n    mac: 52:54:00:00:00:02\n")
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def curl(*args: object) -> subprocess.CompletedProcess[bytes]:

@@ -548,10 +548,7 @@ class _BitWriter:
                     if storable and ssize <= size:
                         self._stored(data, eof)
                         return
-                    self.write_fixed_header(eof)
-                    if not sync:
-                        toks.append(_EOB)
-                    self.write_tokens(toks, _FIXED_LIT, _FIXED_OFF)
+                    self._fixed_block(toks, eof, sync)
                     return
             if storable and ssize <= size:
                 self._stored(data, eof)
@@ -571,10 +568,7 @@ class _BitWriter:
                     if storable and ssize <= pre:
                         self._stored(data, eof)
                         return
-                    self.write_fixed_header(eof)
-                    if not sync:
-                        toks.append(_EOB)
-                    self.write_tokens(toks, _FIXED_LIT, _FIXED_OFF)
+                    self._fixed_block(toks, eof, sync)
                     return
             if storable and ssize <= size:
                 self._stored(data, eof)
@@ -586,6 +580,12 @@ class _BitWriter:
         if sync:
             self.last_header = 0
         self.write_tokens(toks, self.lit, self.off)
+
+    def _fixed_block(self, toks: list[int], eof: bool, sync: bool) -> None:
+        self.write_fixed_header(eof)
+        if not sync:
+            toks.append(_EOB)
+        self.write_tokens(toks, _FIXED_LIT, _FIXED_OFF)
 
     def _stored(self, data: Optional[memoryview], eof: bool) -> None:
         assert data is not None

@@ -402,18 +402,9 @@ def open_iso(path: str | os.PathLike[str], *, arch: str | None = None) -> LiveIs
 
 # -- writing --
 
-def _copy_range(src: int, dst: int, length: int, src_offset: int = 0, dst_offset: int = 0) -> None:
-    """Copy ``length`` bytes of ``src`` from ``src_offset`` to ``dst`` at ``dst_offset`` by the kernel
-    (ignkit/isocopy.py: copy_file_range, else sendfile, else read/write)."""
-    _isocopy.copy_range(src, dst, length, src_offset, dst_offset)
-
-
 def _apply_patches(fd: int, patches: Iterable[tuple[int, bytes]]) -> None:
     for offset, data in patches:
-        view = memoryview(data)
-        pos = 0
-        while pos < len(view):
-            pos += os.pwrite(fd, view[pos:], offset + pos)
+        _isocopy.pwrite_all(fd, data, offset)
 
 
 def _stream(src_path: str, size: int, patches: Sequence[tuple[int, bytes]], out: IO[bytes],
@@ -600,7 +591,7 @@ def extract_pxe(live_iso: LiveIso, directory: str | os.PathLike[str] = ".", *,
                     with open(tmp, "wb") as out:
                         pos = 0
                         for offset, length in entry.ranges:
-                            _copy_range(src.fileno(), out.fileno(), length, offset, pos)
+                            _isocopy.copy_range(src.fileno(), out.fileno(), length, offset, pos)
                             pos += length
                 except OSError as e:
                     if e.errno in OUTPUT_ERRNOS:

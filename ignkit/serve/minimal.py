@@ -187,14 +187,12 @@ def stage_minimal(base: MinimalBase, options: CustomizeOptions, host: Host) -> t
     if base.iso is None or base.ident is None:
         return None, f"no minimal ISO for {base.arch}: {base.reason}"
     karg = ROOTFS_URL_KARG + str(base.rootfs_url)
-    _, staged = stage_iso_host(base.iso, options, host, force=True)
     edits = [*options.live_karg_append, *options.live_karg_delete, *options.live_karg_replace]
-    mentioned = any(e.startswith(ROOTFS_URL_KARG.rstrip("=")) for e in edits)
-    if karg not in staged.current_kargs().split() and options.has_live_kargs and not mentioned:
+    if edits and not any(e.startswith(ROOTFS_URL_KARG.rstrip("=")) for e in edits):
         # --live-karg-* edits start from the image's default kargs, which lack the URL (as with embed -f):
         # append it, as an operator would with one more --live-karg-append.
         options = replace(options, live_karg_append=[*options.live_karg_append, karg])
-        _, staged = stage_iso_host(base.iso, options, host, force=True)
+    _, staged = stage_iso_host(base.iso, options, host, force=True)
     if karg not in staged.current_kargs().split():
         return None, (f"{host.hostname}: no minimal ISO: its kernel arguments lack {karg} "
                       "(the --live-karg-* options name coreos.live.rootfs_url themselves)")
